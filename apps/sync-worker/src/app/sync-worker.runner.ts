@@ -1,0 +1,54 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import type { DependencyCheck } from '@flexsync/observability';
+import { STRIPE_SYNC_TASK_QUEUE, StripeSyncActivities } from '@flexsync/sync-contracts';
+import { createSyncWorker, SyncWorkerHandle } from '@flexsync/temporal';
+import { SyncWorkerConfig } from './sync-worker.config';
+
+export const SYNC_ACTIVITIES = Symbol('SYNC_ACTIVITIES');
+
+/** Owns the Temporal worker's lifecycle: started after boot, drained on SIGTERM, its run promise always awaited. */
+@Injectable()
+export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private handle?: SyncWorkerHandle;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly config: SyncWorkerConfig,
+    @Inject(SYNC_ACTIVITIES) private readonly activities: StripeSyncActivities,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(SyncWorkerRunner.name);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.handle = await createSyncWorker({
+      address: this.config.TEMPORAL_ADDRESS,
+      namespace: this.config.TEMPORAL_NAMESPACE,
+      activities: this.activities,
+      maxConcurrentActivityTaskExecutions: this.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    });
+    this.running = this.handle.worker.run().catch((error: unknown) => {
+      this.logger.fatal({ err: error }, 'temporal worker stopped unexpectedly');
+      throw error;
+    });
+    this.logger.info({ task_queue: STRIPE_SYNC_TASK_QUEUE, namespace: this.config.TEMPORAL_NAMESPACE }, 'temporal worker polling');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.handle) return;
+    if (this.handle.worker.getState() === 'RUNNING') this.handle.worker.shutdown();
+    await this.running?.catch(() => undefined);
+    await this.handle.connection.close();
+  }
+
+  readinessCheck(): DependencyCheck {
+    return {
+      name: 'temporal_worker',
+      probe: async () => {
+        const state = this.handle?.worker.getState() ?? 'NOT_STARTED';
+        if (state !== 'RUNNING') throw new Error(`worker is ${state}`);
+      },
+    };
+  }
+}

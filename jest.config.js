@@ -1,0 +1,32 @@
+// Two tiers: `unit` (*.spec.ts, no servers) and `integration` (*.int-spec.ts,
+// real Postgres/ClickHouse/Kafka/Temporal/stripe-mock started by tools/stack).
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const swcConfig = JSON.parse(readFileSync(join(__dirname, '.swcrc'), 'utf8'));
+const { compilerOptions } = JSON.parse(readFileSync(join(__dirname, 'tsconfig.base.json'), 'utf8'));
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+);
+
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.stack/'],
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.js',
+      testTimeout: 120000,
+    },
+  ],
+};

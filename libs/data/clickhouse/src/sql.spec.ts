@@ -1,0 +1,28 @@
+import { assertId, quoteDateTime, quoteString, sql, UnsafeSqlValueError } from './sql';
+
+describe('ClickHouse literal rendering', () => {
+  it('escapes quotes, backslashes and control characters in strings', () => {
+    expect(quoteString("it's")).toBe("'it\\'s'");
+    expect(quoteString('a\\b')).toBe("'a\\\\b'");
+    expect(quoteString("x\\'; DROP TABLE events_processed; --")).toBe("'x\\\\\\'; DROP TABLE events_processed; --'");
+    expect(quoteString('line\nnext\0')).toBe("'line\\nnext\\0'");
+  });
+
+  it('renders dates as whole Unix seconds and rejects sub-second instants', () => {
+    expect(quoteDateTime(new Date('2025-06-21T04:00:00Z'))).toBe('toDateTime(1750478400)');
+    expect(() => quoteDateTime(new Date('2025-06-21T04:00:00.500Z'))).toThrow(UnsafeSqlValueError);
+  });
+
+  it('accepts ids from the strict alphabet and rejects anything else', () => {
+    expect(assertId('client_123', 'customer_id')).toBe('client_123');
+    for (const bad of ['', "a'b", 'a b', '-lead', 'x'.repeat(129), 'a\nb', 'ü']) {
+      expect(() => assertId(bad, 'customer_id')).toThrow(UnsafeSqlValueError);
+    }
+  });
+
+  it('renders each interpolation of the template by its type', () => {
+    expect(sql`SELECT ${'a'}, ${7}, ${['x', 'y']}, ${new Date(0)}`.text).toBe("SELECT 'a', 7, ('x', 'y'), toDateTime(0)");
+    expect(() => sql`${Number.NaN}`).toThrow(UnsafeSqlValueError);
+    expect(() => sql`${[]}`).toThrow(UnsafeSqlValueError);
+  });
+});

@@ -1,0 +1,26 @@
+import { CustomerIntegrationMapping } from './customer-integration-mapping.entity';
+import { MeterProviderMapping } from './meter-provider-mapping.entity';
+import { StripeCircuitBreaker } from './stripe-circuit-breaker.entity';
+import { StripeConfigAudit } from './stripe-config-audit.entity';
+import { StripeSyncBatch } from './stripe-sync-batch.entity';
+import { StripeTenantConfig } from './stripe-tenant-config.entity';
+import { StripeWebhookEvent } from './stripe-webhook-event.entity';
+
+export * from './customer-integration-mapping.entity';
+export * from './meter-provider-mapping.entity';
+export * from './stripe-circuit-breaker.entity';
+export * from './stripe-config-audit.entity';
+export * from './stripe-sync-batch.entity';
+export * from './stripe-tenant-config.entity';
+export * from './stripe-webhook-event.entity';
+export * from './tenant-scoped';
+
+export const ENTITIES = [
+  StripeTenantConfig,
+  StripeConfigAudit,
+  MeterProviderMapping,
+  CustomerIntegrationMapping,
+  StripeSyncBatch,
+  StripeWebhookEvent,
+  StripeCircuitBreaker,
+];

@@ -1,0 +1,45 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { TenantScopedEntity } from './tenant-scoped';
+
+export type ConnectionTestStatus = 'connected' | 'auth_error' | 'unreachable';
+
+/** A tenant+environment's Stripe settings. Secrets are stored only as ciphertext with the id of the key that sealed them. */
+@Entity({ name: 'stripe_tenant_configs' })
+export class StripeTenantConfig extends TenantScopedEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'api_key_ciphertext', type: 'text' })
+  apiKeyCiphertext!: string;
+
+  @Column({ name: 'api_key_key_id', type: 'text' })
+  apiKeyKeyId!: string;
+
+  /** `sk_test_…wxyz`: what GET shows; never enough to use the key. */
+  @Column({ name: 'api_key_masked', type: 'text' })
+  apiKeyMasked!: string;
+
+  @Column({ name: 'webhook_secret_ciphertext', type: 'text', nullable: true })
+  webhookSecretCiphertext!: string | null;
+
+  @Column({ name: 'webhook_secret_key_id', type: 'text', nullable: true })
+  webhookSecretKeyId!: string | null;
+
+  @Column({ name: 'sync_enabled', type: 'boolean', default: false })
+  syncEnabled!: boolean;
+
+  @Column({ name: 'aggregation_window_minutes', type: 'integer', default: 60 })
+  aggregationWindowMinutes!: number;
+
+  @Column({ name: 'livemode', type: 'boolean', nullable: true })
+  livemode!: boolean | null;
+
+  @Column({ name: 'last_tested_at', type: 'timestamptz', nullable: true })
+  lastTestedAt!: Date | null;
+
+  @Column({ name: 'last_test_status', type: 'text', nullable: true })
+  lastTestStatus!: ConnectionTestStatus | null;
+
+  @Column({ name: 'last_test_message', type: 'text', nullable: true })
+  lastTestMessage!: string | null;
+}

@@ -1,0 +1,46 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+
+export interface KafkaClientOptions {
+  clientId: string;
+  brokers: string[];
+  /** TCP connect timeout per broker; short, so an unreachable broker is noticed quickly. */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** kafkajs log lines go through the service logger (JSON, redacted) instead of kafkajs' own console output. */
+export function kafkaLogCreator(logger: Logger = new Logger('kafkajs')): logCreator {
+  return (_level) =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      const context = { kafka_namespace: namespace, ...fields };
+      switch (level) {
+        case logLevel.ERROR:
+          logger.error(context, message);
+          break;
+        case logLevel.WARN:
+          logger.warn(context, message);
+          break;
+        case logLevel.INFO:
+          logger.log(context, message);
+          break;
+        case logLevel.DEBUG:
+        case logLevel.NOTHING:
+          logger.debug(context, message);
+          break;
+      }
+    };
+}
+
+export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 1000,
+    requestTimeout: options.requestTimeoutMs ?? 5000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 5 },
+    logLevel: logLevel.INFO,
+    logCreator: kafkaLogCreator(),
+  });
+}

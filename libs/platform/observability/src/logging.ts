@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule, Params } from 'nestjs-pino';
+import type { DynamicModule } from '@nestjs/common';
+
+/**
+ * Paths pino must never print. Values under these keys are replaced, wherever a log call puts them,
+ * so a careless `logger.info({ body })` cannot leak a Stripe key or a webhook secret.
+ */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["stripe-signature"]',
+  '*.api_key',
+  '*.apiKey',
+  '*.webhook_secret',
+  '*.webhookSecret',
+  '*.secret',
+  '*.password',
+  '*.token',
+  'api_key',
+  'webhook_secret',
+];
+
+/** Request context the auth guard fills in, so every request log line carries tenant and environment. */
+export interface TenantScopedRequest extends IncomingMessage {
+  tenantId?: string;
+  environmentId?: string;
+}
+
+export function createLoggerModule(service: string, level: string): DynamicModule {
+  const params: Params = {
+    pinoHttp: {
+      level,
+      base: { service },
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      customProps: (req: IncomingMessage) => {
+        const scoped = req as TenantScopedRequest;
+        return scoped.tenantId ? { tenant_id: scoped.tenantId, environment_id: scoped.environmentId } : {};
+      },
+      autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+      },
+    },
+  };
+  return LoggerModule.forRoot(params);
+}

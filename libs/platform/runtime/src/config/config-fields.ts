@@ -1,0 +1,73 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+
+/** Environment variables arrive as strings; these decorators turn them into typed, validated fields. */
+export function IntFromEnv(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value,
+  );
+}
+
+export function BoolFromEnv(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    return value;
+  });
+}
+
+export function ListFromEnv(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0)
+      : value,
+  );
+}
+
+/** Base settings every service has: where it listens, how it logs. */
+export class ServiceBaseConfig {
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT!: number;
+
+  @IsString()
+  @IsNotEmpty()
+  HOST = '127.0.0.1';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  HEALTH_CHECK_TIMEOUT_MS = 1500;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 1024 * 1024)
+  HTTP_BODY_LIMIT_BYTES = 64 * 1024;
+}
+
+export const POSTGRES_URL_OPTIONS = { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true };
+export const HTTP_URL_OPTIONS = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
+
+/** `DATABASE_URL`, validated as a postgres:// URL. */
+export function IsPostgresUrl(): PropertyDecorator {
+  return IsUrl(POSTGRES_URL_OPTIONS, { message: '$property must be a postgres:// URL' });
+}
+
+export function IsHttpUrl(): PropertyDecorator {
+  return IsUrl(HTTP_URL_OPTIONS, { message: '$property must be an http(s):// URL' });
+}
+
+/** `host:port[,host:port…]` broker lists. */
+export function IsBrokerList(): PropertyDecorator {
+  return Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: '$property must be a comma-separated list of host:port' });
+}

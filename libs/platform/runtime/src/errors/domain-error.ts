@@ -1,0 +1,49 @@
+/**
+ * Error codes are `AREA.REASON`; one table maps each to an HTTP status so controllers never pick statuses ad hoc.
+ */
+export const ERROR_STATUS = {
+  'REQUEST.INVALID': 400,
+  'REQUEST.MALFORMED_JSON': 400,
+  'REQUEST.BODY_TOO_LARGE': 400,
+  'AUTH.MISSING_TOKEN': 401,
+  'AUTH.INVALID_TOKEN': 401,
+  'AUTH.FORBIDDEN': 403,
+  'AUTH.ENVIRONMENT_NOT_ALLOWED': 403,
+  'CONFIG.NOT_FOUND': 404,
+  'STRIPE.AUTH_FAILED': 401,
+  'STRIPE.UNAVAILABLE': 502,
+  'MAPPING.NOT_FOUND': 404,
+  'MAPPING.DUPLICATE': 409,
+  'WEBHOOK.UNKNOWN_ENDPOINT': 404,
+  'WEBHOOK.INVALID_SIGNATURE': 400,
+  'WEBHOOK.UNAVAILABLE': 503,
+  'SYNC.NOT_FOUND': 404,
+  'SYNC.INVALID_WINDOW': 400,
+  'SYNC.UNAVAILABLE': 503,
+  'ROUTE.NOT_FOUND': 404,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+/** A failure the caller can act on. `details` must never carry secret values. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown> | FieldProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}

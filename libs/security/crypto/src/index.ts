@@ -1,0 +1,3 @@
+export * from './encryption-env.config';
+export * from './keyring';
+export * from './secret-box';

@@ -1,0 +1,2 @@
+export * from './stripe-sync.contract';
+export * from './sync-window';

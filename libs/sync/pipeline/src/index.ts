@@ -1,0 +1,3 @@
+export * from './aggregate-events.activity';
+export * from './decimal';
+export * from './sync-activities';

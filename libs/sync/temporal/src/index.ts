@@ -1,0 +1,2 @@
+export * from './sync-worker-factory';
+export * from './temporal-connection';

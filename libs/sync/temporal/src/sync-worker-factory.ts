@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { STRIPE_SYNC_TASK_QUEUE, StripeSyncActivities } from '@flexsync/sync-contracts';
+
+const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+const WORKFLOWS_ENTRY = join(REPO_ROOT, 'libs', 'sync', 'workflows', 'src', 'index.ts');
+
+interface TsPaths {
+  compilerOptions: { paths: Record<string, string[]> };
+}
+
+/** The workflow bundler (webpack) does not read tsconfig path aliases, so hand it the same map. */
+function workspaceAliases(): Record<string, string> {
+  const { compilerOptions } = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.base.json'), 'utf8')) as TsPaths;
+  return Object.fromEntries(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, join(REPO_ROOT, target)]));
+}
+
+/** Bundles workflow code once (at start, or ahead of time for production images). */
+export async function bundleSyncWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_ENTRY,
+    webpackConfigHook: (config) => {
+      config.resolve = { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string>), ...workspaceAliases() } };
+      return config;
+    },
+    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined },
+  });
+}
+
+export interface SyncWorkerOptions {
+  address: string;
+  namespace: string;
+  activities: StripeSyncActivities;
+  taskQueue?: string;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export interface SyncWorkerHandle {
+  worker: Worker;
+  connection: NativeConnection;
+}
+
+/** A worker on the `stripe-sync` task queue with the sync workflows and the given activity implementations. */
+export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorkerHandle> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? STRIPE_SYNC_TASK_QUEUE,
+    workflowBundle: options.workflowBundle ?? (await bundleSyncWorkflows()),
+    activities: { ...options.activities },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+  });
+  return { worker, connection };
+}

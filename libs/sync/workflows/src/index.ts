@@ -1,0 +1,1 @@
+export * from './stripe-event-sync.workflow';
