@@ -17,12 +17,18 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:workflow'] },
-            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:workflow', 'type:testing', 'type:tool'],
+            },
+            {
+              sourceTag: 'type:data-access',
+              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:testing', 'type:tool'],
+            },
             { sourceTag: 'type:workflow', onlyDependOnLibsWithTags: ['type:contracts'] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:tool'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:testing'] },
           ],
         },
@@ -33,6 +39,22 @@ export default [
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
+    },
+  },
+  {
+    // Test utilities and the emulator are allowed by the tag rules above only so specs can use them; production code may not.
+    files: ['**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.bench.ts', 'libs/testing/**', 'tools/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@flexsync/testing', message: 'Test utilities are for specs only.' },
+            { name: '@flexsync/stripe-emulator', message: 'The Stripe emulator is for specs, benchmarks and the demo only.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -49,8 +71,14 @@ export default [
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net'], message: 'Workflow code must stay deterministic: no Node modules.' },
-            { group: ['@nestjs/*', 'typeorm', 'pg', 'kafkajs', 'stripe', '@clickhouse/*'], message: 'Workflow code may import only contracts and pure utilities.' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net'],
+              message: 'Workflow code must stay deterministic: no Node modules.',
+            },
+            {
+              group: ['@nestjs/*', 'typeorm', 'pg', 'kafkajs', 'stripe', '@clickhouse/*'],
+              message: 'Workflow code may import only contracts and pure utilities.',
+            },
           ],
         },
       ],

@@ -9,6 +9,7 @@
 #   bash tools/stack/stack.sh restart-service NAME
 #   bash tools/stack/stack.sh kill-service NAME   SIGKILL one service (crash simulation)
 #   bash tools/stack/stack.sh env                 print stack.env
+#   bash tools/stack/stack.sh write-env           only (re)write stack.env (e.g. after docker compose up)
 #   bash tools/stack/stack.sh logs NAME [N]       tail a service's log
 #
 # Services: postgres clickhouse kafka temporal stripe-mock stripe-emulator
@@ -101,7 +102,7 @@ port_holder() {
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
-read_pid() { [ -f "$1" ] && head -n 1 "$1" | tr -dc '0-9' || true; }
+read_pid() { if [ -f "$1" ]; then head -n 1 "$1" | tr -dc '0-9'; fi; }
 
 # pid_matches PID PATTERN -> the process' command line contains PATTERN (guards against pid reuse)
 pid_matches() {
@@ -309,7 +310,7 @@ install_kafka() {
     fi
     [ -f "$KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after maven run"
     touch "$KAFKA_HOME/.complete"
-    log "kafka: $(ls "$KAFKA_HOME/libs" | wc -l) jars installed in $(elapsed "$t0")"
+    log "kafka: $(find "$KAFKA_HOME/libs" -name '*.jar' | wc -l) jars installed in $(elapsed "$t0")"
   fi
   exec 7>&-
 }
@@ -351,7 +352,7 @@ as_pg_user() {
 pg_pid() {
   pg_base_dir
   local f="$PG_BASE/data/postmaster.pid"
-  [ -f "$f" ] && head -n 1 "$f" | tr -dc '0-9' || true
+  read_pid "$f"
 }
 
 pg_running() {
@@ -620,10 +621,21 @@ kafka_ready() {
       --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null
 }
 
+KAFKA_LOG_OFFSET=0 # size of kafka.log when the broker was spawned
+
+# kafka_started_logged: the broker logged "Kafka Server started" since it was spawned.
+# Cheap, so polling it does not steal CPU from the booting broker like a JVM probe would.
+kafka_started_logged() {
+  local f="$KAFKA_DIR/kafka.log" size
+  [ -f "$f" ] || return 1
+  size="$(stat -c %s "$f")"
+  if [ "$size" -lt "$KAFKA_LOG_OFFSET" ]; then KAFKA_LOG_OFFSET=0; fi # rotated
+  tail -c +"$((KAFKA_LOG_OFFSET + 1))" "$f" | grep -q 'Kafka Server started'
+}
+
 kafka_ready_or_dead() {
   if ! pid_alive "$(kafka_pid)"; then return 0; fi
-  port_open "$KAFKA_PORT" || return 1
-  kafka_ready
+  kafka_started_logged && port_open "$KAFKA_PORT" && kafka_ready
 }
 
 write_kafka_config() {
@@ -651,6 +663,9 @@ transaction.state.log.num.partitions=3
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# a broker killed with -9 re-registers after the session timeout (default 9s): keep it short
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=2000
 num.network.threads=2
 num.io.threads=4
 log.retention.hours=24
@@ -722,6 +737,7 @@ launch_kafka() {
   fi
   rm -f "$KAFKA_PIDFILE"
   : >"$KAFKA_DIR/stdout.log"
+  KAFKA_LOG_OFFSET="$(stat -c %s "$KAFKA_DIR/kafka.log" 2>/dev/null || echo 0)"
   # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of JVM flags
   spawn "$KAFKA_PIDFILE" "$KAFKA_DIR/stdout.log" \
     java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
@@ -1112,7 +1128,7 @@ cmd_logs() {
 }
 
 usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -1131,6 +1147,10 @@ main() {
     cmd_start_service "$@"
     ;;
   env) cat "$STACK_DIR/stack.env" ;;
+  write-env)
+    mkdir -p "$STACK_DIR"
+    write_env
+    ;;
   logs) cmd_logs "$@" ;;
   -h | --help | help) usage ;;
   *)

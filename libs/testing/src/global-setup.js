@@ -5,5 +5,8 @@ const { join } = require('node:path');
 
 module.exports = async function globalSetup() {
   const root = join(__dirname, '..', '..', '..');
-  execFileSync(process.execPath, [join(root, 'tools', 'dev', 'run-ts.js'), join(__dirname, 'prepare-stack.ts')], { stdio: 'inherit', cwd: root });
+  execFileSync(process.execPath, [join(root, 'tools', 'dev', 'run-ts.js'), join(root, 'tools', 'dev', 'prepare-stack.ts')], {
+    stdio: 'inherit',
+    cwd: root,
+  });
 };

@@ -11,7 +11,10 @@ export function uniqueTenant(label = 'test'): TestTenant {
   return { tenantId: `tenant_${label}_${suffix}`, environmentId: `env_${label}_${suffix}` };
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -1,9 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ObservabilityModule } from '@flexsync/observability';
+import { AuthModule, authOptionsFrom } from '@flexsync/auth';
+import { secretBoxFrom } from '@flexsync/crypto';
+import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { ConfigServiceConfig } from './config-service.config';
+import { StripeConfigModule } from './stripe-config/stripe-config.module';
 
 @Module({})
 export class ConfigServiceModule {
@@ -16,10 +19,19 @@ export class ConfigServiceModule {
           service: 'config-service',
           logLevel: config.LOG_LEVEL,
           healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-          readinessChecks: { inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => [postgresCheck(dataSource)] },
+        }),
+        AuthModule.forRoot(authOptionsFrom(config)),
+        StripeConfigModule.register({
+          // Throws on an unusable keyring: the service never runs without encryption.
+          secretBox: secretBoxFrom(config),
+          stripe: { baseUrl: config.STRIPE_API_BASE_URL || undefined, timeoutMs: config.STRIPE_TIMEOUT_MS },
         }),
       ],
-      providers: [{ provide: ConfigServiceConfig, useValue: config }],
+      controllers: [HealthController],
+      providers: [
+        { provide: ConfigServiceConfig, useValue: config },
+        readinessChecksProvider({ inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => [postgresCheck(dataSource)] }),
+      ],
     };
   }
 }

@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ClickHouseClient, clickHouseCheck, createClickHouseClient, EventsProcessedStore } from '@flexsync/clickhouse';
-import { ObservabilityModule } from '@flexsync/observability';
+import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { AggregateEventsActivity, bindSyncActivities } from '@flexsync/sync-pipeline';
 import { SYNC_ACTIVITIES, SyncWorkerRunner } from './sync-worker.runner';
@@ -23,21 +23,29 @@ export class SyncWorkerModule implements OnApplicationShutdown {
           service: 'sync-worker',
           logLevel: config.LOG_LEVEL,
           healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-          readinessChecks: {
-            inject: [getDataSourceToken(), CLICKHOUSE, SyncWorkerRunner],
-            useFactory: (dataSource: DataSource, clickhouse: ClickHouseClient, runner: SyncWorkerRunner) => [
-              postgresCheck(dataSource),
-              clickHouseCheck(clickhouse),
-              runner.readinessCheck(),
-            ],
-          },
         }),
       ],
+      controllers: [HealthController],
       providers: [
+        readinessChecksProvider({
+          inject: [getDataSourceToken(), CLICKHOUSE, SyncWorkerRunner],
+          useFactory: (dataSource: DataSource, clickhouse: ClickHouseClient, runner: SyncWorkerRunner) => [
+            postgresCheck(dataSource),
+            clickHouseCheck(clickhouse),
+            runner.readinessCheck(),
+          ],
+        }),
         { provide: SyncWorkerConfig, useValue: config },
-        { provide: CLICKHOUSE, useFactory: () => createClickHouseClient({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE }) },
+        {
+          provide: CLICKHOUSE,
+          useFactory: () => createClickHouseClient({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE }),
+        },
         { provide: EventsProcessedStore, inject: [CLICKHOUSE], useFactory: (client: ClickHouseClient) => new EventsProcessedStore(client) },
-        { provide: AggregateEventsActivity, inject: [EventsProcessedStore], useFactory: (store: EventsProcessedStore) => new AggregateEventsActivity(store) },
+        {
+          provide: AggregateEventsActivity,
+          inject: [EventsProcessedStore],
+          useFactory: (store: EventsProcessedStore) => new AggregateEventsActivity(store),
+        },
         { provide: SYNC_ACTIVITIES, inject: [AggregateEventsActivity], useFactory: bindSyncActivities },
         SyncWorkerRunner,
       ],

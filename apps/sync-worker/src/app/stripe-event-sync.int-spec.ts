@@ -60,8 +60,18 @@ describe('StripeEventSyncWorkflow on the real Temporal server', () => {
         }),
       );
       expect(result.windows).toEqual([
-        { window: { start: '2025-06-21T04:00:00.000Z', end: '2025-06-21T05:00:00.000Z' }, aggregateCount: 1, eventCount: 2, totalQuantity: '42' },
-        { window: { start: '2025-06-21T05:00:00.000Z', end: '2025-06-21T06:00:00.000Z' }, aggregateCount: 1, eventCount: 1, totalQuantity: '8' },
+        {
+          window: { start: '2025-06-21T04:00:00.000Z', end: '2025-06-21T05:00:00.000Z' },
+          aggregateCount: 1,
+          eventCount: 2,
+          totalQuantity: '42',
+        },
+        {
+          window: { start: '2025-06-21T05:00:00.000Z', end: '2025-06-21T06:00:00.000Z' },
+          aggregateCount: 1,
+          eventCount: 1,
+          totalQuantity: '8',
+        },
       ]);
     } finally {
       await connection.close();

@@ -21,7 +21,14 @@ describe('ClickHouse usage store (real server)', () => {
 
   const hour = (iso: string) => new Date(iso);
 
-  function event(tenant: ReturnType<typeof uniqueTenant>, customer: string, meter: string, qty: string, at: string, eventType = 'increment'): ProcessedEvent {
+  function event(
+    tenant: ReturnType<typeof uniqueTenant>,
+    customer: string,
+    meter: string,
+    qty: string,
+    at: string,
+    eventType = 'increment',
+  ): ProcessedEvent {
     return {
       tenant_id: tenant.tenantId,
       environment_id: tenant.environmentId,
@@ -50,7 +57,11 @@ describe('ClickHouse usage store (real server)', () => {
       event(uniqueTenant('other'), 'client_123', 'meter_storage', '7', '2025-06-21T04:15:00Z'),
     ]);
     const rows = [];
-    for await (const row of store.aggregateWindow({ ...tenant, windowStart: hour('2025-06-21T04:00:00Z'), windowEnd: hour('2025-06-21T05:00:00Z') })) {
+    for await (const row of store.aggregateWindow({
+      ...tenant,
+      windowStart: hour('2025-06-21T04:00:00Z'),
+      windowEnd: hour('2025-06-21T05:00:00Z'),
+    })) {
       rows.push(row);
     }
     expect(rows.map((r) => ({ ...r, quantity: Number(r.quantity).toString() }))).toEqual([
@@ -68,7 +79,12 @@ describe('ClickHouse usage store (real server)', () => {
       event(tenant, 'client_b', 'meter_storage', '2', '2025-06-21T04:00:00Z'),
     ]);
     const rows = [];
-    for await (const row of store.aggregateWindow({ ...tenant, customerId: 'client_b', windowStart: hour('2025-06-21T04:00:00Z'), windowEnd: hour('2025-06-21T05:00:00Z') })) {
+    for await (const row of store.aggregateWindow({
+      ...tenant,
+      customerId: 'client_b',
+      windowStart: hour('2025-06-21T04:00:00Z'),
+      windowEnd: hour('2025-06-21T05:00:00Z'),
+    })) {
       rows.push(row.customerId);
     }
     expect(rows).toEqual(['client_b']);

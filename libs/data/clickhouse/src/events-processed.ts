@@ -44,13 +44,23 @@ interface AggregateRow {
   event_count: string;
 }
 
-const INSERT_COLUMNS = ['tenant_id', 'environment_id', 'event_id', 'customer_id', 'meter_id', 'event_type', 'qty_billable', 'processed_at'] as const;
+const INSERT_COLUMNS = [
+  'tenant_id',
+  'environment_id',
+  'event_id',
+  'customer_id',
+  'meter_id',
+  'event_type',
+  'qty_billable',
+  'processed_at',
+] as const;
 const DECIMAL_TEXT = /^-?\d{1,26}(\.\d{1,12})?$/;
 const DATETIME_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 function csvField(column: (typeof INSERT_COLUMNS)[number], event: ProcessedEvent): string {
   const value = event[column] ?? '';
-  if (column === 'qty_billable' && !DECIMAL_TEXT.test(value)) throw new RangeError(`qty_billable must be a decimal, got ${JSON.stringify(value)}`);
+  if (column === 'qty_billable' && !DECIMAL_TEXT.test(value))
+    throw new RangeError(`qty_billable must be a decimal, got ${JSON.stringify(value)}`);
   if (column === 'processed_at' && !DATETIME_TEXT.test(value)) throw new RangeError(`processed_at must be 'YYYY-MM-DD hh:mm:ss'`);
   return column === 'qty_billable' ? value : `"${value.replace(/"/g, '""')}"`;
 }
@@ -70,7 +80,12 @@ export class EventsProcessedStore {
   async insert(events: ProcessedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const lines = events.map((event) => `${INSERT_COLUMNS.map((column) => csvField(column, event)).join(',')}\n`);
-    await this.client.insert({ table: 'events_processed', values: Readable.from(lines, { objectMode: false }), format: 'CSV', columns: [...INSERT_COLUMNS] });
+    await this.client.insert({
+      table: 'events_processed',
+      values: Readable.from(lines, { objectMode: false }),
+      format: 'CSV',
+      columns: [...INSERT_COLUMNS],
+    });
   }
 
   /** The GROUP BY query for a window; sums are cast to text so no float ever touches a quantity. */

@@ -28,7 +28,11 @@ export async function applyClickHouseMigrations(client: ClickHouseClient, dir = 
   for (const migration of readClickHouseMigrations(dir)) {
     if (applied.has(migration.version)) continue;
     await client.command({ query: migration.sql });
-    await client.insert({ table: LEDGER, values: [{ version: migration.version, applied_at: new Date().toISOString().slice(0, 19).replace('T', ' ') }], format: 'JSONEachRow' });
+    await client.insert({
+      table: LEDGER,
+      values: [{ version: migration.version, applied_at: new Date().toISOString().slice(0, 19).replace('T', ' ') }],
+      format: 'JSONEachRow',
+    });
     newlyApplied.push(migration.version);
   }
   return newlyApplied;

@@ -47,7 +47,9 @@ export async function migrateDown(databaseUrl: string, steps = Number.POSITIVE_I
     return await underMigrationLock(dataSource, async () => {
       let reverted = 0;
       while (reverted < steps) {
-        const executed = await dataSource.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = $1`, [MIGRATIONS_TABLE]);
+        const executed = await dataSource.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = $1`, [
+          MIGRATIONS_TABLE,
+        ]);
         if (executed[0].n === 0) break;
         const rows: { n: number }[] = await dataSource.query(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`);
         if (rows[0].n === 0) break;

@@ -59,7 +59,9 @@ describe('Postgres migrations', () => {
       await db.query(insert);
       await expect(db.query(insert)).rejects.toThrow(/ux_meter_provider_mappings_meter/);
       await expect(
-        db.query(`INSERT INTO meter_provider_mappings (tenant_id, environment_id, meter_id, provider_type, provider_meter_id) VALUES ('t', 'e2', 'meter_storage', 'paddle', 'x')`),
+        db.query(
+          `INSERT INTO meter_provider_mappings (tenant_id, environment_id, meter_id, provider_type, provider_meter_id) VALUES ('t', 'e2', 'meter_storage', 'paddle', 'x')`,
+        ),
       ).rejects.toThrow(/provider_type_check/);
     } finally {
       await db.end();

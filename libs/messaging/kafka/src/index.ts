@@ -5,4 +5,5 @@ export * from './kafka-client';
 export * from './kafka-consumer';
 export * from './kafka-metrics';
 export * from './kafka-publisher';
+export * from './kafka.module';
 export * from './topics';

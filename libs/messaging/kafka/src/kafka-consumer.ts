@@ -29,6 +29,8 @@ export interface KafkaMessageConsumerOptions {
   retryInitialDelayMs?: number;
   retryMaxDelayMs?: number;
   sessionTimeoutMs?: number;
+  /** Longest a fetch waits for new messages; also bounds how long `stop()` waits for an idle fetch. */
+  maxWaitTimeMs?: number;
   metrics?: Registry;
 }
 
@@ -82,6 +84,7 @@ export class KafkaMessageConsumer {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       allowAutoTopicCreation: true,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
       // A crash of the run loop restarts it from the last committed offset instead of leaving the service consuming nothing.
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
     });

@@ -1,6 +1,6 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Module, Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HEALTH_CHECK_TIMEOUT_MS, HealthController, READINESS_CHECKS } from './health';
+import { DependencyCheck, HEALTH_CHECK_TIMEOUT_MS, HealthController, READINESS_CHECKS } from './health';
 import { createLoggerModule } from './logging';
 import { createMetricsRegistry, MetricsController, MetricsRegistry, SERVICE_NAME } from './metrics';
 
@@ -8,11 +8,13 @@ export interface ObservabilityOptions {
   service: string;
   logLevel: string;
   healthCheckTimeoutMs: number;
-  /** Provider of `DependencyCheck[]` for `/health/ready`, built from the app's own clients. */
-  readinessChecks: Omit<Extract<Provider, { useFactory: unknown }>, 'provide'>;
 }
 
-/** Logs, `/metrics` and `/health/*` for one service. */
+/**
+ * JSON logs and `/metrics` for one service (global). `/health/*` lives in the app's own module, because its
+ * readiness probes need the app's clients: add `HealthController` to the app's controllers and
+ * `readinessChecksProvider({ inject, useFactory })` to its providers.
+ */
 @Module({})
 export class ObservabilityModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
@@ -20,14 +22,20 @@ export class ObservabilityModule {
       module: ObservabilityModule,
       global: true,
       imports: [createLoggerModule(options.service, options.logLevel), TerminusModule.forRoot({ logger: false })],
-      controllers: [MetricsController, HealthController],
+      controllers: [MetricsController],
       providers: [
         { provide: SERVICE_NAME, useValue: options.service },
         { provide: MetricsRegistry, useValue: createMetricsRegistry(options.service) },
         { provide: HEALTH_CHECK_TIMEOUT_MS, useValue: options.healthCheckTimeoutMs },
-        { ...options.readinessChecks, provide: READINESS_CHECKS },
       ],
-      exports: [MetricsRegistry, SERVICE_NAME],
+      exports: [MetricsRegistry, SERVICE_NAME, HEALTH_CHECK_TIMEOUT_MS, TerminusModule],
     };
   }
 }
+
+/** The app's `/health/ready` probes, built from its own clients. */
+export function readinessChecksProvider(factory: Omit<FactoryProvider<DependencyCheck[]>, 'provide'>): Provider {
+  return { ...factory, provide: READINESS_CHECKS };
+}
+
+export { HealthController };

@@ -31,21 +31,21 @@ function NotTogetherWith(other: keyof AuthEnvFields): PropertyDecorator {
   };
 }
 
-/** `AUTH_JWT_SECRET`: HS256 secret, ≥ 32 characters; required unless `AUTH_JWKS_URL` is set, and not together with it. */
+/** `AUTH_JWT_SECRET`: HS256 secret, ≥ 32 characters; required unless `AUTH_JWKS_URL` is set. */
 export function AuthJwtSecretField(): PropertyDecorator {
   return applyDecorators(
     ValidateIf((config: AuthEnvFields) => !isSet(config.AUTH_JWKS_URL)),
     IsString({ message: 'AUTH_JWT_SECRET or AUTH_JWKS_URL must be set' }),
     MinLength(MIN_JWT_SECRET_LENGTH, { message: `AUTH_JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters` }),
-    NotTogetherWith('AUTH_JWKS_URL'),
   );
 }
 
-/** `AUTH_JWKS_URL`: where the identity provider publishes its signing keys; optional when a secret is set. */
+/** `AUTH_JWKS_URL`: where the identity provider publishes its signing keys; optional when a secret is set, never together with one. */
 export function AuthJwksUrlField(): PropertyDecorator {
   return applyDecorators(
     ValidateIf((config: AuthEnvFields) => isSet(config.AUTH_JWKS_URL)),
     IsHttpUrl(),
+    NotTogetherWith('AUTH_JWT_SECRET'),
   );
 }
 

@@ -24,7 +24,14 @@ export async function bundleSyncWorkflows(): Promise<WorkflowBundleWithSourceMap
       config.resolve = { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string>), ...workspaceAliases() } };
       return config;
     },
-    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined },
+    logger: {
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+      log: () => undefined,
+    },
   });
 }
 

@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, LogEntry, LogLevel, Runtime } from '@temporalio/worker';
+import pino from 'pino';
 import type { DependencyCheck } from '@flexsync/observability';
 
 export interface TemporalSettings {
@@ -17,4 +19,23 @@ export function temporalCheck(client: Client): DependencyCheck {
     name: 'temporal',
     probe: () => client.connection.workflowService.describeNamespace({ namespace: client.options.namespace }),
   };
+}
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * The Temporal SDK logs through its own runtime; route it into the same JSON lines as the service.
+ * Must run once, before the first connection or worker is created.
+ */
+export function routeTemporalLogsToJson(service: string, level: LogLevel = 'WARN'): void {
+  const logger = pino({ base: { service, component: 'temporal-sdk' } });
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry: LogEntry) => logger[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message)),
+  });
 }

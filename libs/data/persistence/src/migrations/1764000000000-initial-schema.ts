@@ -112,8 +112,12 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         CONSTRAINT stripe_sync_batches_window_half_open CHECK (window_start < window_end)
       )`);
     await db.query(`CREATE UNIQUE INDEX ux_stripe_sync_batches_identifier ON stripe_sync_batches (tenant_id, environment_id, identifier)`);
-    await db.query(`CREATE INDEX ix_stripe_sync_batches_window ON stripe_sync_batches (tenant_id, environment_id, window_start, customer_id, meter_id, event_type)`);
-    await db.query(`CREATE INDEX ix_stripe_sync_batches_pending ON stripe_sync_batches (tenant_id, environment_id) WHERE sync_status = 'pending'`);
+    await db.query(
+      `CREATE INDEX ix_stripe_sync_batches_window ON stripe_sync_batches (tenant_id, environment_id, window_start, customer_id, meter_id, event_type)`,
+    );
+    await db.query(
+      `CREATE INDEX ix_stripe_sync_batches_pending ON stripe_sync_batches (tenant_id, environment_id) WHERE sync_status = 'pending'`,
+    );
 
     await db.query(`
       CREATE TABLE stripe_webhook_events (
@@ -132,7 +136,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await db.query(`CREATE UNIQUE INDEX ux_stripe_webhook_events_event ON stripe_webhook_events (tenant_id, environment_id, stripe_event_id)`);
+    await db.query(
+      `CREATE UNIQUE INDEX ux_stripe_webhook_events_event ON stripe_webhook_events (tenant_id, environment_id, stripe_event_id)`,
+    );
     await db.query(`CREATE INDEX ix_stripe_webhook_events_unpublished ON stripe_webhook_events (received_at) WHERE published_at IS NULL`);
 
     await db.query(`

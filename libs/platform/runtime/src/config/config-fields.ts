@@ -3,9 +3,7 @@ import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'cla
 
 /** Environment variables arrive as strings; these decorators turn them into typed, validated fields. */
 export function IntFromEnv(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value,
-  );
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value));
 }
 
 export function BoolFromEnv(): PropertyDecorator {

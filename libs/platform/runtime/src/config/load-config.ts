@@ -33,11 +33,7 @@ function collectProblems(errors: ValidationError[]): ConfigProblem[] {
  * Validates `env` against a class-validator config class before Nest starts.
  * Unknown environment variables are ignored; every declared key is checked and all problems are reported together.
  */
-export function loadConfig<T extends object>(
-  service: string,
-  configClass: new () => T,
-  env: NodeJS.ProcessEnv = process.env,
-): T {
+export function loadConfig<T extends object>(service: string, configClass: new () => T, env: NodeJS.ProcessEnv = process.env): T {
   const config = plainToInstance(configClass, { ...env }, { enableImplicitConversion: false, exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: false, skipMissingProperties: false });
   if (errors.length > 0) {

@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   'SYNC.UNAVAILABLE': 503,
   'ROUTE.NOT_FOUND': 404,
   INTERNAL: 500,
+  'CONFIG.SECRET_UNREADABLE': 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -16,18 +16,36 @@ interface BodyParserError {
 
 function fromBodyParser(error: BodyParserError | undefined): { status: number; body: ErrorBody } | undefined {
   if (error?.type === 'entity.parse.failed') {
-    return { status: 400, body: { code: 'REQUEST.MALFORMED_JSON', message: 'request body is not valid JSON', details: [{ field: 'body', reason: 'malformed JSON' }] } };
+    return {
+      status: 400,
+      body: {
+        code: 'REQUEST.MALFORMED_JSON',
+        message: 'request body is not valid JSON',
+        details: [{ field: 'body', reason: 'malformed JSON' }],
+      },
+    };
   }
   if (error?.type === 'entity.too.large') {
     return {
       status: 400,
-      body: { code: 'REQUEST.BODY_TOO_LARGE', message: `request body exceeds ${error.limit ?? 'the'} bytes limit`, details: [{ field: 'body', reason: 'too large' }] },
+      body: {
+        code: 'REQUEST.BODY_TOO_LARGE',
+        message: `request body exceeds ${error.limit ?? 'the'} bytes limit`,
+        details: [{ field: 'body', reason: 'too large' }],
+      },
     };
   }
   if (error?.type && error.status && error.status < 500) {
-    return { status: 400, body: { code: 'REQUEST.INVALID', message: 'request body could not be read', details: [{ field: 'body', reason: error.type }] } };
+    return {
+      status: 400,
+      body: { code: 'REQUEST.INVALID', message: 'request body could not be read', details: [{ field: 'body', reason: error.type }] },
+    };
   }
   return undefined;
+}
+
+function isHealthReport(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'status' in value && 'details' in value && 'error' in value;
 }
 
 /** The one place errors become HTTP answers: `{ code, message, details }`, never a stack trace. */
@@ -40,6 +58,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const { status, body } = this.describe(exception);
+    if (exception instanceof HttpException && isHealthReport(exception.getResponse())) {
+      // A failing readiness check answers 503 with terminus' per-dependency report, which operators read as is.
+      response.status(status).json(exception.getResponse());
+      return;
+    }
     if (status >= 500) {
       this.logger.error({ err: exception, path: request.path, code: body.code }, 'request failed');
     }
@@ -54,7 +77,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const parsed = fromBodyParser(exception.cause as BodyParserError | undefined);
       if (parsed) return parsed;
-      const code = status === HttpStatus.NOT_FOUND ? 'ROUTE.NOT_FOUND' : status === HttpStatus.UNAUTHORIZED ? 'AUTH.INVALID_TOKEN' : `HTTP.${status}`;
+      const code =
+        status === HttpStatus.NOT_FOUND ? 'ROUTE.NOT_FOUND' : status === HttpStatus.UNAUTHORIZED ? 'AUTH.INVALID_TOKEN' : `HTTP.${status}`;
       return { status, body: { code, message: exception.message } };
     }
     const parsed = fromBodyParser(exception as BodyParserError);

@@ -1,6 +1,6 @@
 import { migrateUp } from '@flexsync/persistence';
 import { applyClickHouseMigrations, createClickHouseClient } from '@flexsync/clickhouse';
-import { stackEnv } from './stack-env';
+import { stackEnv } from '@flexsync/testing';
 
 /** Integration tier: the stack must be up; schema is migrated once for the whole run. */
 export async function prepareStack(): Promise<void> {

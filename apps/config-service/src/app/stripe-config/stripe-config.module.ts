@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { SecretBox } from '@flexsync/crypto';
+import { StripeConnectionProbe, StripeEndpoint } from '../stripe-connection/stripe-connection-probe';
+import { StripeConfigController } from './stripe-config.controller';
+import { StripeConfigMetrics } from './stripe-config.metrics';
+import { StripeConfigStore } from './stripe-config.store';
+import { DeleteStripeConfig } from './use-cases/delete-stripe-config';
+import { GetStripeConfig } from './use-cases/get-stripe-config';
+import { ListConfigHistory } from './use-cases/list-config-history';
+import { SaveStripeConfig } from './use-cases/save-stripe-config';
+import { TestStripeConnection } from './use-cases/test-stripe-connection';
+
+export interface StripeConfigModuleOptions {
+  secretBox: SecretBox;
+  stripe: StripeEndpoint;
+}
+
+/** `/v1/stripe/config*`: the tenant-admin API over `stripe_tenant_configs` and `stripe_config_audit`. */
+@Module({})
+export class StripeConfigModule {
+  static register(options: StripeConfigModuleOptions): DynamicModule {
+    return {
+      module: StripeConfigModule,
+      controllers: [StripeConfigController],
+      providers: [
+        { provide: SecretBox, useValue: options.secretBox },
+        { provide: StripeConnectionProbe, useValue: new StripeConnectionProbe(options.stripe) },
+        StripeConfigStore,
+        StripeConfigMetrics,
+        SaveStripeConfig,
+        GetStripeConfig,
+        DeleteStripeConfig,
+        TestStripeConnection,
+        ListConfigHistory,
+      ],
+    };
+  }
+}

@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, LessThan } from 'typeorm';
+import { ConfigAuditAction, StripeConfigAudit, StripeTenantConfig, TenantScope } from '@flexsync/persistence';
+
+export const UNIQUE_VIOLATION = '23505';
+
+/** Moves `updated_at` forward on every change, strictly, even for two changes within one millisecond. */
+export const BUMP_UPDATED_AT = () => `GREATEST(clock_timestamp(), "updated_at" + interval '1 millisecond')`;
+/** Leaves `updated_at` as it is (TypeORM would otherwise set it on every update): connection tests are not changes. */
+export const KEEP_UPDATED_AT = () => `"updated_at"`;
+
+export type StripeConfigPatch = Partial<
+  Pick<
+    StripeTenantConfig,
+    | 'apiKeyCiphertext'
+    | 'apiKeyKeyId'
+    | 'apiKeyMasked'
+    | 'webhookSecretCiphertext'
+    | 'webhookSecretKeyId'
+    | 'syncEnabled'
+    | 'aggregationWindowMinutes'
+    | 'livemode'
+    | 'lastTestedAt'
+    | 'lastTestStatus'
+    | 'lastTestMessage'
+  >
+>;
+
+export interface AuditEntry {
+  actor: string;
+  action: ConfigAuditAction;
+  changedFields: string[];
+  /** Non-secret facts only: field names, masked keys, booleans, numbers. */
+  detail?: Record<string, unknown>;
+}
+
+/** Every read and write of `stripe_tenant_configs` / `stripe_config_audit`, each filtered by tenant and environment. */
+@Injectable()
+export class StripeConfigStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  find(scope: TenantScope, manager: EntityManager = this.dataSource.manager): Promise<StripeTenantConfig | null> {
+    return manager.getRepository(StripeTenantConfig).findOne({ where: { tenantId: scope.tenantId, environmentId: scope.environmentId } });
+  }
+
+  /** The row, locked until the transaction ends, so concurrent changes to one config serialise. */
+  findForUpdate(scope: TenantScope, manager: EntityManager): Promise<StripeTenantConfig | null> {
+    return manager.getRepository(StripeTenantConfig).findOne({
+      where: { tenantId: scope.tenantId, environmentId: scope.environmentId },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  async insert(manager: EntityManager, scope: TenantScope, values: Required<Pick<StripeConfigPatch, 'apiKeyCiphertext' | 'apiKeyKeyId' | 'apiKeyMasked' | 'syncEnabled' | 'aggregationWindowMinutes'>> & StripeConfigPatch): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(StripeTenantConfig)
+      .values({ ...values, tenantId: scope.tenantId, environmentId: scope.environmentId })
+      .execute();
+  }
+
+  /** Applies `patch`; returns whether a row was changed. */
+  async update(manager: EntityManager, scope: TenantScope, patch: StripeConfigPatch): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(StripeTenantConfig)
+      .set({ ...patch, updatedAt: BUMP_UPDATED_AT })
+      .where('tenant_id = :tenantId AND environment_id = :environmentId', scope)
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Records a connection test on the config, but only while it still holds the key that was tested (a PUT may have
+   * replaced it meanwhile). Leaves `updated_at` alone: a test is not a change. Returns whether the row was updated.
+   */
+  async recordConnectionTest(manager: EntityManager, scope: TenantScope, testedCiphertext: string, patch: StripeConfigPatch): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(StripeTenantConfig)
+      .set({ ...patch, updatedAt: KEEP_UPDATED_AT })
+      .where('tenant_id = :tenantId AND environment_id = :environmentId AND api_key_ciphertext = :testedCiphertext', { ...scope, testedCiphertext })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  async delete(manager: EntityManager, scope: TenantScope): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .delete()
+      .from(StripeTenantConfig)
+      .where('tenant_id = :tenantId AND environment_id = :environmentId', scope)
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  async audit(manager: EntityManager, scope: TenantScope, entry: AuditEntry): Promise<void> {
+    await manager.save(
+      manager.create(StripeConfigAudit, {
+        tenantId: scope.tenantId,
+        environmentId: scope.environmentId,
+        actor: entry.actor,
+        action: entry.action,
+        changedFields: entry.changedFields,
+        detail: entry.detail ?? null,
+      }),
+    );
+  }
+
+  /** Newest first; `before` pages by audit id. */
+  history(scope: TenantScope, limit: number, before?: number): Promise<StripeConfigAudit[]> {
+    return this.dataSource.getRepository(StripeConfigAudit).find({
+      where: {
+        tenantId: scope.tenantId,
+        environmentId: scope.environmentId,
+        ...(before !== undefined ? { id: LessThan(String(before)) } : {}),
+      },
+      order: { id: 'DESC' },
+      take: limit,
+    });
+  }
+}

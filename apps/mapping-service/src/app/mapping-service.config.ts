@@ -1,0 +1,76 @@
+import { ArrayNotEmpty, IsArray, IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AuthEnvConfig } from '@flexsync/auth';
+import { STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import { BoolFromEnv, IntFromEnv, IsBrokerList, IsPostgresUrl, ListFromEnv } from '@flexsync/runtime';
+
+/** Environment of mapping-service, validated before Nest starts. */
+export class MappingServiceConfig extends AuthEnvConfig {
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  override PORT = 8082;
+
+  @IsString()
+  @IsNotEmpty()
+  @IsPostgresUrl()
+  DATABASE_URL!: string;
+
+  @ListFromEnv()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsBrokerList()
+  KAFKA_BROKERS!: string[];
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CLIENT_ID = 'mapping-service';
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CUSTOMER_EVENTS_TOPIC = STRIPE_CUSTOMER_EVENTS_TOPIC;
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC = STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC;
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CUSTOMER_EVENTS_GROUP_ID = 'mapping-service.customer-events';
+
+  /** Off runs the API alone (e.g. a second replica that should not consume). */
+  @BoolFromEnv()
+  @IsBoolean()
+  CUSTOMER_EVENTS_CONSUMER_ENABLED = true;
+
+  /** Partitions handled in parallel by one process; order within a partition (one Stripe customer) is kept. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  KAFKA_CONSUMER_CONCURRENCY = 3;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  KAFKA_CONSUMER_RETRY_INITIAL_MS = 200;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  KAFKA_CONSUMER_RETRY_MAX_MS = 10_000;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(100)
+  @Max(20_000)
+  KAFKA_PUBLISH_TIMEOUT_MS = 5000;
+
+  /** The Stripe customer metadata key that names the FlexPrice customer (Stripe allows keys of up to 40 characters). */
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'STRIPE_CUSTOMER_METADATA_KEY must be 1-40 characters of A-Z a-z 0-9 _ . -' })
+  STRIPE_CUSTOMER_METADATA_KEY = 'flexprice_customer_id';
+}

@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { PROVIDER_TYPES, type ProviderType } from '@flexsync/persistence';
+import { EXTERNAL_ID_PATTERN, MAX_EXTERNAL_ID_LENGTH, MAX_STRIPE_EVENT_NAME_LENGTH } from '../../shared/identifiers';
+
+const VISIBLE = { message: '$property must be visible ASCII characters without spaces' };
+const isPresent = (value: unknown): boolean => value !== undefined;
+
+/** Body of `POST /v1/stripe/meters/mapping` (the playbook's step 2). */
+export class CreateMeterMappingDto {
+  @ApiProperty({ description: 'FlexPrice meter id.', example: 'meter_storage', maxLength: MAX_EXTERNAL_ID_LENGTH })
+  @IsDefined({ message: 'meter_id is required' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_EXTERNAL_ID_LENGTH)
+  @Matches(EXTERNAL_ID_PATTERN, VISIBLE)
+  meter_id!: string;
+
+  @ApiProperty({ enum: PROVIDER_TYPES, example: 'stripe' })
+  @IsDefined({ message: 'provider_type is required' })
+  @IsIn(PROVIDER_TYPES)
+  provider_type!: ProviderType;
+
+  @ApiProperty({ description: 'The Stripe Meter’s event_name.', example: 'meter.storage', maxLength: MAX_STRIPE_EVENT_NAME_LENGTH })
+  @IsDefined({ message: 'provider_meter_id is required' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_STRIPE_EVENT_NAME_LENGTH)
+  @Matches(EXTERNAL_ID_PATTERN, VISIBLE)
+  provider_meter_id!: string;
+
+  @ApiPropertyOptional({ default: true, description: 'Whether the sync pushes this meter’s usage.' })
+  @ValidateIf((_dto, value) => isPresent(value))
+  @IsBoolean()
+  sync_enabled?: boolean;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 12, default: 0, description: 'Decimal places kept when usage is sent as Stripe’s whole numbers (value × 10^precision).' })
+  @ValidateIf((_dto, value) => isPresent(value))
+  @IsInt()
+  @Min(0)
+  @Max(12)
+  value_precision?: number;
+}
+
+/** Body of `PATCH /v1/stripe/meters/mapping/{meter_id}`: any of the mutable fields. */
+export class UpdateMeterMappingDto {
+  @ApiPropertyOptional({ maxLength: MAX_STRIPE_EVENT_NAME_LENGTH })
+  @ValidateIf((_dto, value) => isPresent(value))
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_STRIPE_EVENT_NAME_LENGTH)
+  @Matches(EXTERNAL_ID_PATTERN, VISIBLE)
+  provider_meter_id?: string;
+
+  @ApiPropertyOptional()
+  @ValidateIf((_dto, value) => isPresent(value))
+  @IsBoolean()
+  sync_enabled?: boolean;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 12 })
+  @ValidateIf((_dto, value) => isPresent(value))
+  @IsInt()
+  @Min(0)
+  @Max(12)
+  value_precision?: number;
+}

@@ -1,0 +1,56 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { SecretBox, secretBoxFrom } from '@flexsync/crypto';
+import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
+import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
+import { PersistenceModule, postgresCheck, StripeTenantConfig } from '@flexsync/persistence';
+import { CustomerEventPublisher } from './stripe-webhooks/customer-event-publisher';
+import { ReceiveStripeWebhook } from './stripe-webhooks/receive-stripe-webhook/receive-stripe-webhook.use-case';
+import { OutboxRelayLoop } from './stripe-webhooks/relay-unpublished-webhooks/outbox-relay.loop';
+import { RelayUnpublishedWebhooks } from './stripe-webhooks/relay-unpublished-webhooks/relay-unpublished-webhooks.use-case';
+import { StripeWebhookController } from './stripe-webhooks/stripe-webhook.controller';
+import { WebhookInbox } from './stripe-webhooks/webhook-inbox';
+import { WebhookMetrics } from './stripe-webhooks/webhook.metrics';
+import { WebhookSigningSecrets } from './stripe-webhooks/webhook-signing-secrets';
+import { WebhookIngestConfig } from './webhook-ingest.config';
+
+@Module({})
+export class WebhookIngestModule {
+  static register(config: WebhookIngestConfig): DynamicModule {
+    return {
+      module: WebhookIngestModule,
+      imports: [
+        PersistenceModule.forRoot(config.DATABASE_URL),
+        TypeOrmModule.forFeature([StripeTenantConfig]),
+        KafkaModule.forRoot({
+          clientId: config.KAFKA_CLIENT_ID,
+          brokers: config.KAFKA_BROKERS,
+          publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+          readinessTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+        }),
+        ObservabilityModule.forRoot({
+          service: 'webhook-ingest',
+          logLevel: config.LOG_LEVEL,
+          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+        }),
+      ],
+      controllers: [HealthController, StripeWebhookController],
+      providers: [
+        readinessChecksProvider({
+          inject: [getDataSourceToken(), KAFKA_READINESS_CHECK],
+          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), kafka],
+        }),
+        { provide: WebhookIngestConfig, useValue: config },
+        { provide: SecretBox, useFactory: () => secretBoxFrom(config) },
+        WebhookMetrics,
+        WebhookSigningSecrets,
+        WebhookInbox,
+        CustomerEventPublisher,
+        ReceiveStripeWebhook,
+        RelayUnpublishedWebhooks,
+        OutboxRelayLoop,
+      ],
+    };
+  }
+}

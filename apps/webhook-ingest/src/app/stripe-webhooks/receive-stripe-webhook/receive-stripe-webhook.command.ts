@@ -1,0 +1,17 @@
+import type { TenantScope } from '@flexsync/persistence';
+
+export interface ReceiveStripeWebhookCommand {
+  scope: TenantScope;
+  /** The exact request bytes; the signature is computed over them. */
+  rawBody: Buffer | undefined;
+  signature: string | undefined;
+}
+
+export type WebhookOutcome = 'published' | 'duplicate' | 'ignored';
+
+/** What Stripe gets back on success; no tenant details. */
+export interface WebhookReceipt {
+  received: true;
+  event_id: string;
+  outcome: WebhookOutcome;
+}

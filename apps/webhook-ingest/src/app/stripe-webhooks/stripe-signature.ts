@@ -1,0 +1,42 @@
+import Stripe from 'stripe';
+import type { StripeEventLike } from '@flexsync/kafka';
+import type { WebhookRejection } from './webhook.metrics';
+
+export type SignatureCheck = { ok: true; event: StripeEventLike } | { ok: false; reason: Extract<WebhookRejection, 'invalid_signature' | 'stale_timestamp' | 'invalid_event'> };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The fields every Stripe event has; anything else is not an event, even if signed. */
+function asStripeEvent(value: unknown): StripeEventLike | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, type, created, livemode, data } = value;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 255) return undefined;
+  if (typeof type !== 'string' || type.length === 0 || type.length > 255) return undefined;
+  if (typeof created !== 'number' || !Number.isSafeInteger(created) || created < 0) return undefined;
+  if (livemode !== undefined && typeof livemode !== 'boolean') return undefined;
+  if (!isRecord(data) || !('object' in data)) return undefined;
+  // Keep every field: the inbox stores the whole event.
+  const event: StripeEventLike & Record<string, unknown> = { ...value, id, type, created, livemode, data: { ...data, object: data.object } };
+  return event;
+}
+
+/**
+ * Verifies `Stripe-Signature` over the exact request bytes with stripe-node: any matching `v1` signature passes
+ * (Stripe signs with both secrets while one is being rolled), and the timestamp must be within `toleranceSeconds`.
+ */
+export function verifyStripeSignature(rawBody: Buffer, header: string, secret: string, toleranceSeconds: number): SignatureCheck {
+  let verified: unknown;
+  try {
+    verified = Stripe.webhooks.constructEvent(rawBody, header, secret, toleranceSeconds);
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      return { ok: false, reason: /tolerance/i.test(error.message) ? 'stale_timestamp' : 'invalid_signature' };
+    }
+    // A correct signature over bytes that are not JSON.
+    return { ok: false, reason: 'invalid_event' };
+  }
+  const event = asStripeEvent(verified);
+  return event ? { ok: true, event } : { ok: false, reason: 'invalid_event' };
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { MetricsRegistry } from '@flexsync/observability';
+
+export type WebhookRejection = 'unknown_endpoint' | 'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'no_secret' | 'invalid_event';
+export type PublishPath = 'request' | 'relay';
+
+/** Counters of the webhook pipeline: received → verified | rejected → recorded → published. */
+@Injectable()
+export class WebhookMetrics {
+  readonly received: Counter;
+  readonly verified: Counter<'event_type'>;
+  readonly rejected: Counter<'reason'>;
+  readonly unhandled: Counter<'event_type'>;
+  readonly duplicates: Counter;
+  readonly published: Counter<'via'>;
+  readonly publishFailures: Counter<'via'>;
+  readonly unpublished: Gauge;
+  readonly duration: Histogram<'outcome'>;
+
+  constructor(@Inject(MetricsRegistry) registry: MetricsRegistry) {
+    const registers = [registry];
+    this.received = new Counter({ name: 'stripe_webhooks_received_total', help: 'Webhook requests received.', registers });
+    this.verified = new Counter({
+      name: 'stripe_webhooks_verified_total',
+      help: 'Webhooks whose Stripe-Signature verified, by event type.',
+      labelNames: ['event_type'],
+      registers,
+    });
+    this.rejected = new Counter({ name: 'stripe_webhooks_rejected_total', help: 'Webhooks refused, by reason.', labelNames: ['reason'], registers });
+    this.unhandled = new Counter({
+      name: 'stripe_webhooks_unhandled_total',
+      help: 'Verified webhooks of event types this service does not handle (answered 200).',
+      labelNames: ['event_type'],
+      registers,
+    });
+    this.duplicates = new Counter({ name: 'stripe_webhooks_duplicates_total', help: 'Deliveries of an event already in the inbox.', registers });
+    this.published = new Counter({
+      name: 'stripe_webhooks_published_total',
+      help: 'Inbox events published to Kafka, by path (request or outbox relay).',
+      labelNames: ['via'],
+      registers,
+    });
+    this.publishFailures = new Counter({
+      name: 'stripe_webhooks_publish_failures_total',
+      help: 'Failed Kafka publishes (the event stays in the inbox for the relay).',
+      labelNames: ['via'],
+      registers,
+    });
+    this.unpublished = new Gauge({ name: 'stripe_webhook_outbox_unpublished', help: 'Inbox events not yet published to Kafka.', registers });
+    this.duration = new Histogram({
+      name: 'stripe_webhook_request_duration_seconds',
+      help: 'Webhook request handling time, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { ArrayNotEmpty, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
+import { IntFromEnv, IsBrokerList, IsPostgresUrl, ListFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
+
+/** Environment of webhook-ingest, validated before Nest starts. */
+export class WebhookIngestConfig extends ServiceBaseConfig implements EncryptionEnvFields {
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  override PORT = 8083;
+
+  /** Stripe events are larger than API requests; anything beyond this is refused before signature checks. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
+  override HTTP_BODY_LIMIT_BYTES = 256 * 1024;
+
+  @IsString()
+  @IsNotEmpty()
+  @IsPostgresUrl()
+  DATABASE_URL!: string;
+
+  @ListFromEnv()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsBrokerList()
+  KAFKA_BROKERS!: string[];
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CLIENT_ID = 'webhook-ingest';
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CUSTOMER_EVENTS_TOPIC = STRIPE_CUSTOMER_EVENTS_TOPIC;
+
+  /** Longest a webhook request waits for Kafka before answering 503 (the event is already in the inbox). */
+  @IntFromEnv()
+  @IsInt()
+  @Min(100)
+  @Max(20_000)
+  KAFKA_PUBLISH_TIMEOUT_MS = 3000;
+
+  /** Fallback signing secret for tenants whose config has no webhook secret of its own. */
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300;
+
+  /** How long a tenant's decrypted signing secret is reused; a failed check always re-reads it (rotation). 0 disables. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  WEBHOOK_SECRET_CACHE_TTL_MS = 30_000;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
+  OUTBOX_RELAY_INTERVAL_MS = 5000;
+
+  /** The relay leaves younger events to the request that recorded them. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  OUTBOX_RELAY_MIN_AGE_MS = 10_000;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  OUTBOX_RELAY_BATCH_SIZE = 100;
+
+  @EncryptionKeysField()
+  FLEXSYNC_ENCRYPTION_KEYS!: string;
+
+  @EncryptionCurrentKeyIdField()
+  FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID!: string;
+}

@@ -1,0 +1,22 @@
+export { maskSecret, redactSecrets } from './mask-secret';
+export { parseStripeBaseUrl, type StripeHostSettings } from './stripe-base-url';
+export {
+  StripeCallError,
+  toStripeCallError,
+  type StripeCallErrorDetails,
+  type StripeCallErrorKind,
+  type StripeErrorContext,
+} from './stripe-call-error';
+export { TokenBucketRateLimiter, type RequestRateLimiter, type TokenBucketRateLimiterOptions } from './request-rate-limiter';
+export {
+  METER_EVENT_STREAM_BATCH_LIMIT,
+  StripeAccountClient,
+  type AccountBalance,
+  type BalanceAmount,
+  type BillingMeter,
+  type MeterEventCancellation,
+  type MeterEventCancellationRequest,
+  type MeterEventReceipt,
+  type MeterEventToSend,
+  type StripeAccountClientOptions,
+} from './stripe-account-client';

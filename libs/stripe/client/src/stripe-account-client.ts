@@ -1,0 +1,284 @@
+import Stripe from 'stripe';
+import { maskSecret } from './mask-secret';
+import type { RequestRateLimiter } from './request-rate-limiter';
+import { parseStripeBaseUrl } from './stripe-base-url';
+import { StripeCallError, toStripeCallError } from './stripe-call-error';
+
+export interface StripeAccountClientOptions {
+  /** Secret or restricted key of one Stripe account. */
+  apiKey: string;
+  /** e.g. `http://127.0.0.1:12180` for the emulator; defaults to Stripe's API. */
+  baseUrl?: string;
+  /** stripe-node's own retries (same Idempotency-Key on each); default 0 so the caller's retry policy decides. */
+  maxNetworkRetries?: number;
+  /** Per-request timeout; default 20 s. */
+  timeoutMs?: number;
+  /** Paces write calls; share one limiter per Stripe account across clients. */
+  rateLimiter?: RequestRateLimiter;
+}
+
+export interface MeterEventToSend {
+  /** The meter's `event_name`. */
+  eventName: string;
+  stripeCustomerId: string;
+  /** A whole number (Stripe accepts no fractions); negative corrections are allowed. */
+  value: number | bigint | string;
+  /** Unique per account; Stripe refuses a second event with the same identifier. */
+  identifier: string;
+  /** Event time: a Date or unix seconds. */
+  timestamp: Date | number;
+  /** Defaults to the identifier, so a resend replays Stripe's first answer. */
+  idempotencyKey?: string;
+  /** Payload keys when the meter overrides Stripe's defaults (`stripe_customer_id`, `value`). */
+  customerPayloadKey?: string;
+  valuePayloadKey?: string;
+}
+
+export interface MeterEventReceipt {
+  identifier: string;
+  eventName: string;
+  /** Unix seconds. */
+  timestamp: number;
+  /** Unix seconds. */
+  created: number;
+  livemode: boolean;
+}
+
+export interface MeterEventCancellationRequest {
+  eventName: string;
+  identifier: string;
+  /** Defaults to `cancel:<identifier>`. */
+  idempotencyKey?: string;
+}
+
+export interface MeterEventCancellation {
+  eventName: string;
+  identifier: string;
+  status: string;
+}
+
+export interface BillingMeter {
+  id: string;
+  eventName: string;
+  displayName: string;
+  status: string;
+  aggregationFormula: string;
+  customerPayloadKey: string;
+  valuePayloadKey: string;
+  eventTimeWindow: string | null;
+  created: number;
+}
+
+export interface BalanceAmount {
+  amount: number;
+  currency: string;
+}
+
+export interface AccountBalance {
+  livemode: boolean;
+  available: BalanceAmount[];
+  pending: BalanceAmount[];
+}
+
+/** Stripe accepts at most this many events per meter event stream request. */
+export const METER_EVENT_STREAM_BATCH_LIMIT = 100;
+/** Renew a session token this long before Stripe says it expires. */
+const SESSION_RENEWAL_MARGIN_MS = 60_000;
+/** Timestamps above this are milliseconds passed by mistake (year 5138 in seconds). */
+const MAX_UNIX_SECONDS = 99_999_999_999;
+
+function localError(detail: string, param: string, operation: string): StripeCallError {
+  return new StripeCallError({ kind: 'invalid_request', detail, param, operation });
+}
+
+function wholeNumber(value: number | bigint | string, operation: string): string {
+  if (typeof value === 'bigint') {
+    return value.toString();
+  }
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      throw localError(`meter event value must be a whole number, got ${value}`, 'payload[value]', operation);
+    }
+    return String(value);
+  }
+  if (!/^-?\d+$/.test(value)) {
+    throw localError(`meter event value must be a whole number, got '${value}'`, 'payload[value]', operation);
+  }
+  return value;
+}
+
+function unixSeconds(timestamp: Date | number, operation: string): number {
+  const seconds = timestamp instanceof Date ? Math.floor(timestamp.getTime() / 1000) : timestamp;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_UNIX_SECONDS) {
+    throw localError(`meter event timestamp must be a Date or whole unix seconds, got ${String(timestamp)}`, 'timestamp', operation);
+  }
+  return seconds;
+}
+
+interface StreamEvent {
+  event_name: string;
+  identifier: string;
+  timestamp: string;
+  payload: Record<string, string>;
+}
+
+interface StreamSession {
+  token: string;
+  expiresAtMs: number;
+}
+
+/**
+ * One Stripe account, through the official SDK: typed inputs, whole-number and
+ * timestamp checks before sending, and every failure turned into a
+ * {@link StripeCallError}. The API key never leaves this object unmasked.
+ */
+export class StripeAccountClient {
+  readonly maskedApiKey: string;
+  private readonly stripe: Stripe;
+  private readonly secrets: readonly string[];
+  private streamSession: StreamSession | undefined;
+
+  constructor(private readonly options: StripeAccountClientOptions) {
+    if (options.apiKey.trim() === '') {
+      throw new Error('a Stripe API key is required');
+    }
+    this.maskedApiKey = maskSecret(options.apiKey);
+    this.secrets = [options.apiKey];
+    const hostSettings = options.baseUrl === undefined ? {} : parseStripeBaseUrl(options.baseUrl);
+    this.stripe = new Stripe(options.apiKey, {
+      ...hostSettings,
+      maxNetworkRetries: options.maxNetworkRetries ?? 0,
+      timeout: options.timeoutMs ?? 20_000,
+      telemetry: false,
+      appInfo: { name: 'flexprice-stripe-sync' },
+    });
+  }
+
+  /** `GET /v1/balance`: the cheapest call that proves a key works. */
+  async retrieveBalance(): Promise<AccountBalance> {
+    const balance = await this.call('retrieveBalance', () => this.stripe.balance.retrieve());
+    const amounts = (entries: Array<{ amount: number; currency: string }>): BalanceAmount[] =>
+      entries.map(({ amount, currency }) => ({ amount, currency }));
+    return { livemode: balance.livemode, available: amounts(balance.available), pending: amounts(balance.pending) };
+  }
+
+  /** `POST /v1/billing/meter_events`. */
+  async createMeterEvent(event: MeterEventToSend): Promise<MeterEventReceipt> {
+    const operation = 'createMeterEvent';
+    const value = wholeNumber(event.value, operation);
+    const timestamp = unixSeconds(event.timestamp, operation);
+    await this.options.rateLimiter?.acquire();
+    const created = await this.call(operation, () =>
+      this.stripe.billing.meterEvents.create(
+        {
+          event_name: event.eventName,
+          payload: {
+            [event.customerPayloadKey ?? 'stripe_customer_id']: event.stripeCustomerId,
+            [event.valuePayloadKey ?? 'value']: value,
+          },
+          identifier: event.identifier,
+          timestamp,
+        },
+        { idempotencyKey: event.idempotencyKey ?? event.identifier },
+      ),
+    );
+    return {
+      identifier: created.identifier,
+      eventName: created.event_name,
+      timestamp: created.timestamp,
+      created: created.created,
+      livemode: created.livemode,
+    };
+  }
+
+  /** `POST /v1/billing/meter_event_adjustments` with `type=cancel`: the event stops counting. */
+  async cancelMeterEvent(request: MeterEventCancellationRequest): Promise<MeterEventCancellation> {
+    await this.options.rateLimiter?.acquire();
+    const adjustment = await this.call('cancelMeterEvent', () =>
+      this.stripe.billing.meterEventAdjustments.create(
+        { event_name: request.eventName, type: 'cancel', cancel: { identifier: request.identifier } },
+        { idempotencyKey: request.idempotencyKey ?? `cancel:${request.identifier}` },
+      ),
+    );
+    return {
+      eventName: adjustment.event_name,
+      identifier: adjustment.cancel?.identifier ?? request.identifier,
+      status: adjustment.status,
+    };
+  }
+
+  /** `GET /v1/billing/meters`, every page. */
+  async listMeters(filter: { status?: 'active' | 'inactive' } = {}): Promise<BillingMeter[]> {
+    const meters = await this.call('listMeters', () =>
+      this.stripe.billing.meters
+        .list({ limit: 100, ...(filter.status === undefined ? {} : { status: filter.status }) })
+        .autoPagingToArray({ limit: 10_000 }),
+    );
+    return meters.map((meter) => ({
+      id: meter.id,
+      eventName: meter.event_name,
+      displayName: meter.display_name,
+      status: meter.status,
+      aggregationFormula: meter.default_aggregation.formula,
+      customerPayloadKey: meter.customer_mapping.event_payload_key,
+      valuePayloadKey: meter.value_settings.event_payload_key,
+      eventTimeWindow: meter.event_time_window,
+      created: meter.created,
+    }));
+  }
+
+  /**
+   * Sends events through the v2 meter event stream (Stripe's high-throughput
+   * path): batches of up to 100, authenticated by a session token that is
+   * renewed before it expires, and once more if Stripe reports it expired.
+   * Stripe validates stream events asynchronously, so a success here means
+   * "accepted for processing".
+   */
+  async sendMeterEventStream(events: readonly MeterEventToSend[]): Promise<void> {
+    const operation = 'sendMeterEventStream';
+    const prepared = events.map<StreamEvent>((event) => ({
+      event_name: event.eventName,
+      identifier: event.identifier,
+      timestamp: new Date(unixSeconds(event.timestamp, operation) * 1000).toISOString(),
+      payload: {
+        [event.customerPayloadKey ?? 'stripe_customer_id']: event.stripeCustomerId,
+        [event.valuePayloadKey ?? 'value']: wholeNumber(event.value, operation),
+      },
+    }));
+    for (let start = 0; start < prepared.length; start += METER_EVENT_STREAM_BATCH_LIMIT) {
+      const batch = prepared.slice(start, start + METER_EVENT_STREAM_BATCH_LIMIT);
+      await this.options.rateLimiter?.acquire();
+      try {
+        await this.streamBatch(batch, operation);
+      } catch (error) {
+        if (!(error instanceof StripeCallError) || error.stripeType !== 'temporary_session_expired') {
+          throw error;
+        }
+        this.streamSession = undefined;
+        await this.streamBatch(batch, operation);
+      }
+    }
+  }
+
+  private async streamBatch(events: StreamEvent[], operation: string): Promise<void> {
+    const token = await this.sessionToken();
+    await this.call(operation, () => this.stripe.v2.billing.meterEventStream.create({ events }, { apiKey: token }), [token]);
+  }
+
+  private async sessionToken(): Promise<string> {
+    if (this.streamSession !== undefined && this.streamSession.expiresAtMs - SESSION_RENEWAL_MARGIN_MS > Date.now()) {
+      return this.streamSession.token;
+    }
+    const session = await this.call('createMeterEventSession', () => this.stripe.v2.billing.meterEventSession.create());
+    this.streamSession = { token: session.authentication_token, expiresAtMs: Date.parse(session.expires_at) };
+    return session.authentication_token;
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>, extraSecrets: readonly string[] = []): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw toStripeCallError(error, { operation, secrets: [...this.secrets, ...extraSecrets] });
+    }
+  }
+}

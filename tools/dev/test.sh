@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: lint, type check, unit tests, then integration tests against the real
+# local stack (started here if it is not running). Ends with one "N passed, N failed" line.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+export NX_NO_CLOUD=true NX_DAEMON=false
+REPORTS="${FLEXSYNC_STACK_DIR:-$ROOT/.stack}/reports"
+
+[[ -d node_modules/.bin ]] || npm ci --no-audit --no-fund
+bash tools/stack/stack.sh up
+mkdir -p "$REPORTS"
+
+step() { printf '\n[test] %s\n' "$*" >&2; }
+step "lint";        npm run --silent lint
+step "type check";  npx tsc -p tsconfig.json --noEmit
+status=0
+step "unit tests";  npx jest --selectProjects unit --json --outputFile="$REPORTS/unit.json" || status=$?
+step "integration tests (real Postgres, ClickHouse, Kafka, Temporal, stripe-mock, Stripe emulator)"
+npx jest --selectProjects integration --runInBand --json --outputFile="$REPORTS/integration.json" || status=$?
+
+node -e '
+  const files = process.argv.slice(1).filter((f) => require("node:fs").existsSync(f));
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of files) { const r = require(f); passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests + r.numTodoTests; }
+  console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$REPORTS/unit.json" "$REPORTS/integration.json"
+exit "$status"

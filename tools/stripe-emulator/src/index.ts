@@ -1,0 +1,35 @@
+export {
+  DEFAULT_STRIPE_EMULATOR_KEY,
+  startStripeEmulator,
+  type AccountSummary,
+  type RunningStripeEmulator,
+  type StripeEmulatorControl,
+  type StripeEmulatorOptions,
+} from './stripe-emulator';
+export {
+  accountIdForKey,
+  type EmulatorAccountSeed,
+  type EmulatorMeterSeed,
+  type MeterEventFilter,
+  type MeterFormula,
+  type RecordedMeterEvent,
+  type RequestCounts,
+  type RequestLogEntry,
+  type StreamRejection,
+  type StripeCustomer,
+  type StripeMeter,
+  type UsageTotal,
+} from './emulator-state';
+export type { FaultKind, FaultRule, FaultRuleInput } from './fault-injector';
+export { DEFAULT_STRIPE_EMULATOR_PORT, StripeEmulatorConfigError, stripeEmulatorOptionsFromEnv } from './emulator-env';
+export {
+  EMULATED_API_VERSION,
+  buildCustomerObject,
+  buildStripeEvent,
+  sendStripeWebhook,
+  signStripePayload,
+  type StripeEvent,
+  type StripeEventInput,
+  type StripeWebhookDelivery,
+  type StripeWebhookResult,
+} from './webhook-sender';
