@@ -242,6 +242,10 @@ class StripeEmulatorServer {
       return;
     }
 
+    const idempotencyKey = method === 'POST' ? headerValue(request, 'idempotency-key') : undefined;
+    if (idempotencyKey !== undefined) {
+      log.idempotencyKey = idempotencyKey;
+    }
     const matched = matchRoute(method, path);
     const credential = parseAuthorization(headerValue(request, 'authorization'));
     let account: EmulatorAccount | undefined;
@@ -319,9 +323,7 @@ class StripeEmulatorServer {
       }
     }
 
-    const idempotencyKey = method === 'POST' ? headerValue(request, 'idempotency-key') : undefined;
     if (idempotencyKey !== undefined) {
-      log.idempotencyKey = idempotencyKey;
       if (idempotencyKey.length > 255) {
         respondError(stripeErrors.idempotencyKeyTooLong());
         return;

@@ -1,4 +1,4 @@
-import { IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { IntFromEnv, IsHttpUrl, IsPostgresUrl, ServiceBaseConfig } from '@flexsync/runtime';
 
 /** Environment of sync-worker, validated before Nest starts. */
@@ -32,4 +32,10 @@ export class SyncWorkerConfig extends ServiceBaseConfig {
   @Min(1)
   @Max(500)
   WORKER_MAX_CONCURRENT_ACTIVITIES = 20;
+
+  /** Prebuilt workflow bundle (`npm run build`); without it the worker bundles from source at start. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  WORKFLOW_BUNDLE_PATH?: string;
 }

@@ -27,6 +27,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
       namespace: this.config.TEMPORAL_NAMESPACE,
       activities: this.activities,
       maxConcurrentActivityTaskExecutions: this.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      workflowBundle: this.config.WORKFLOW_BUNDLE_PATH ? { codePath: this.config.WORKFLOW_BUNDLE_PATH } : undefined,
     });
     this.running = this.handle.worker.run().catch((error: unknown) => {
       this.logger.fatal({ err: error }, 'temporal worker stopped unexpectedly');
@@ -40,6 +41,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
     if (this.handle.worker.getState() === 'RUNNING') this.handle.worker.shutdown();
     await this.running?.catch(() => undefined);
     await this.handle.connection.close();
+    this.logger.info({ task_queue: STRIPE_SYNC_TASK_QUEUE }, 'temporal worker drained and stopped');
   }
 
   readinessCheck(): DependencyCheck {

@@ -1,6 +1,7 @@
-import { DynamicModule, FactoryProvider, Module, Provider } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DependencyCheck, HEALTH_CHECK_TIMEOUT_MS, HealthController, READINESS_CHECKS } from './health';
+import { HttpMetricsMiddleware } from './http-metrics';
 import { createLoggerModule } from './logging';
 import { createMetricsRegistry, MetricsController, MetricsRegistry, SERVICE_NAME } from './metrics';
 
@@ -16,7 +17,7 @@ export interface ObservabilityOptions {
  * `readinessChecksProvider({ inject, useFactory })` to its providers.
  */
 @Module({})
-export class ObservabilityModule {
+export class ObservabilityModule implements NestModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
     return {
       module: ObservabilityModule,
@@ -30,6 +31,10 @@ export class ObservabilityModule {
       ],
       exports: [MetricsRegistry, SERVICE_NAME, HEALTH_CHECK_TIMEOUT_MS, TerminusModule],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 }
 

@@ -98,7 +98,7 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
 describe('TenantTokenVerifier with a JWKS URL', () => {
   let server: Server;
   let jwksUrl: string;
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256');

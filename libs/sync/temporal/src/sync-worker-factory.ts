@@ -40,7 +40,7 @@ export interface SyncWorkerOptions {
   namespace: string;
   activities: StripeSyncActivities;
   taskQueue?: string;
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
   maxConcurrentActivityTaskExecutions?: number;
 }
 

@@ -1,8 +1,7 @@
-import Stripe from 'stripe';
-import { scrubSecrets } from '../stripe-config/stripe-secrets';
+import { StripeAccountClient, StripeCallError, toStripeCallError } from '@flexsync/stripe-client';
 
 export interface StripeEndpoint {
-  /** e.g. `http://127.0.0.1:12180`; undefined means api.stripe.com. */
+  /** e.g. `http://127.0.0.1:12180` for the emulator; undefined means api.stripe.com. */
   baseUrl?: string;
   timeoutMs: number;
 }
@@ -12,54 +11,49 @@ export type ConnectionProbeResult =
   | { result: 'auth_error'; message: string }
   | { result: 'unreachable'; message: string };
 
-/** stripe-node options for a base URL, so tests and the demo can point at stripe-mock or the emulator. */
-export function stripeClientOptions(endpoint: StripeEndpoint): Stripe.StripeConfig {
-  const options: Stripe.StripeConfig = { timeout: endpoint.timeoutMs, maxNetworkRetries: 1, telemetry: false };
-  if (endpoint.baseUrl) {
-    const url = new URL(endpoint.baseUrl);
-    const protocol = url.protocol === 'http:' ? 'http' : 'https';
-    options.host = url.hostname;
-    options.port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
-    options.protocol = protocol;
-  }
-  return options;
-}
-
-function describe(error: unknown): string {
-  return scrubSecrets(error instanceof Error ? error.message : String(error));
-}
+/** One retry absorbs a blip without making a broken Stripe look slow to the admin waiting on the answer. */
+const MAX_NETWORK_RETRIES = 1;
 
 /**
- * Checks that a Stripe API key works by reading the account balance (`GET /v1/balance`). Stripe's own answers are
- * classified and never passed on raw: some echo the Authorization header, i.e. the key.
+ * Checks that a Stripe API key works by reading the account balance (`GET /v1/balance`). Stripe's answers are
+ * classified by `@flexsync/stripe-client`, which scrubs secrets from them (some Stripe-like servers echo the key).
  */
 export class StripeConnectionProbe {
   constructor(private readonly endpoint: StripeEndpoint) {}
 
   async check(apiKey: string): Promise<ConnectionProbeResult> {
-    const stripe = new Stripe(apiKey, stripeClientOptions(this.endpoint));
+    const client = new StripeAccountClient({
+      apiKey,
+      baseUrl: this.endpoint.baseUrl,
+      timeoutMs: this.endpoint.timeoutMs,
+      maxNetworkRetries: MAX_NETWORK_RETRIES,
+    });
     try {
-      const balance = await stripe.balance.retrieve();
+      const balance = await client.retrieveBalance();
       return { result: 'connected', livemode: balance.livemode };
     } catch (error) {
-      return this.classify(error);
+      return this.classify(toStripeCallError(error, { secrets: [apiKey], operation: 'retrieveBalance' }));
     }
   }
 
-  private classify(error: unknown): ConnectionProbeResult {
-    if (error instanceof Stripe.errors.StripeAuthenticationError) {
-      return { result: 'auth_error', message: 'Stripe rejected the API key (invalid, expired or revoked)' };
+  private classify(error: StripeCallError): ConnectionProbeResult {
+    switch (error.kind) {
+      case 'auth':
+        return {
+          result: 'auth_error',
+          message:
+            error.statusCode === 403
+              ? 'Stripe refused the API key: it is not permitted to read the balance (a restricted key needs balance read access)'
+              : 'Stripe rejected the API key: it is invalid, expired or revoked',
+        };
+      case 'network':
+        return { result: 'unreachable', message: `Stripe could not be reached: ${error.message}` };
+      case 'server':
+      case 'rate_limited':
+      case 'conflict':
+      case 'invalid_request':
+      case 'duplicate_event':
+        return { result: 'unreachable', message: `Stripe did not answer the balance check: ${error.message}` };
     }
-    if (error instanceof Stripe.errors.StripePermissionError) {
-      return { result: 'auth_error', message: 'the API key is not permitted to read the balance (restricted key without balance read access)' };
-    }
-    if (error instanceof Stripe.errors.StripeConnectionError) {
-      return { result: 'unreachable', message: `Stripe could not be reached: ${describe(error)}` };
-    }
-    if (error instanceof Stripe.errors.StripeError) {
-      const status = error.statusCode ?? 'no status';
-      return { result: 'unreachable', message: `Stripe answered ${status} (${error.type}): ${describe(error)}` };
-    }
-    return { result: 'unreachable', message: `Stripe call failed: ${describe(error)}` };
   }
 }

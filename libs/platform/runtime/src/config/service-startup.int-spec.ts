@@ -1,15 +1,19 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@flexsync/testing';
+import { eventually, REPO_ROOT, stackEnv } from '@flexsync/testing';
 
 const SERVICES = ['config-service', 'mapping-service', 'webhook-ingest', 'sync-orchestrator', 'sync-worker'];
 
 function start(service: string, env: Record<string, string>): { status: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'tools', 'dev', 'run-ts.js'), join(REPO_ROOT, 'apps', service, 'src', 'main.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'tools', 'dev', 'run-ts.js'), join(REPO_ROOT, 'apps', service, 'src', 'main.ts')],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: result.status, stderr: result.stderr };
 }
 
@@ -28,5 +32,44 @@ describe('services refuse to start on bad configuration', () => {
     expect(stderr).toMatch(/- CLICKHOUSE_URL: .*http\(s\):\/\/ URL/);
     expect(stderr).toMatch(/- TEMPORAL_ADDRESS: /);
     expect(stderr).not.toMatch(/- DATABASE_URL/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('sync-worker becomes ready, then on SIGTERM drains its Temporal worker and stops', async () => {
+    const port = 18_000 + (process.pid % 1000);
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'tools', 'dev', 'run-ts.js'), join(REPO_ROOT, 'apps', 'sync-worker', 'src', 'main.ts')],
+      {
+        env: { ...process.env, ...stackEnv(), PORT: String(port), LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      await eventually(
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+          return response.status === 200 ? true : undefined;
+        },
+        { timeoutMs: 60_000, what: 'sync-worker readiness' },
+      );
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      // Nest re-raises the signal once its shutdown hooks have run, so a clean stop ends by SIGTERM, not a crash code.
+      const { code, signal } = await exited;
+      expect(code === 0 || signal === 'SIGTERM').toBe(true);
+      expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+      expect(output).toContain('temporal worker polling');
+      expect(output).toContain('temporal worker drained and stopped');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

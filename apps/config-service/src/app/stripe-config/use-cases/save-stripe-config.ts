@@ -4,10 +4,10 @@ import { TenantPrincipal } from '@flexsync/auth';
 import { SealedSecret, SecretBox } from '@flexsync/crypto';
 import { StripeTenantConfig, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
+import { maskSecret } from '@flexsync/stripe-client';
 import { PutStripeConfigDto } from '../dto/put-stripe-config.dto';
 import { StripeConfigMetrics } from '../stripe-config.metrics';
 import { StripeConfigPatch, StripeConfigStore, UNIQUE_VIOLATION } from '../stripe-config.store';
-import { maskApiKey } from '../stripe-secrets';
 
 export interface SaveOutcome {
   config: StripeTenantConfig;
@@ -71,7 +71,7 @@ export class SaveStripeConfig {
       await this.store.insert(manager, scope, {
         apiKeyCiphertext: apiKey.ciphertext,
         apiKeyKeyId: apiKey.keyId,
-        apiKeyMasked: maskApiKey(dto.api_key),
+        apiKeyMasked: maskSecret(dto.api_key),
         webhookSecretCiphertext: webhookSecret?.ciphertext ?? null,
         webhookSecretKeyId: webhookSecret?.keyId ?? null,
         syncEnabled: dto.sync_enabled,
@@ -82,7 +82,7 @@ export class SaveStripeConfig {
         actor,
         action: 'created',
         changedFields,
-        detail: { api_key_masked: maskApiKey(dto.api_key), sync_enabled: dto.sync_enabled, aggregation_window_minutes: dto.aggregation_window_minutes },
+        detail: { api_key_masked: maskSecret(dto.api_key), sync_enabled: dto.sync_enabled, aggregation_window_minutes: dto.aggregation_window_minutes },
       });
       return { created: true, changedFields };
     }
@@ -99,7 +99,7 @@ export class SaveStripeConfig {
     const change: Change = { patch: {}, changedFields: [], detail: {} };
     if (!this.holds({ ciphertext: existing.apiKeyCiphertext, keyId: existing.apiKeyKeyId }, dto.api_key)) {
       const sealed = this.secretBox.seal(dto.api_key);
-      const masked = maskApiKey(dto.api_key);
+      const masked = maskSecret(dto.api_key);
       // A new key invalidates the previous connection test.
       Object.assign(change.patch, {
         apiKeyCiphertext: sealed.ciphertext,

@@ -1,0 +1,71 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuthModule, authOptionsFrom } from '@flexsync/auth';
+import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
+import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
+import { CustomerIntegrationMapping, MeterProviderMapping, PersistenceModule, postgresCheck } from '@flexsync/persistence';
+import { CustomerMappingMetrics } from './customer-mappings/customer-mapping.metrics';
+import { CustomerMappingStore } from './customer-mappings/customer-mapping.store';
+import { CustomerMappingsController } from './customer-mappings/customer-mappings.controller';
+import { ApplyStripeCustomerEvent } from './customer-mappings/stripe-customer-events/apply-stripe-customer-event';
+import { CustomerEventsConsumer } from './customer-mappings/stripe-customer-events/customer-events.consumer';
+import { CreateCustomerMapping } from './customer-mappings/use-cases/create-customer-mapping';
+import { DeleteCustomerMapping } from './customer-mappings/use-cases/delete-customer-mapping';
+import { GetCustomerMapping } from './customer-mappings/use-cases/get-customer-mapping';
+import { ListCustomerMappings } from './customer-mappings/use-cases/list-customer-mappings';
+import { MappingServiceConfig } from './mapping-service.config';
+import { MeterMappingStore } from './meter-mappings/meter-mapping.store';
+import { MeterMappingsController } from './meter-mappings/meter-mappings.controller';
+import { CreateMeterMapping } from './meter-mappings/use-cases/create-meter-mapping';
+import { DeleteMeterMapping } from './meter-mappings/use-cases/delete-meter-mapping';
+import { GetMeterMapping } from './meter-mappings/use-cases/get-meter-mapping';
+import { ListMeterMappings } from './meter-mappings/use-cases/list-meter-mappings';
+import { UpdateMeterMapping } from './meter-mappings/use-cases/update-meter-mapping';
+
+@Module({})
+export class MappingServiceModule {
+  static register(config: MappingServiceConfig): DynamicModule {
+    return {
+      module: MappingServiceModule,
+      imports: [
+        PersistenceModule.forRoot(config.DATABASE_URL),
+        TypeOrmModule.forFeature([MeterProviderMapping, CustomerIntegrationMapping]),
+        KafkaModule.forRoot({
+          clientId: config.KAFKA_CLIENT_ID,
+          brokers: config.KAFKA_BROKERS,
+          publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+          readinessTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+        }),
+        ObservabilityModule.forRoot({
+          service: 'mapping-service',
+          logLevel: config.LOG_LEVEL,
+          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+        }),
+        AuthModule.forRoot(authOptionsFrom(config)),
+      ],
+      controllers: [HealthController, MeterMappingsController, CustomerMappingsController],
+      providers: [
+        { provide: MappingServiceConfig, useValue: config },
+        readinessChecksProvider({
+          inject: [getDataSourceToken(), KAFKA_READINESS_CHECK],
+          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), kafka],
+        }),
+        MeterMappingStore,
+        CreateMeterMapping,
+        ListMeterMappings,
+        GetMeterMapping,
+        UpdateMeterMapping,
+        DeleteMeterMapping,
+        CustomerMappingStore,
+        CustomerMappingMetrics,
+        ListCustomerMappings,
+        GetCustomerMapping,
+        CreateCustomerMapping,
+        DeleteCustomerMapping,
+        ApplyStripeCustomerEvent,
+        CustomerEventsConsumer,
+      ],
+    };
+  }
+}

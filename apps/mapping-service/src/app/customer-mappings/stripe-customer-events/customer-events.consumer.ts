@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { decodeStripeCustomerEvent, describeError, KAFKA_CLIENT, KafkaMessageConsumer, KafkaPublisher, type ConsumedMessage } from '@flexsync/kafka';
+import { MetricsRegistry } from '@flexsync/observability';
+import { MappingServiceConfig } from '../../mapping-service.config';
+import { ApplyStripeCustomerEvent } from './apply-stripe-customer-event';
+
+const START_RETRY_MS = 5000;
+
+/**
+ * Consumes `stripe.customer.events` into customer mappings. Offsets are committed after the database transaction;
+ * undecodable messages go to the dead-letter topic; database failures are retried in place.
+ * Start-up does not wait for Kafka: the API serves while the consumer keeps trying to join.
+ */
+@Injectable()
+export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CustomerEventsConsumer.name);
+  private consumer: KafkaMessageConsumer | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(KafkaPublisher) private readonly publisher: KafkaPublisher,
+    @Inject(MetricsRegistry) private readonly registry: MetricsRegistry,
+    @Inject(MappingServiceConfig) private readonly config: MappingServiceConfig,
+    @Inject(ApplyStripeCustomerEvent) private readonly applyEvent: ApplyStripeCustomerEvent,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.CUSTOMER_EVENTS_CONSUMER_ENABLED) return;
+    this.stopped = false;
+    await this.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopped) return;
+    const consumer = new KafkaMessageConsumer(this.kafka, {
+      groupId: this.config.KAFKA_CUSTOMER_EVENTS_GROUP_ID,
+      topics: [this.config.KAFKA_CUSTOMER_EVENTS_TOPIC],
+      deadLetterTopic: this.config.KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC,
+      deadLetterPublisher: this.publisher,
+      partitionsConsumedConcurrently: this.config.KAFKA_CONSUMER_CONCURRENCY,
+      retryInitialDelayMs: this.config.KAFKA_CONSUMER_RETRY_INITIAL_MS,
+      retryMaxDelayMs: this.config.KAFKA_CONSUMER_RETRY_MAX_MS,
+      metrics: this.registry,
+      handler: (message) => this.handle(message),
+    });
+    this.consumer = consumer;
+    try {
+      await consumer.start();
+    } catch (error) {
+      this.logger.warn({ error: describeError(error), retry_in_ms: START_RETRY_MS }, 'customer events consumer could not start; retrying');
+      this.consumer = undefined;
+      await consumer.stop().catch(() => undefined);
+      if (!this.stopped) {
+        this.retryTimer = setTimeout(() => {
+          void this.start();
+        }, START_RETRY_MS);
+      }
+    }
+  }
+
+  private async handle(message: ConsumedMessage): Promise<void> {
+    await this.applyEvent.execute(decodeStripeCustomerEvent(message.value));
+  }
+}

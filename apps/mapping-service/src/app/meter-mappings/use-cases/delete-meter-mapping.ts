@@ -1,0 +1,15 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { TenantScope } from '@flexsync/persistence';
+import { MeterMappingStore } from '../meter-mapping.store';
+
+@Injectable()
+export class DeleteMeterMapping {
+  private readonly logger = new Logger(DeleteMeterMapping.name);
+
+  constructor(@Inject(MeterMappingStore) private readonly store: MeterMappingStore) {}
+
+  async execute(scope: TenantScope, meterId: string): Promise<void> {
+    await this.store.remove(scope, meterId);
+    this.logger.log({ tenant_id: scope.tenantId, environment_id: scope.environmentId, meter_id: meterId }, 'meter mapping deleted');
+  }
+}
