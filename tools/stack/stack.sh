@@ -22,8 +22,8 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
-CACHE_DIR="${FLEXSYNC_CACHE:-$HOME/.cache/flexprice-stripe-sync}"
-STACK_DIR="${FLEXSYNC_STACK_DIR:-$REPO_ROOT/.stack}"
+CACHE_DIR="$(realpath -m "${FLEXSYNC_CACHE:-$HOME/.cache/flexprice-stripe-sync}")"
+STACK_DIR="$(realpath -m "${FLEXSYNC_STACK_DIR:-$REPO_ROOT/.stack}")"
 BIN_DIR="$CACHE_DIR/bin"
 
 PG_PORT="${FLEXSYNC_PG_PORT:-55432}"
@@ -246,14 +246,26 @@ go_install_cached() {
     exec 8>&-
     return 0
   fi
+  # A build started by hand (e.g. `GOBIN=... go install <target>`) does not take our lock.
+  local pkg="${target%@*}" waited=0
+  while pgrep -f "go (install|build) .*$pkg" >/dev/null 2>&1; do
+    [ "$waited" -eq 1 ] || log "$bin: waiting for a running 'go install $pkg' to finish ..."
+    waited=1
+    sleep 5
+  done
+  if [ -x "$dest" ]; then
+    echo "$version" >"$stamp"
+    exec 8>&-
+    return 0
+  fi
   ensure_go
   local t0 tmp
   t0="$(now)"
   tmp="$BIN_DIR/.build-$bin"
   rm -rf "$tmp" && mkdir -p "$tmp"
-  log "$bin: building $target with $(go version | awk '{print $3}') (first run only; Temporal takes ~10-20 min on 2 cores) ..."
+  log "$bin: building $target with $(go version | awk '{print $3}') (first run only; the Temporal CLI takes ~10 min on 2 cores) ..."
   local buildlog="$CACHE_DIR/build-$bin.log"
-  if ! GOBIN="$tmp" GOFLAGS=-mod=mod CGO_ENABLED=0 go install "$target" >"$buildlog" 2>&1; then
+  if ! GOBIN="$tmp" GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" CGO_ENABLED=0 go install "$target" >"$buildlog" 2>&1; then
     tail -n 40 "$buildlog" >&2
     exec 8>&-
     die "$bin: go install $target failed (full log: $buildlog)"
@@ -275,8 +287,13 @@ install_postgres() {
   fi
 }
 
+# clickhouse-server lives in /usr/sbin, which a non-root PATH may lack
+ch_server_bin() {
+  command -v clickhouse-server 2>/dev/null || { [ -x /usr/sbin/clickhouse-server ] && echo /usr/sbin/clickhouse-server; } || true
+}
+
 install_clickhouse() {
-  if ! have clickhouse-server || ! have clickhouse-client; then
+  if [ -z "$(ch_server_bin)" ] || ! have clickhouse-client; then
     local t0
     t0="$(now)"
     apt_install clickhouse-server clickhouse-client
@@ -323,10 +340,15 @@ install_stripe_mock() { go_install_cached stripe-mock "github.com/stripe/stripe-
 # ---------------------------------------------------------------------------
 PG_BASE="" # directory owned by the server user: data/, sock/, postgres.log
 
+# pg_base_dir [create]: sets PG_BASE. Only start passes "create"; status/stop create nothing.
 pg_base_dir() {
-  [ -n "$PG_BASE" ] && return 0
+  if [ -n "$PG_BASE" ] && [ "${1:-}" != create ]; then return 0; fi
+  if [ -s "$STACK_DIR/postgres/base-dir" ]; then
+    PG_BASE="$(cat "$STACK_DIR/postgres/base-dir")"
+    return 0
+  fi
   PG_BASE="$STACK_DIR/postgres"
-  if is_root; then
+  if is_root && [ "${1:-}" = create ]; then
     # The server runs as the 'postgres' OS user, which must be able to reach the stack dir.
     mkdir -p "$PG_BASE"
     if ! runuser -u postgres -- test -x "$PG_BASE" 2>/dev/null; then
@@ -374,7 +396,7 @@ psql_q() {
 
 start_postgres() {
   install_postgres
-  pg_base_dir
+  pg_base_dir create
   local t0
   t0="$(now)"
   if pg_running; then
@@ -573,7 +595,7 @@ start_clickhouse() {
     rm -f "$CH_PIDFILE"
     # Run in the foreground of its own session (not --daemon) so that the pid we record is the server's.
     (cd "$CH_DIR" && spawn "$CH_PIDFILE" "$CH_DIR/log/stdout.log" \
-      "$(command -v clickhouse-server)" --config-file="$CH_DIR/config.xml")
+      "$(ch_server_bin)" --config-file="$CH_DIR/config.xml")
     wait_until clickhouse "$READY_TIMEOUT" ch_ready_or_dead "$CH_DIR/log/stdout.log" "$CH_DIR/log/clickhouse-server.err.log" ||
       die "clickhouse: not ready"
     pid_alive "$(ch_pid)" || {
@@ -1030,9 +1052,18 @@ cmd_down() {
   local purge=0
   [ "${1:-}" = "--purge" ] && purge=1
   with_lock
-  local i
-  # reverse order
-  for ((i = ${#ALL_SERVICES[@]} - 1; i >= 0; i--)); do "stop_$(fn_suffix "${ALL_SERVICES[$i]}")"; done
+  local t0 s
+  t0="$(now)"
+  # in parallel: each stop is independent (graceful TERM, then KILL after its grace period)
+  local pids=()
+  for s in "${ALL_SERVICES[@]}"; do
+    "stop_$(fn_suffix "$s")" &
+    pids+=($!)
+  done
+  local rc=0 p
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ "$rc" -eq 0 ] || die "some services failed to stop"
+  log "stack stopped in $(elapsed "$t0")"
   if [ "$purge" -eq 1 ]; then
     case "$STACK_DIR" in
     "" | "/" | "$HOME" | "$REPO_ROOT") die "refusing to purge '$STACK_DIR'" ;;

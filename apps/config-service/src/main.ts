@@ -1,20 +1,14 @@
 import 'reflect-metadata';
-import { exitOnStartupError, loadConfig, startHttpService } from '@flexsync/runtime';
-import { ConfigServiceModule } from './app/app.module';
+import { Logger } from '@nestjs/common';
+import { exitOnStartupError, loadConfig } from '@flexsync/runtime';
 import { ConfigServiceConfig } from './app/config-service.config';
-
-const SERVICE = 'config-service';
+import { createConfigServiceHttp, SERVICE } from './app/config-service.http';
 
 async function main(): Promise<void> {
   const config = loadConfig(SERVICE, ConfigServiceConfig);
-  await startHttpService({
-    service: SERVICE,
-    module: ConfigServiceModule.register(config),
-    host: config.HOST,
-    port: config.PORT,
-    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    openApi: { title: 'FlexPrice Stripe Sync — config-service', description: 'Per-tenant Stripe configuration', bearerAuth: true },
-  });
+  const app = await createConfigServiceHttp(config);
+  await app.listen(config.PORT, config.HOST);
+  new Logger('Bootstrap').log({ host: config.HOST, port: config.PORT }, `${SERVICE} listening`);
 }
 
 main().catch(exitOnStartupError(SERVICE));

@@ -13,7 +13,11 @@ async function main(): Promise<void> {
     host: config.HOST,
     port: config.PORT,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    openApi: { title: 'FlexPrice Stripe Sync — mapping-service', description: 'Meter and customer mappings between FlexPrice and Stripe', bearerAuth: true },
+    openApi: {
+      title: 'FlexPrice Stripe Sync — mapping-service',
+      description: 'Meter and customer mappings between FlexPrice and Stripe',
+      bearerAuth: true,
+    },
   });
 }
 

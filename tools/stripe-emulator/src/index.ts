@@ -33,3 +33,5 @@ export {
   type StripeWebhookDelivery,
   type StripeWebhookResult,
 } from './webhook-sender';
+export { StripeEmulatorAdminClient, StripeEmulatorAdminError } from './stripe-emulator-admin-client';
+export { errorOf, rawStripeCall, type RawStripeCall, type RawStripeResponse } from './raw-stripe-call';

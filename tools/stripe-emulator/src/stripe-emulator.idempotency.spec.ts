@@ -4,6 +4,11 @@ import { type RunningStripeEmulator, startStripeEmulator } from './stripe-emulat
 const KEY_A = 'sk_test_idem_a';
 const KEY_B = 'sk_test_idem_b';
 
+/** Starts a call once an earlier one is surely in flight. */
+function sendLater(delayMs: number, send: () => Promise<RawStripeResponse>): Promise<RawStripeResponse> {
+  return new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(send);
+}
+
 describe('stripe emulator: idempotency keys', () => {
   let emulator: RunningStripeEmulator;
 
@@ -74,9 +79,7 @@ describe('stripe emulator: idempotency keys', () => {
 
     const [first, second] = await Promise.all([
       send('key-3'),
-      new Promise<RawStripeResponse>((resolve, reject) => {
-        setTimeout(() => send('key-3').then(resolve, reject), 50);
-      }),
+      sendLater(50, () => send('key-3')),
     ]);
 
     expect(first.status).toBe(200);

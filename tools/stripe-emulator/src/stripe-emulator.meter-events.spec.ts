@@ -6,6 +6,11 @@ const NOW_MS = Date.UTC(2026, 10, 1, 12, 0, 0);
 const NOW = NOW_MS / 1000;
 const DAY = 86_400;
 
+/** Starts a call once an earlier one is surely in flight. */
+function sendLater(delayMs: number, send: () => Promise<RawStripeResponse>): Promise<RawStripeResponse> {
+  return new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(send);
+}
+
 describe('stripe emulator: meter events', () => {
   let emulator: RunningStripeEmulator;
 
@@ -292,12 +297,8 @@ describe('stripe emulator: meter events', () => {
 
     const [slow, concurrent, otherCustomer] = await Promise.all([
       sendEvent({ identifier: 'c1' }),
-      new Promise<RawStripeResponse>((resolve, reject) => {
-        setTimeout(() => sendEvent({ identifier: 'c2' }).then(resolve, reject), 40);
-      }),
-      new Promise<RawStripeResponse>((resolve, reject) => {
-        setTimeout(() => sendEvent({ identifier: 'c3', 'payload[stripe_customer_id]': 'cus_B' }).then(resolve, reject), 40);
-      }),
+      sendLater(40, () => sendEvent({ identifier: 'c2' })),
+      sendLater(40, () => sendEvent({ identifier: 'c3', 'payload[stripe_customer_id]': 'cus_B' })),
     ]);
 
     expect(slow.status).toBe(200);

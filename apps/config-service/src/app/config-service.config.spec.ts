@@ -41,7 +41,14 @@ describe('ConfigServiceConfig', () => {
 
   it('reports every bad key at once', () => {
     const message = problems({ STRIPE_API_BASE_URL: 'not a url', STRIPE_TIMEOUT_MS: '5' });
-    for (const key of ['DATABASE_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_ISSUER', 'FLEXSYNC_ENCRYPTION_KEYS', 'STRIPE_API_BASE_URL', 'STRIPE_TIMEOUT_MS']) {
+    for (const key of [
+      'DATABASE_URL',
+      'AUTH_JWT_SECRET',
+      'AUTH_JWT_ISSUER',
+      'FLEXSYNC_ENCRYPTION_KEYS',
+      'STRIPE_API_BASE_URL',
+      'STRIPE_TIMEOUT_MS',
+    ]) {
       expect(message).toContain(key);
     }
   });

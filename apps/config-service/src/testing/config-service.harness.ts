@@ -5,10 +5,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import supertest from 'supertest';
 import { DataSource } from 'typeorm';
 import { mintTenantToken, TenantTokenClaims } from '@flexsync/auth';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
-import { stackEnv } from '@flexsync/testing';
-import { ConfigServiceModule } from '../app/app.module';
+import { loadConfig } from '@flexsync/runtime';
 import { ConfigServiceConfig } from '../app/config-service.config';
+import { createConfigServiceHttp } from '../app/config-service.http';
 
 export const TEST_AUTH = {
   jwtSecret: 'config-service-int-test-secret-0123456789',
@@ -23,6 +22,8 @@ export function testKeyring(...ids: string[]): { entries: Record<string, string>
 }
 
 export interface ConfigServiceEnvOptions {
+  /** The stack's Postgres (`stackEnv().DATABASE_URL` in specs). */
+  databaseUrl: string;
   stripeBaseUrl?: string;
   keys?: string;
   currentKeyId?: string;
@@ -30,10 +31,10 @@ export interface ConfigServiceEnvOptions {
   bodyLimitBytes?: number;
 }
 
-export function configServiceEnv(options: ConfigServiceEnvOptions = {}): Record<string, string> {
+export function configServiceEnv(options: ConfigServiceEnvOptions): Record<string, string> {
   const keyring = options.keys ? undefined : testKeyring('k1');
   return {
-    DATABASE_URL: stackEnv().DATABASE_URL,
+    DATABASE_URL: options.databaseUrl,
     PORT: '0',
     LOG_LEVEL: options.logLevel ?? 'silent',
     HTTP_BODY_LIMIT_BYTES: String(options.bodyLimitBytes ?? 64 * 1024),
@@ -55,17 +56,10 @@ export interface RunningConfigService {
   close(): Promise<void>;
 }
 
-/** The real app (real Postgres, real guards, pipes and filter), in-process, as `main.ts` builds it. */
-export async function startConfigService(options: ConfigServiceEnvOptions = {}): Promise<RunningConfigService> {
+/** The real app (real Postgres, real guards, pipes and filter), in-process, as `main.ts` builds it. For specs only. */
+export async function startConfigService(options: ConfigServiceEnvOptions): Promise<RunningConfigService> {
   const config = loadConfig('config-service', ConfigServiceConfig, configServiceEnv(options));
-  const app = await createHttpService({
-    service: 'config-service',
-    module: ConfigServiceModule.register(config),
-    host: '127.0.0.1',
-    port: 0,
-    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    openApi: { title: 'config-service', description: 'test', bearerAuth: true },
-  });
+  const app = await createConfigServiceHttp(config);
   await app.init();
   return {
     app,

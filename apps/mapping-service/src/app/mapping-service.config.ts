@@ -50,6 +50,13 @@ export class MappingServiceConfig extends AuthEnvConfig {
   @Max(64)
   KAFKA_CONSUMER_CONCURRENCY = 3;
 
+  /** How long the broker waits for a silent consumer (e.g. a killed pod) before giving its partitions to another. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(6000)
+  @Max(300_000)
+  KAFKA_CONSUMER_SESSION_TIMEOUT_MS = 30_000;
+
   @IntFromEnv()
   @IsInt()
   @Min(10)

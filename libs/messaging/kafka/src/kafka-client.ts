@@ -9,7 +9,11 @@ export interface KafkaClientOptions {
   requestTimeoutMs?: number;
 }
 
-/** kafkajs log lines go through the service logger (JSON, redacted) instead of kafkajs' own console output. */
+/**
+ * kafkajs log lines go through the service logger (JSON, redacted) instead of kafkajs' own console output.
+ * kafkajs logs every failed connection attempt of its internal retries as ERROR; those are warnings here, because
+ * the outcome that matters (a publish that failed, a consumer that crashed) is logged by the code that called it.
+ */
 export function kafkaLogCreator(logger: Logger = new Logger('kafkajs')): logCreator {
   return (_level) =>
     ({ namespace, level, log }: LogEntry) => {
@@ -17,7 +21,7 @@ export function kafkaLogCreator(logger: Logger = new Logger('kafkajs')): logCrea
       const context = { kafka_namespace: namespace, ...fields };
       switch (level) {
         case logLevel.ERROR:
-          logger.error(context, message);
+          logger.warn({ ...context, kafka_level: 'error' }, message);
           break;
         case logLevel.WARN:
           logger.warn(context, message);

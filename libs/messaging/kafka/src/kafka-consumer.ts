@@ -89,7 +89,10 @@ export class KafkaMessageConsumer {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.logger.warn({ group: options.groupId, error: describeError(event.payload.error), restart: event.payload.restart }, 'kafka consumer crashed');
+      this.logger.warn(
+        { group: options.groupId, error: describeError(event.payload.error), restart: event.payload.restart },
+        'kafka consumer crashed',
+      );
     });
   }
 
@@ -147,7 +150,13 @@ export class KafkaMessageConsumer {
         if (!poison && error instanceof PoisonMessageError) {
           poison = error;
           this.logger.warn(
-            { group: this.options.groupId, topic: message.topic, partition: message.partition, offset: message.offset, reason: error.reason },
+            {
+              group: this.options.groupId,
+              topic: message.topic,
+              partition: message.partition,
+              offset: message.offset,
+              reason: error.reason,
+            },
             'poison message: sending to dead-letter topic',
           );
           attempt = 0;
@@ -156,7 +165,15 @@ export class KafkaMessageConsumer {
         this.metrics.retries.inc({ group: this.options.groupId, topic: message.topic });
         const delayMs = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(attempt - 1, 16));
         this.logger.warn(
-          { group: this.options.groupId, topic: message.topic, partition: message.partition, offset: message.offset, attempt, delay_ms: delayMs, error: describeError(error) },
+          {
+            group: this.options.groupId,
+            topic: message.topic,
+            partition: message.partition,
+            offset: message.offset,
+            attempt,
+            delay_ms: delayMs,
+            error: describeError(error),
+          },
           poison ? 'dead-letter publish failed; retrying' : 'message handling failed; retrying',
         );
         await context.heartbeat();

@@ -35,7 +35,10 @@ describe('@flexsync/kafka on the real broker', () => {
 
   it('delivers published messages to a consumer in per-key order with key, value and headers intact', async () => {
     const { topic, dlq, group } = names('order');
-    await ensureTopics(kafka, [{ topic, numPartitions: 3 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 3 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     const received: ConsumedMessage[] = [];
     const consumer = new KafkaMessageConsumer(kafka, {
       groupId: group,
@@ -49,7 +52,11 @@ describe('@flexsync/kafka on the real broker', () => {
     consumers.push(consumer);
     await consumer.start();
 
-    const messages = Array.from({ length: 30 }, (_, i) => ({ key: `key-${i % 3}`, value: JSON.stringify({ seq: i }), headers: { 'event-type': 'test' } }));
+    const messages = Array.from({ length: 30 }, (_, i) => ({
+      key: `key-${i % 3}`,
+      value: JSON.stringify({ seq: i }),
+      headers: { 'event-type': 'test' },
+    }));
     await publisher.publish(topic, messages);
 
     await eventually(async () => (received.length >= 30 ? true : undefined), { timeoutMs: 20_000, what: '30 messages' });
@@ -64,7 +71,10 @@ describe('@flexsync/kafka on the real broker', () => {
 
   it('retries a transient failure in place and commits only after the handler succeeds', async () => {
     const { topic, dlq, group } = names('retry');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     const metrics = new Registry();
     let calls = 0;
     const applied: string[] = [];
@@ -110,7 +120,10 @@ describe('@flexsync/kafka on the real broker', () => {
 
   it('sends a poison message to the dead-letter topic with its reason and goes on with the next one', async () => {
     const { topic, dlq, group } = names('poison');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     const applied: string[] = [];
     const consumer = new KafkaMessageConsumer(kafka, {
       groupId: group,
@@ -144,7 +157,10 @@ describe('@flexsync/kafka on the real broker', () => {
       { key: 'k', value: 'good' },
     ]);
 
-    await eventually(async () => (applied.length === 1 && dead.length === 1 ? true : undefined), { timeoutMs: 20_000, what: 'dead letter and good message' });
+    await eventually(async () => (applied.length === 1 && dead.length === 1 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'dead letter and good message',
+    });
     expect(applied).toEqual(['good']);
     expect(dead[0].value?.toString()).toBe('garbage');
     expect(dead[0].key).toBe('k');
@@ -156,7 +172,10 @@ describe('@flexsync/kafka on the real broker', () => {
 
   it('resumes after a restart from the last committed offset, without skipping or replaying committed messages', async () => {
     const { topic, dlq, group } = names('restart');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     const seen: string[] = [];
     const options = {
       groupId: group,
@@ -198,7 +217,9 @@ describe('@flexsync/kafka on the real broker', () => {
   });
 
   it('publish fails with KafkaUnavailableError within its deadline when no broker answers', async () => {
-    const unreachable = new KafkaPublisher(createKafkaClient({ clientId: 'kafka-int-spec-down', brokers: ['127.0.0.1:1'] }), { publishTimeoutMs: 1500 });
+    const unreachable = new KafkaPublisher(createKafkaClient({ clientId: 'kafka-int-spec-down', brokers: ['127.0.0.1:1'] }), {
+      publishTimeoutMs: 1500,
+    });
     const started = Date.now();
     await expect(unreachable.publish('anything', [{ key: 'k', value: 'v' }])).rejects.toMatchObject({ name: 'KafkaUnavailableError' });
     expect(Date.now() - started).toBeLessThan(3000);

@@ -45,8 +45,16 @@ export class KafkaModule {
       global: true,
       providers: [
         { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(options) },
-        { provide: KafkaPublisher, inject: [KAFKA_CLIENT], useFactory: (kafka: Kafka) => new KafkaPublisher(kafka, { publishTimeoutMs: options.publishTimeoutMs }) },
-        { provide: KAFKA_READINESS_CHECK, inject: [KAFKA_CLIENT], useFactory: (kafka: Kafka) => kafkaCheck(kafka, { timeoutMs: options.readinessTimeoutMs }) },
+        {
+          provide: KafkaPublisher,
+          inject: [KAFKA_CLIENT],
+          useFactory: (kafka: Kafka) => new KafkaPublisher(kafka, { publishTimeoutMs: options.publishTimeoutMs }),
+        },
+        {
+          provide: KAFKA_READINESS_CHECK,
+          inject: [KAFKA_CLIENT],
+          useFactory: (kafka: Kafka) => kafkaCheck(kafka, { timeoutMs: options.readinessTimeoutMs }),
+        },
         KafkaConnections,
       ],
       exports: [KAFKA_CLIENT, KafkaPublisher, KAFKA_READINESS_CHECK],

@@ -22,7 +22,11 @@ describe('AuthEnvConfig', () => {
   });
 
   it('loads a JWKS URL into verifier options', () => {
-    const config = loadConfig('svc', AuthEnvConfig, { ...BASE, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', AUTH_JWT_SECRET: '' });
+    const config = loadConfig('svc', AuthEnvConfig, {
+      ...BASE,
+      AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      AUTH_JWT_SECRET: '',
+    });
     expect(authOptionsFrom(config)).toMatchObject({ jwtSecret: undefined, jwksUrl: 'https://idp.example.com/.well-known/jwks.json' });
   });
 
@@ -40,7 +44,9 @@ describe('AuthEnvConfig', () => {
   });
 
   it('refuses both a secret and a JWKS URL', () => {
-    expect(problems({ ...BASE, AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp.example.com/jwks' })).toContain('set only one of AUTH_JWKS_URL and AUTH_JWT_SECRET');
+    expect(problems({ ...BASE, AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp.example.com/jwks' })).toContain(
+      'set only one of AUTH_JWKS_URL and AUTH_JWT_SECRET',
+    );
   });
 
   it('refuses a JWKS URL that is not http(s)', () => {

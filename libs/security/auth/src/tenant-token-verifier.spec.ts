@@ -29,7 +29,12 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
 
   it('accepts a tenant-admin token and takes tenant and environment from it', async () => {
     const token = await mintTenantToken(SIGNING, { tenantId: 't1', environmentId: 'e1', subject: 'alice' });
-    await expect(sut.authenticate(`Bearer ${token}`)).resolves.toEqual({ tenantId: 't1', environmentId: 'e1', subject: 'alice', roles: ['tenant_admin'] });
+    await expect(sut.authenticate(`Bearer ${token}`)).resolves.toEqual({
+      tenantId: 't1',
+      environmentId: 'e1',
+      subject: 'alice',
+      roles: ['tenant_admin'],
+    });
   });
 
   it('answers 401 AUTH.MISSING_TOKEN without an Authorization header', async () => {
@@ -48,14 +53,66 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
   });
 
   it.each([
-    ['signed with another secret', () => mintTenantToken({ ...SIGNING, jwtSecret: 'another-secret-0123456789abcdef0123456' }, { tenantId: 't1', environmentId: 'e1' }), 'signature'],
+    [
+      'signed with another secret',
+      () => mintTenantToken({ ...SIGNING, jwtSecret: 'another-secret-0123456789abcdef0123456' }, { tenantId: 't1', environmentId: 'e1' }),
+      'signature',
+    ],
     ['from another issuer', () => mintTenantToken({ ...SIGNING, issuer: 'someone-else' }, { tenantId: 't1', environmentId: 'e1' }), 'iss'],
-    ['for another audience', () => mintTenantToken({ ...SIGNING, audience: 'another-api' }, { tenantId: 't1', environmentId: 'e1' }), 'aud'],
-    ['expired', () => hs256({ tenant_id: 't1', environment_id: 'e1', roles: ['tenant_admin'] }).setIssuer(OPTIONS.issuer).setAudience(OPTIONS.audience).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(SECRET)), 'expired'],
-    ['without an expiry', () => hs256({ tenant_id: 't1', environment_id: 'e1', roles: ['tenant_admin'] }).setIssuer(OPTIONS.issuer).setAudience(OPTIONS.audience).sign(new TextEncoder().encode(SECRET)), 'exp'],
-    ['without tenant_id', () => hs256({ environment_id: 'e1', roles: ['tenant_admin'] }).setIssuer(OPTIONS.issuer).setAudience(OPTIONS.audience).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET)), 'tenant_id'],
-    ['with a non-string environment_id', () => hs256({ tenant_id: 't1', environment_id: 7, roles: ['tenant_admin'] }).setIssuer(OPTIONS.issuer).setAudience(OPTIONS.audience).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET)), 'environment_id'],
-    ['with roles that are not a list', () => hs256({ tenant_id: 't1', environment_id: 'e1', roles: 'tenant_admin' }).setIssuer(OPTIONS.issuer).setAudience(OPTIONS.audience).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET)), 'roles'],
+    [
+      'for another audience',
+      () => mintTenantToken({ ...SIGNING, audience: 'another-api' }, { tenantId: 't1', environmentId: 'e1' }),
+      'aud',
+    ],
+    [
+      'expired',
+      () =>
+        hs256({ tenant_id: 't1', environment_id: 'e1', roles: ['tenant_admin'] })
+          .setIssuer(OPTIONS.issuer)
+          .setAudience(OPTIONS.audience)
+          .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+          .sign(new TextEncoder().encode(SECRET)),
+      'expired',
+    ],
+    [
+      'without an expiry',
+      () =>
+        hs256({ tenant_id: 't1', environment_id: 'e1', roles: ['tenant_admin'] })
+          .setIssuer(OPTIONS.issuer)
+          .setAudience(OPTIONS.audience)
+          .sign(new TextEncoder().encode(SECRET)),
+      'exp',
+    ],
+    [
+      'without tenant_id',
+      () =>
+        hs256({ environment_id: 'e1', roles: ['tenant_admin'] })
+          .setIssuer(OPTIONS.issuer)
+          .setAudience(OPTIONS.audience)
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode(SECRET)),
+      'tenant_id',
+    ],
+    [
+      'with a non-string environment_id',
+      () =>
+        hs256({ tenant_id: 't1', environment_id: 7, roles: ['tenant_admin'] })
+          .setIssuer(OPTIONS.issuer)
+          .setAudience(OPTIONS.audience)
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode(SECRET)),
+      'environment_id',
+    ],
+    [
+      'with roles that are not a list',
+      () =>
+        hs256({ tenant_id: 't1', environment_id: 'e1', roles: 'tenant_admin' })
+          .setIssuer(OPTIONS.issuer)
+          .setAudience(OPTIONS.audience)
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode(SECRET)),
+      'roles',
+    ],
   ])('answers 401 AUTH.INVALID_TOKEN for a token %s', async (_name, mint, reason) => {
     const error = await rejection(sut.authenticate(`Bearer ${await mint()}`));
     expect([error.code, error.status]).toEqual(['AUTH.INVALID_TOKEN', 401]);
@@ -65,7 +122,17 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
   it('refuses unsigned (alg none) tokens', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    const payload = Buffer.from(JSON.stringify({ sub: 'x', tenant_id: 't1', environment_id: 'e1', roles: ['tenant_admin'], iss: OPTIONS.issuer, aud: OPTIONS.audience, exp })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        sub: 'x',
+        tenant_id: 't1',
+        environment_id: 'e1',
+        roles: ['tenant_admin'],
+        iss: OPTIONS.issuer,
+        aud: OPTIONS.audience,
+        exp,
+      }),
+    ).toString('base64url');
     const error = await rejection(sut.authenticate(`Bearer ${header}.${payload}.`));
     expect(error.code).toBe('AUTH.INVALID_TOKEN');
   });

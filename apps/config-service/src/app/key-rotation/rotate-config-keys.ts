@@ -61,7 +61,9 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
       order: { tenantId: 'ASC', environmentId: 'ASC' },
       lock: { mode: 'pessimistic_write' },
     });
-    const stale = rows.filter((row) => row.apiKeyKeyId !== box.currentKeyId || (row.webhookSecretKeyId !== null && row.webhookSecretKeyId !== box.currentKeyId));
+    const stale = rows.filter(
+      (row) => row.apiKeyKeyId !== box.currentKeyId || (row.webhookSecretKeyId !== null && row.webhookSecretKeyId !== box.currentKeyId),
+    );
 
     const unreadable: UnreadableConfig[] = [];
     const updates: { row: StripeTenantConfig; apiKey: SealedSecret; webhookSecret: SealedSecret | null; fromKeyIds: string[] }[] = [];
@@ -71,13 +73,21 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
           return reseal(box, sealed);
         } catch (error) {
           if (!(error instanceof SecretBoxError)) throw error;
-          unreadable.push({ id: row.id, tenantId: row.tenantId, environmentId: row.environmentId, keyId: sealed.keyId, reason: error.reason });
+          unreadable.push({
+            id: row.id,
+            tenantId: row.tenantId,
+            environmentId: row.environmentId,
+            keyId: sealed.keyId,
+            reason: error.reason,
+          });
           return undefined;
         }
       };
       const apiKey = resealOrRecord({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId });
       const webhookSecret =
-        row.webhookSecretCiphertext && row.webhookSecretKeyId ? resealOrRecord({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId }) : null;
+        row.webhookSecretCiphertext && row.webhookSecretKeyId
+          ? resealOrRecord({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId })
+          : null;
       if (apiKey && webhookSecret !== undefined) {
         const fromKeyIds = [...new Set([row.apiKeyKeyId, ...(row.webhookSecretKeyId ? [row.webhookSecretKeyId] : [])])];
         updates.push({ row, apiKey, webhookSecret, fromKeyIds });
@@ -100,7 +110,11 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
             // Re-encryption changes storage, not the tenant's settings.
             updatedAt: () => '"updated_at"',
           })
-          .where('id = :id AND tenant_id = :tenantId AND environment_id = :environmentId', { id: row.id, tenantId: row.tenantId, environmentId: row.environmentId })
+          .where('id = :id AND tenant_id = :tenantId AND environment_id = :environmentId', {
+            id: row.id,
+            tenantId: row.tenantId,
+            environmentId: row.environmentId,
+          })
           .execute();
         await manager.save(
           manager.create(StripeConfigAudit, {
@@ -114,6 +128,11 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
         );
       }
     }
-    return { currentKeyId: box.currentKeyId, rotated: updates.length, alreadyCurrent: rows.length - stale.length, dryRun: options.dryRun ?? false };
+    return {
+      currentKeyId: box.currentKeyId,
+      rotated: updates.length,
+      alreadyCurrent: rows.length - stale.length,
+      dryRun: options.dryRun ?? false,
+    };
   });
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -15,6 +15,7 @@ import {
 import type { Response } from 'express';
 import { CurrentTenant, TenantAdmin, TenantPrincipal } from '@flexsync/auth';
 import { ERROR_STATUS } from '@flexsync/runtime';
+import { ForbidPrototypeKeysInterceptor } from '../http/forbid-prototype-keys.interceptor';
 import { ConnectionTestFailureView, ConnectionTestView } from './dto/connection-test.view';
 import { ErrorView } from './dto/error.view';
 import { HistoryQueryDto } from './dto/history-query.dto';
@@ -42,12 +43,21 @@ export class StripeConfigController {
   ) {}
 
   @Put()
-  @ApiOperation({ summary: 'Create or replace the Stripe config', description: 'Validates every field, seals the key and webhook secret, bumps updated_at on every change and audits which fields changed.' })
+  @UseInterceptors(ForbidPrototypeKeysInterceptor)
+  @ApiOperation({
+    summary: 'Create or replace the Stripe config',
+    description:
+      'Validates every field, seals the key and webhook secret, bumps updated_at on every change and audits which fields changed.',
+  })
   @ApiBody({ type: PutStripeConfigDto })
   @ApiOkResponse({ type: StripeConfigView, description: 'updated (or unchanged)' })
   @ApiCreatedResponse({ type: StripeConfigView, description: 'created' })
   @ApiBadRequestResponse({ type: ErrorView, description: 'invalid field, unknown field, malformed JSON or oversized body' })
-  async put(@CurrentTenant() principal: TenantPrincipal, @Body() dto: PutStripeConfigDto, @Res({ passthrough: true }) response: Response): Promise<StripeConfigView> {
+  async put(
+    @CurrentTenant() principal: TenantPrincipal,
+    @Body() dto: PutStripeConfigDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StripeConfigView> {
     const outcome = await this.saveConfig.execute(principal, dto);
     response.status(outcome.created ? HttpStatus.CREATED : HttpStatus.OK);
     return toStripeConfigView(outcome.config);
@@ -71,12 +81,21 @@ export class StripeConfigController {
   }
 
   @Post('test')
-  @ApiOperation({ summary: 'Test the stored key against Stripe', description: 'Decrypts the key and calls Stripe GET /v1/balance; records the outcome on the config.' })
+  @ApiOperation({
+    summary: 'Test the stored key against Stripe',
+    description: 'Decrypts the key and calls Stripe GET /v1/balance; records the outcome on the config.',
+  })
   @ApiOkResponse({ type: ConnectionTestView })
-  @ApiUnauthorizedResponse({ type: ConnectionTestFailureView, description: 'Stripe rejected the key (status auth_error), or the caller’s token is invalid' })
+  @ApiUnauthorizedResponse({
+    type: ConnectionTestFailureView,
+    description: 'Stripe rejected the key (status auth_error), or the caller’s token is invalid',
+  })
   @ApiBadGatewayResponse({ type: ConnectionTestFailureView, description: 'Stripe unreachable or failing (status unreachable)' })
   @ApiNotFoundResponse({ type: ErrorView })
-  async test(@CurrentTenant() principal: TenantPrincipal, @Res({ passthrough: true }) response: Response): Promise<ConnectionTestView | ConnectionTestFailureView> {
+  async test(
+    @CurrentTenant() principal: TenantPrincipal,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ConnectionTestView | ConnectionTestFailureView> {
     const outcome = await this.testConnection.execute(principal);
     const testedAt = outcome.testedAt.toISOString();
     switch (outcome.result) {
@@ -85,15 +104,28 @@ export class StripeConfigController {
         return { status: 'connected', livemode: outcome.livemode, tested_at: testedAt };
       case 'auth_error':
         response.status(ERROR_STATUS['STRIPE.AUTH_FAILED']);
-        return { status: 'auth_error', code: 'STRIPE.AUTH_FAILED', message: outcome.message, details: { status: 'auth_error', tested_at: testedAt } };
+        return {
+          status: 'auth_error',
+          code: 'STRIPE.AUTH_FAILED',
+          message: outcome.message,
+          details: { status: 'auth_error', tested_at: testedAt },
+        };
       case 'unreachable':
         response.status(ERROR_STATUS['STRIPE.UNAVAILABLE']);
-        return { status: 'unreachable', code: 'STRIPE.UNAVAILABLE', message: outcome.message, details: { status: 'unreachable', cause: outcome.message, tested_at: testedAt } };
+        return {
+          status: 'unreachable',
+          code: 'STRIPE.UNAVAILABLE',
+          message: outcome.message,
+          details: { status: 'unreachable', cause: outcome.message, tested_at: testedAt },
+        };
     }
   }
 
   @Get('history')
-  @ApiOperation({ summary: 'Audit trail of the config', description: 'Who changed which fields and when, newest first; never secret values.' })
+  @ApiOperation({
+    summary: 'Audit trail of the config',
+    description: 'Who changed which fields and when, newest first; never secret values.',
+  })
   @ApiOkResponse({ type: HistoryView })
   @ApiBadRequestResponse({ type: ErrorView })
   async history(@CurrentTenant() principal: TenantPrincipal, @Query() query: HistoryQueryDto): Promise<HistoryView> {

@@ -56,7 +56,14 @@ export class StripeConfigStore {
     });
   }
 
-  async insert(manager: EntityManager, scope: TenantScope, values: Required<Pick<StripeConfigPatch, 'apiKeyCiphertext' | 'apiKeyKeyId' | 'apiKeyMasked' | 'syncEnabled' | 'aggregationWindowMinutes'>> & StripeConfigPatch): Promise<void> {
+  async insert(
+    manager: EntityManager,
+    scope: TenantScope,
+    values: Required<
+      Pick<StripeConfigPatch, 'apiKeyCiphertext' | 'apiKeyKeyId' | 'apiKeyMasked' | 'syncEnabled' | 'aggregationWindowMinutes'>
+    > &
+      StripeConfigPatch,
+  ): Promise<void> {
     await manager
       .createQueryBuilder()
       .insert()
@@ -80,12 +87,20 @@ export class StripeConfigStore {
    * Records a connection test on the config, but only while it still holds the key that was tested (a PUT may have
    * replaced it meanwhile). Leaves `updated_at` alone: a test is not a change. Returns whether the row was updated.
    */
-  async recordConnectionTest(manager: EntityManager, scope: TenantScope, testedCiphertext: string, patch: StripeConfigPatch): Promise<boolean> {
+  async recordConnectionTest(
+    manager: EntityManager,
+    scope: TenantScope,
+    testedCiphertext: string,
+    patch: StripeConfigPatch,
+  ): Promise<boolean> {
     const result = await manager
       .createQueryBuilder()
       .update(StripeTenantConfig)
       .set({ ...patch, updatedAt: KEEP_UPDATED_AT })
-      .where('tenant_id = :tenantId AND environment_id = :environmentId AND api_key_ciphertext = :testedCiphertext', { ...scope, testedCiphertext })
+      .where('tenant_id = :tenantId AND environment_id = :environmentId AND api_key_ciphertext = :testedCiphertext', {
+        ...scope,
+        testedCiphertext,
+      })
       .execute();
     return (result.affected ?? 0) > 0;
   }

@@ -5,12 +5,19 @@ describe('Stripe secret shapes', () => {
     expect(STRIPE_API_KEY_PATTERN.test(key)).toBe(true);
   });
 
-  it.each(['pk_test_1234', 'sk_prod_1234', 'sk_test_', 'sk_test_12', 'sk_test_12 34', 'sk_test_abcd\n', ' sk_test_1234', 'whsec_1234', 'sk_test_…wxyz'])(
-    'refuse the API key shape %p',
-    (key) => {
-      expect(STRIPE_API_KEY_PATTERN.test(key)).toBe(false);
-    },
-  );
+  it.each([
+    'pk_test_1234',
+    'sk_prod_1234',
+    'sk_test_',
+    'sk_test_12',
+    'sk_test_12 34',
+    'sk_test_abcd\n',
+    ' sk_test_1234',
+    'whsec_1234',
+    'sk_test_…wxyz',
+  ])('refuse the API key shape %p', (key) => {
+    expect(STRIPE_API_KEY_PATTERN.test(key)).toBe(false);
+  });
 
   it.each(['whsec_abcdefgh', 'whsec_0123456789abcdefABCDEF+/='])('accept the webhook secret shape %s', (secret) => {
     expect(STRIPE_WEBHOOK_SECRET_PATTERN.test(secret)).toBe(true);

@@ -35,7 +35,10 @@ export class CustomerMappingsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List customer mappings', description: 'Filter by customer_id, provider_customer_id or status (e.g. unmatched); oldest first, paged.' })
+  @ApiOperation({
+    summary: 'List customer mappings',
+    description: 'Filter by customer_id, provider_customer_id or status (e.g. unmatched); oldest first, paged.',
+  })
   @ApiOkResponse({ type: CustomerMappingPageView })
   @ApiBadRequestResponse({ type: ErrorView })
   list(@CurrentTenant() principal: TenantPrincipal, @Query() query: ListCustomerMappingsQuery): Promise<CustomerMappingPageView> {
@@ -51,7 +54,10 @@ export class CustomerMappingsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Map a FlexPrice customer to a Stripe customer', description: 'Resolves the row in place when the Stripe customer is recorded as unmatched (200).' })
+  @ApiOperation({
+    summary: 'Map a FlexPrice customer to a Stripe customer',
+    description: 'Resolves the row in place when the Stripe customer is recorded as unmatched (200).',
+  })
   @ApiBody({ type: CreateCustomerMappingDto })
   @ApiCreatedResponse({ type: CustomerMappingView, description: 'created' })
   @ApiOkResponse({ type: CustomerMappingView, description: 'an unmatched Stripe customer was mapped' })

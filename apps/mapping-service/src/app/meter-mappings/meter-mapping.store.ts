@@ -6,7 +6,10 @@ import { DomainError } from '@flexsync/runtime';
 import { isExternalId } from '../shared/identifiers';
 import { violatedUniqueIndex } from '../shared/unique-violation';
 
-export type MeterMappingFields = Pick<MeterProviderMapping, 'meterId' | 'providerType' | 'providerMeterId' | 'syncEnabled' | 'valuePrecision'>;
+export type MeterMappingFields = Pick<
+  MeterProviderMapping,
+  'meterId' | 'providerType' | 'providerMeterId' | 'syncEnabled' | 'valuePrecision'
+>;
 
 /** `meter_provider_mappings`, always read and written inside one tenant+environment. */
 @Injectable()
@@ -22,9 +25,16 @@ export class MeterMappingStore {
     }
   }
 
-  async list(scope: TenantScope, filter: { syncEnabled?: boolean; limit: number; offset: number }): Promise<[MeterProviderMapping[], number]> {
+  async list(
+    scope: TenantScope,
+    filter: { syncEnabled?: boolean; limit: number; offset: number },
+  ): Promise<[MeterProviderMapping[], number]> {
     return this.mappings.findAndCount({
-      where: { tenantId: scope.tenantId, environmentId: scope.environmentId, ...(filter.syncEnabled === undefined ? {} : { syncEnabled: filter.syncEnabled }) },
+      where: {
+        tenantId: scope.tenantId,
+        environmentId: scope.environmentId,
+        ...(filter.syncEnabled === undefined ? {} : { syncEnabled: filter.syncEnabled }),
+      },
       order: { meterId: 'ASC' },
       take: filter.limit,
       skip: filter.offset,
@@ -36,7 +46,11 @@ export class MeterMappingStore {
     const mapping = isExternalId(meterId)
       ? await this.mappings.findOne({ where: { tenantId: scope.tenantId, environmentId: scope.environmentId, meterId } })
       : null;
-    if (!mapping) throw new DomainError('MAPPING.NOT_FOUND', `no meter mapping for meter_id ${JSON.stringify(meterId.slice(0, 255))} in this environment`);
+    if (!mapping)
+      throw new DomainError(
+        'MAPPING.NOT_FOUND',
+        `no meter mapping for meter_id ${JSON.stringify(meterId.slice(0, 255))} in this environment`,
+      );
     return mapping;
   }
 
@@ -51,7 +65,11 @@ export class MeterMappingStore {
 }
 
 export function duplicate(meterId: string): DomainError {
-  return new DomainError('MAPPING.DUPLICATE', `meter ${JSON.stringify(meterId)} is already mapped in this environment; update or delete that mapping instead`, {
-    meter_id: meterId,
-  });
+  return new DomainError(
+    'MAPPING.DUPLICATE',
+    `meter ${JSON.stringify(meterId)} is already mapped in this environment; update or delete that mapping instead`,
+    {
+      meter_id: meterId,
+    },
+  );
 }

@@ -40,7 +40,10 @@ export class MeterMappingsController {
   @ApiOperation({ summary: 'Map a FlexPrice meter to a Stripe Meter event_name' })
   @ApiBody({ type: CreateMeterMappingDto })
   @ApiCreatedResponse({ type: MeterMappingView })
-  @ApiBadRequestResponse({ type: ErrorView, description: 'missing, mistyped or unknown field, unknown provider_type, malformed JSON or oversized body' })
+  @ApiBadRequestResponse({
+    type: ErrorView,
+    description: 'missing, mistyped or unknown field, unknown provider_type, malformed JSON or oversized body',
+  })
   @ApiConflictResponse({ type: ErrorView, description: 'the meter is already mapped in this environment' })
   async create(@CurrentTenant() principal: TenantPrincipal, @Body() dto: CreateMeterMappingDto): Promise<MeterMappingView> {
     return toMeterMappingView(await this.createMapping.execute(principal, dto));
@@ -68,7 +71,11 @@ export class MeterMappingsController {
   @ApiOkResponse({ type: MeterMappingView })
   @ApiBadRequestResponse({ type: ErrorView })
   @ApiNotFoundResponse({ type: ErrorView })
-  async update(@CurrentTenant() principal: TenantPrincipal, @Param('meter_id') meterId: string, @Body() dto: UpdateMeterMappingDto): Promise<MeterMappingView> {
+  async update(
+    @CurrentTenant() principal: TenantPrincipal,
+    @Param('meter_id') meterId: string,
+    @Body() dto: UpdateMeterMappingDto,
+  ): Promise<MeterMappingView> {
     return toMeterMappingView(await this.updateMapping.execute(principal, meterId, dto));
   }
 

@@ -2,7 +2,9 @@ import Stripe from 'stripe';
 import type { StripeEventLike } from '@flexsync/kafka';
 import type { WebhookRejection } from './webhook.metrics';
 
-export type SignatureCheck = { ok: true; event: StripeEventLike } | { ok: false; reason: Extract<WebhookRejection, 'invalid_signature' | 'stale_timestamp' | 'invalid_event'> };
+export type SignatureCheck =
+  | { ok: true; event: StripeEventLike }
+  | { ok: false; reason: Extract<WebhookRejection, 'invalid_signature' | 'stale_timestamp' | 'invalid_event'> };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -18,7 +20,14 @@ function asStripeEvent(value: unknown): StripeEventLike | undefined {
   if (livemode !== undefined && typeof livemode !== 'boolean') return undefined;
   if (!isRecord(data) || !('object' in data)) return undefined;
   // Keep every field: the inbox stores the whole event.
-  const event: StripeEventLike & Record<string, unknown> = { ...value, id, type, created, livemode, data: { ...data, object: data.object } };
+  const event: StripeEventLike & Record<string, unknown> = {
+    ...value,
+    id,
+    type,
+    created,
+    livemode,
+    data: { ...data, object: data.object },
+  };
   return event;
 }
 

@@ -53,12 +53,17 @@ export class WebhookInbox {
     );
   }
 
+  /** Records a failed attempt. Rows another transaction holds (the relay, mid-attempt) are skipped: it records its own. */
   async markFailed(scope: TenantScope, ids: string[], error: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(
       `UPDATE stripe_webhook_events
        SET publish_attempts = publish_attempts + 1, last_publish_error = $4, updated_at = now()
-       WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND published_at IS NULL`,
+       WHERE id IN (
+         SELECT id FROM stripe_webhook_events
+         WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND published_at IS NULL
+         FOR UPDATE SKIP LOCKED
+       )`,
       [scope.tenantId, scope.environmentId, ids, error.slice(0, MAX_ERROR_LENGTH)],
     );
   }
@@ -82,7 +87,9 @@ export class WebhookInbox {
   }
 
   async countUnpublished(): Promise<number> {
-    const rows: { n: number }[] = await this.dataSource.query(`SELECT count(*)::int AS n FROM stripe_webhook_events WHERE published_at IS NULL`);
+    const rows: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM stripe_webhook_events WHERE published_at IS NULL`,
+    );
     return rows[0]?.n ?? 0;
   }
 

@@ -59,14 +59,25 @@ export class WebhookSigningSecrets {
     return cached !== undefined && cached.expiresAt > Date.now();
   }
 
-  private endpointFor(scope: TenantScope, row: Pick<StripeTenantConfig, 'webhookSecretCiphertext' | 'webhookSecretKeyId'>): WebhookEndpoint {
+  private endpointFor(
+    scope: TenantScope,
+    row: Pick<StripeTenantConfig, 'webhookSecretCiphertext' | 'webhookSecretKeyId'>,
+  ): WebhookEndpoint {
     if (row.webhookSecretCiphertext && row.webhookSecretKeyId) {
       try {
-        return { secret: this.secretBox.open({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId }), source: 'tenant' };
+        return {
+          secret: this.secretBox.open({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId }),
+          source: 'tenant',
+        };
       } catch (error) {
         // The keyring cannot open it (key removed or value corrupted): a server-side fault, so Stripe should retry later.
         this.logger.error(
-          { tenant_id: scope.tenantId, environment_id: scope.environmentId, key_id: row.webhookSecretKeyId, reason: error instanceof Error ? error.message : 'unknown' },
+          {
+            tenant_id: scope.tenantId,
+            environment_id: scope.environmentId,
+            key_id: row.webhookSecretKeyId,
+            reason: error instanceof Error ? error.message : 'unknown',
+          },
           'webhook secret cannot be decrypted',
         );
         throw new DomainError('WEBHOOK.UNAVAILABLE', 'webhook endpoint temporarily unavailable');

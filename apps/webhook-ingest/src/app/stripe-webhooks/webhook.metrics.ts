@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsRegistry } from '@flexsync/observability';
 
-export type WebhookRejection = 'unknown_endpoint' | 'missing_signature' | 'invalid_signature' | 'stale_timestamp' | 'no_secret' | 'invalid_event';
+export type WebhookRejection =
+  | 'unknown_endpoint'
+  | 'missing_signature'
+  | 'invalid_signature'
+  | 'stale_timestamp'
+  | 'no_secret'
+  | 'invalid_event';
 export type PublishPath = 'request' | 'relay';
 
 /** Counters of the webhook pipeline: received → verified | rejected → recorded → published. */
@@ -27,14 +33,23 @@ export class WebhookMetrics {
       labelNames: ['event_type'],
       registers,
     });
-    this.rejected = new Counter({ name: 'stripe_webhooks_rejected_total', help: 'Webhooks refused, by reason.', labelNames: ['reason'], registers });
+    this.rejected = new Counter({
+      name: 'stripe_webhooks_rejected_total',
+      help: 'Webhooks refused, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.unhandled = new Counter({
       name: 'stripe_webhooks_unhandled_total',
       help: 'Verified webhooks of event types this service does not handle (answered 200).',
       labelNames: ['event_type'],
       registers,
     });
-    this.duplicates = new Counter({ name: 'stripe_webhooks_duplicates_total', help: 'Deliveries of an event already in the inbox.', registers });
+    this.duplicates = new Counter({
+      name: 'stripe_webhooks_duplicates_total',
+      help: 'Deliveries of an event already in the inbox.',
+      registers,
+    });
     this.published = new Counter({
       name: 'stripe_webhooks_published_total',
       help: 'Inbox events published to Kafka, by path (request or outbox relay).',
@@ -47,7 +62,11 @@ export class WebhookMetrics {
       labelNames: ['via'],
       registers,
     });
-    this.unpublished = new Gauge({ name: 'stripe_webhook_outbox_unpublished', help: 'Inbox events not yet published to Kafka.', registers });
+    this.unpublished = new Gauge({
+      name: 'stripe_webhook_outbox_unpublished',
+      help: 'Inbox events not yet published to Kafka.',
+      registers,
+    });
     this.duration = new Histogram({
       name: 'stripe_webhook_request_duration_seconds',
       help: 'Webhook request handling time, by outcome.',

@@ -8,7 +8,10 @@ import {
 
 const scope = { tenantId: 'tenant_a', environmentId: 'env_a' };
 
-function stripeEvent(type: string, object: Record<string, unknown>): { id: string; type: string; created: number; livemode: boolean; data: { object: unknown } } {
+function stripeEvent(
+  type: string,
+  object: Record<string, unknown>,
+): { id: string; type: string; created: number; livemode: boolean; data: { object: unknown } } {
   return { id: 'evt_1', type, created: 1_764_000_000, livemode: false, data: { object } };
 }
 
@@ -16,7 +19,13 @@ describe('stripe customer event contract', () => {
   it('builds a message with only id, metadata and deleted from a customer.created event', () => {
     const message = stripeCustomerEventFromStripeEvent(
       scope,
-      stripeEvent('customer.created', { id: 'cus_1', object: 'customer', email: 'a@b.c', name: 'Ann', metadata: { flexprice_customer_id: 'client_1', n: 5 } }),
+      stripeEvent('customer.created', {
+        id: 'cus_1',
+        object: 'customer',
+        email: 'a@b.c',
+        name: 'Ann',
+        metadata: { flexprice_customer_id: 'client_1', n: 5 },
+      }),
     );
     expect(message).toEqual({
       schema_version: 1,
@@ -31,7 +40,9 @@ describe('stripe customer event contract', () => {
   });
 
   it('marks customer.deleted messages as deleted', () => {
-    expect(stripeCustomerEventFromStripeEvent(scope, stripeEvent('customer.deleted', { id: 'cus_1', metadata: {} }))?.customer.deleted).toBe(true);
+    expect(
+      stripeCustomerEventFromStripeEvent(scope, stripeEvent('customer.deleted', { id: 'cus_1', metadata: {} }))?.customer.deleted,
+    ).toBe(true);
   });
 
   it('builds nothing for other event types or objects without an id', () => {
@@ -40,7 +51,10 @@ describe('stripe customer event contract', () => {
   });
 
   it('keys messages by tenant:environment:customer and round-trips through encode/decode', () => {
-    const message = stripeCustomerEventFromStripeEvent(scope, stripeEvent('customer.updated', { id: 'cus_9', metadata: {} })) as StripeCustomerEventMessage;
+    const message = stripeCustomerEventFromStripeEvent(
+      scope,
+      stripeEvent('customer.updated', { id: 'cus_9', metadata: {} }),
+    ) as StripeCustomerEventMessage;
     const encoded = encodeStripeCustomerEvent(message);
     expect(encoded.key).toBe('tenant_a:env_a:cus_9');
     expect(encoded.headers).toMatchObject({ 'event-type': 'customer.updated', 'tenant-id': 'tenant_a', 'environment-id': 'env_a' });
@@ -58,9 +72,14 @@ describe('stripe customer event contract', () => {
   });
 
   it('names the first invalid field of a malformed message', () => {
-    const message = stripeCustomerEventFromStripeEvent(scope, stripeEvent('customer.updated', { id: 'cus_9', metadata: {} })) as StripeCustomerEventMessage;
+    const message = stripeCustomerEventFromStripeEvent(
+      scope,
+      stripeEvent('customer.updated', { id: 'cus_9', metadata: {} }),
+    ) as StripeCustomerEventMessage;
     const broken = { ...message, customer: { ...message.customer, metadata: { a: 1 } } };
     expect(() => decodeStripeCustomerEvent(Buffer.from(JSON.stringify(broken)))).toThrow('customer.metadata must be an object of strings');
-    expect(() => decodeStripeCustomerEvent(Buffer.from(JSON.stringify({ ...message, event_type: 'customer.source.created' })))).toThrow('unsupported event_type');
+    expect(() => decodeStripeCustomerEvent(Buffer.from(JSON.stringify({ ...message, event_type: 'customer.source.created' })))).toThrow(
+      'unsupported event_type',
+    );
   });
 });

@@ -53,12 +53,15 @@ function isId(value: unknown): value is string {
 /** Why `value` is not a valid message, or undefined when it is. */
 export function stripeCustomerEventProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'message is not a JSON object';
-  if (value.schema_version !== STRIPE_CUSTOMER_EVENT_SCHEMA_VERSION) return `unsupported schema_version ${JSON.stringify(value.schema_version)}`;
+  if (value.schema_version !== STRIPE_CUSTOMER_EVENT_SCHEMA_VERSION)
+    return `unsupported schema_version ${JSON.stringify(value.schema_version)}`;
   for (const field of ['tenant_id', 'environment_id', 'stripe_event_id'] as const) {
     if (!isId(value[field])) return `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
   }
-  if (typeof value.event_type !== 'string' || !isStripeCustomerEventType(value.event_type)) return `unsupported event_type ${JSON.stringify(value.event_type)}`;
-  if (typeof value.stripe_created !== 'number' || !Number.isSafeInteger(value.stripe_created) || value.stripe_created < 0) return 'stripe_created must be a unix timestamp';
+  if (typeof value.event_type !== 'string' || !isStripeCustomerEventType(value.event_type))
+    return `unsupported event_type ${JSON.stringify(value.event_type)}`;
+  if (typeof value.stripe_created !== 'number' || !Number.isSafeInteger(value.stripe_created) || value.stripe_created < 0)
+    return 'stripe_created must be a unix timestamp';
   if (typeof value.livemode !== 'boolean') return 'livemode must be a boolean';
   const customer = value.customer;
   if (!isRecord(customer)) return 'customer must be an object';

@@ -5,7 +5,11 @@ import { ALLOWED_WINDOW_MINUTES, TilesHourOrDay } from './aggregation-window';
 
 /** Body of `PUT /v1/stripe/config`. Validation messages name fields and rules, never the submitted values. */
 export class PutStripeConfigDto {
-  @ApiProperty({ description: 'Stripe secret (sk_) or restricted (rk_) key, test or live mode. Stored encrypted; never returned.', example: 'sk_test_51Abc…', maxLength: 255 })
+  @ApiProperty({
+    description: 'Stripe secret (sk_) or restricted (rk_) key, test or live mode. Stored encrypted; never returned.',
+    example: 'sk_test_51Abc…',
+    maxLength: 255,
+  })
   @IsDefined({ message: 'api_key is required' })
   @IsString()
   @MaxLength(255)

@@ -59,7 +59,12 @@ export function toStripeConfigView(config: StripeTenantConfig): StripeConfigView
     webhook_secret_configured: config.webhookSecretCiphertext !== null,
     last_connection_test:
       config.lastTestedAt && config.lastTestStatus
-        ? { status: config.lastTestStatus, tested_at: config.lastTestedAt.toISOString(), message: config.lastTestMessage, livemode: config.livemode }
+        ? {
+            status: config.lastTestStatus,
+            tested_at: config.lastTestedAt.toISOString(),
+            message: config.lastTestMessage,
+            livemode: config.livemode,
+          }
         : null,
     created_at: config.createdAt.toISOString(),
     updated_at: config.updatedAt.toISOString(),

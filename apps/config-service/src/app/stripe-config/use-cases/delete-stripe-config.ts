@@ -23,7 +23,12 @@ export class DeleteStripeConfig {
       await this.store.audit(manager, scope, {
         actor: principal.subject,
         action: 'deleted',
-        changedFields: ['api_key', 'sync_enabled', 'aggregation_window_minutes', ...(existing.webhookSecretCiphertext ? ['webhook_secret'] : [])],
+        changedFields: [
+          'api_key',
+          'sync_enabled',
+          'aggregation_window_minutes',
+          ...(existing.webhookSecretCiphertext ? ['webhook_secret'] : []),
+        ],
         detail: { api_key_masked: existing.apiKeyMasked },
       });
       return true;
@@ -32,6 +37,9 @@ export class DeleteStripeConfig {
       throw new DomainError('CONFIG.NOT_FOUND', 'no Stripe config for this tenant and environment');
     }
     this.metrics.changed('deleted');
-    this.logger.log({ tenant_id: scope.tenantId, environment_id: scope.environmentId, actor: principal.subject, action: 'deleted' }, 'stripe config deleted');
+    this.logger.log(
+      { tenant_id: scope.tenantId, environment_id: scope.environmentId, actor: principal.subject, action: 'deleted' },
+      'stripe config deleted',
+    );
   }
 }

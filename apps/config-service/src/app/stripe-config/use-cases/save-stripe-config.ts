@@ -22,7 +22,9 @@ interface Change {
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION;
+  return (
+    typeof error === 'object' && error !== null && (error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION
+  );
 }
 
 /** `PUT /v1/stripe/config`: creates or updates the caller's config, sealing secrets, auditing which fields changed. */
@@ -54,16 +56,30 @@ export class SaveStripeConfig {
       const action = outcome.created ? 'created' : 'updated';
       this.metrics.changed(action);
       this.logger.log(
-        { tenant_id: scope.tenantId, environment_id: scope.environmentId, actor: principal.subject, action, changed_fields: outcome.changedFields },
+        {
+          tenant_id: scope.tenantId,
+          environment_id: scope.environmentId,
+          actor: principal.subject,
+          action,
+          changed_fields: outcome.changedFields,
+        },
         `stripe config ${action}`,
       );
     } else {
-      this.logger.log({ tenant_id: scope.tenantId, environment_id: scope.environmentId, actor: principal.subject }, 'stripe config unchanged');
+      this.logger.log(
+        { tenant_id: scope.tenantId, environment_id: scope.environmentId, actor: principal.subject },
+        'stripe config unchanged',
+      );
     }
     return { config, ...outcome };
   }
 
-  private async apply(manager: EntityManager, scope: TenantScope, actor: string, dto: PutStripeConfigDto): Promise<{ created: boolean; changedFields: string[] }> {
+  private async apply(
+    manager: EntityManager,
+    scope: TenantScope,
+    actor: string,
+    dto: PutStripeConfigDto,
+  ): Promise<{ created: boolean; changedFields: string[] }> {
     const existing = await this.store.findForUpdate(scope, manager);
     if (!existing) {
       const apiKey = this.secretBox.seal(dto.api_key);
@@ -82,7 +98,11 @@ export class SaveStripeConfig {
         actor,
         action: 'created',
         changedFields,
-        detail: { api_key_masked: maskSecret(dto.api_key), sync_enabled: dto.sync_enabled, aggregation_window_minutes: dto.aggregation_window_minutes },
+        detail: {
+          api_key_masked: maskSecret(dto.api_key),
+          sync_enabled: dto.sync_enabled,
+          aggregation_window_minutes: dto.aggregation_window_minutes,
+        },
       });
       return { created: true, changedFields };
     }
@@ -130,7 +150,10 @@ export class SaveStripeConfig {
   /** `undefined` keeps the stored secret, `null` removes it, a string sets or replaces it. */
   private diffWebhookSecret(existing: StripeTenantConfig, requested: string | null | undefined, change: Change): void {
     if (requested === undefined) return;
-    const stored = existing.webhookSecretCiphertext && existing.webhookSecretKeyId ? { ciphertext: existing.webhookSecretCiphertext, keyId: existing.webhookSecretKeyId } : null;
+    const stored =
+      existing.webhookSecretCiphertext && existing.webhookSecretKeyId
+        ? { ciphertext: existing.webhookSecretCiphertext, keyId: existing.webhookSecretKeyId }
+        : null;
     if (requested === null) {
       if (!stored) return;
       Object.assign(change.patch, { webhookSecretCiphertext: null, webhookSecretKeyId: null });

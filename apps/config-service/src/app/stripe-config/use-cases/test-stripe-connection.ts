@@ -53,27 +53,35 @@ export class TestStripeConnection {
       return this.secretBox.open({ ciphertext, keyId });
     } catch (error) {
       if (!(error instanceof SecretBoxError)) throw error;
-      this.logger.error({ tenant_id: scope.tenantId, environment_id: scope.environmentId, key_id: keyId, reason: error.reason }, 'stored api key cannot be opened');
-      throw new DomainError('CONFIG.SECRET_UNREADABLE', 'the stored API key cannot be decrypted with the configured keyring; save the key again', {
-        key_id: keyId,
-        reason: error.reason,
-      });
+      this.logger.error(
+        { tenant_id: scope.tenantId, environment_id: scope.environmentId, key_id: keyId, reason: error.reason },
+        'stored api key cannot be opened',
+      );
+      throw new DomainError(
+        'CONFIG.SECRET_UNREADABLE',
+        'the stored API key cannot be decrypted with the configured keyring; save the key again',
+        {
+          key_id: keyId,
+          reason: error.reason,
+        },
+      );
     }
   }
 
-  private async record(scope: TenantScope, testedCiphertext: string, actor: string, result: ConnectionProbeResult, testedAt: Date): Promise<void> {
+  private async record(
+    scope: TenantScope,
+    testedCiphertext: string,
+    actor: string,
+    result: ConnectionProbeResult,
+    testedAt: Date,
+  ): Promise<void> {
     await this.store.transaction(async (manager) => {
-      const updated = await this.store.recordConnectionTest(
-        manager,
-        scope,
-        testedCiphertext,
-        {
-          lastTestedAt: testedAt,
-          lastTestStatus: result.result,
-          lastTestMessage: result.result === 'connected' ? null : result.message,
-          ...(result.result === 'connected' ? { livemode: result.livemode } : {}),
-        },
-      );
+      const updated = await this.store.recordConnectionTest(manager, scope, testedCiphertext, {
+        lastTestedAt: testedAt,
+        lastTestStatus: result.result,
+        lastTestMessage: result.result === 'connected' ? null : result.message,
+        ...(result.result === 'connected' ? { livemode: result.livemode } : {}),
+      });
       if (!updated) return;
       await this.store.audit(manager, scope, {
         actor,

@@ -45,7 +45,10 @@ export class ListCustomerMappingsQuery extends PageQuery {
   @MaxLength(MAX_EXTERNAL_ID_LENGTH)
   provider_customer_id?: string;
 
-  @ApiPropertyOptional({ enum: CUSTOMER_MAPPING_STATUSES, description: 'e.g. `unmatched` lists Stripe customers whose metadata names no FlexPrice customer.' })
+  @ApiPropertyOptional({
+    enum: CUSTOMER_MAPPING_STATUSES,
+    description: 'e.g. `unmatched` lists Stripe customers whose metadata names no FlexPrice customer.',
+  })
   @ValidateIf((query: ListCustomerMappingsQuery) => query.status !== undefined)
   @IsIn(CUSTOMER_MAPPING_STATUSES)
   status?: CustomerMappingStatus;

@@ -85,7 +85,10 @@ export class ApplyStripeCustomerEvent {
         const resolved = resolveCustomerConflict(decision, holder);
         decision = resolved.decision;
         if (resolved.releaseHolder) {
-          const released: CustomerMappingState = { ...((holder.metadata ?? {}) as CustomerMappingState), released_customer_id: holder.customerId ?? undefined };
+          const released: CustomerMappingState = {
+            ...((holder.metadata ?? {}) as CustomerMappingState),
+            released_customer_id: holder.customerId ?? undefined,
+          };
           await repo.update({ id: holder.id, ...scope }, { customerId: null, metadata: released });
         }
       }

@@ -1,11 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { decodeStripeCustomerEvent, describeError, KAFKA_CLIENT, KafkaMessageConsumer, KafkaPublisher, type ConsumedMessage } from '@flexsync/kafka';
+import {
+  decodeStripeCustomerEvent,
+  describeError,
+  KAFKA_CLIENT,
+  KafkaMessageConsumer,
+  KafkaPublisher,
+  type ConsumedMessage,
+} from '@flexsync/kafka';
 import { MetricsRegistry } from '@flexsync/observability';
 import { MappingServiceConfig } from '../../mapping-service.config';
 import { ApplyStripeCustomerEvent } from './apply-stripe-customer-event';
 
-const START_RETRY_MS = 5000;
+const START_RETRY_MS = 2000;
 
 /**
  * Consumes `stripe.customer.events` into customer mappings. Offsets are committed after the database transaction;
@@ -49,6 +56,7 @@ export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleD
       deadLetterTopic: this.config.KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC,
       deadLetterPublisher: this.publisher,
       partitionsConsumedConcurrently: this.config.KAFKA_CONSUMER_CONCURRENCY,
+      sessionTimeoutMs: this.config.KAFKA_CONSUMER_SESSION_TIMEOUT_MS,
       retryInitialDelayMs: this.config.KAFKA_CONSUMER_RETRY_INITIAL_MS,
       retryMaxDelayMs: this.config.KAFKA_CONSUMER_RETRY_MAX_MS,
       metrics: this.registry,

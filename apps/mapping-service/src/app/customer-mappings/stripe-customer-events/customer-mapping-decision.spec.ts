@@ -49,11 +49,20 @@ describe('flexpriceCustomerFrom', () => {
 
 describe('decideCustomerMapping', () => {
   it('maps a new Stripe customer whose metadata names a FlexPrice customer', () => {
-    expect(decideCustomerMapping(undefined, event())).toEqual({ kind: 'write', status: 'mapped', customerId: 'client_1', source: 'webhook', unmatchedReason: null });
+    expect(decideCustomerMapping(undefined, event())).toEqual({
+      kind: 'write',
+      status: 'mapped',
+      customerId: 'client_1',
+      source: 'webhook',
+      unmatchedReason: null,
+    });
   });
 
   it('records a new Stripe customer without the metadata key as unmatched, with the reason', () => {
-    const decision = decideCustomerMapping(undefined, event({ flexprice: { missing: 'the Stripe customer has no flexprice_customer_id metadata' } })) as Write;
+    const decision = decideCustomerMapping(
+      undefined,
+      event({ flexprice: { missing: 'the Stripe customer has no flexprice_customer_id metadata' } }),
+    ) as Write;
     expect(decision).toMatchObject({ kind: 'write', status: 'unmatched', customerId: null });
     expect(decision.unmatchedReason).toContain('no flexprice_customer_id metadata');
   });
@@ -63,7 +72,12 @@ describe('decideCustomerMapping', () => {
   });
 
   it('skips an event older than the one applied last', () => {
-    expect(decideCustomerMapping(row({ lastEventCreated: 2000, lastEventId: 'evt_2', lastEventType: 'customer.updated' }), event({ eventId: 'evt_1', created: 1000 }))).toEqual({
+    expect(
+      decideCustomerMapping(
+        row({ lastEventCreated: 2000, lastEventId: 'evt_2', lastEventType: 'customer.updated' }),
+        event({ eventId: 'evt_1', created: 1000 }),
+      ),
+    ).toEqual({
       kind: 'skip',
       reason: 'stale',
     });
@@ -71,21 +85,33 @@ describe('decideCustomerMapping', () => {
 
   it('skips customer.created arriving after a customer.updated of the same second', () => {
     const updated = row({ lastEventId: 'evt_2', lastEventType: 'customer.updated', customerId: 'client_2' });
-    expect(decideCustomerMapping(updated, event({ eventId: 'evt_1', type: 'customer.created', created: 1000 }))).toEqual({ kind: 'skip', reason: 'stale' });
+    expect(decideCustomerMapping(updated, event({ eventId: 'evt_1', type: 'customer.created', created: 1000 }))).toEqual({
+      kind: 'skip',
+      reason: 'stale',
+    });
   });
 
   it('applies customer.updated after customer.created of the same second', () => {
-    const decision = decideCustomerMapping(row(), event({ eventId: 'evt_2', type: 'customer.updated', flexprice: { customerId: 'client_2' } }));
+    const decision = decideCustomerMapping(
+      row(),
+      event({ eventId: 'evt_2', type: 'customer.updated', flexprice: { customerId: 'client_2' } }),
+    );
     expect(decision).toMatchObject({ kind: 'write', status: 'mapped', customerId: 'client_2' });
   });
 
   it('follows a customer.updated that changes the FlexPrice customer', () => {
-    const decision = decideCustomerMapping(row(), event({ eventId: 'evt_2', type: 'customer.updated', created: 1500, flexprice: { customerId: 'client_7' } }));
+    const decision = decideCustomerMapping(
+      row(),
+      event({ eventId: 'evt_2', type: 'customer.updated', created: 1500, flexprice: { customerId: 'client_7' } }),
+    );
     expect(decision).toMatchObject({ kind: 'write', status: 'mapped', customerId: 'client_7', source: 'webhook' });
   });
 
   it('turns a webhook mapping unmatched when an update removes the metadata key', () => {
-    const decision = decideCustomerMapping(row(), event({ eventId: 'evt_2', type: 'customer.updated', created: 1500, flexprice: { missing: 'gone' } }));
+    const decision = decideCustomerMapping(
+      row(),
+      event({ eventId: 'evt_2', type: 'customer.updated', created: 1500, flexprice: { missing: 'gone' } }),
+    );
     expect(decision).toMatchObject({ kind: 'write', status: 'unmatched', customerId: null, unmatchedReason: 'gone' });
   });
 
@@ -96,17 +122,27 @@ describe('decideCustomerMapping', () => {
   });
 
   it('marks the mapping deleted on customer.deleted and keeps its FlexPrice customer for the record', () => {
-    const decision = decideCustomerMapping(row(), event({ eventId: 'evt_3', type: 'customer.deleted', created: 3000, flexprice: { missing: 'x' } }));
+    const decision = decideCustomerMapping(
+      row(),
+      event({ eventId: 'evt_3', type: 'customer.deleted', created: 3000, flexprice: { missing: 'x' } }),
+    );
     expect(decision).toMatchObject({ kind: 'write', status: 'deleted', customerId: 'client_1' });
   });
 
   it('records a tombstone when customer.deleted arrives before any other event of the customer', () => {
-    expect(decideCustomerMapping(undefined, event({ type: 'customer.deleted' }))).toMatchObject({ kind: 'write', status: 'deleted', customerId: 'client_1' });
+    expect(decideCustomerMapping(undefined, event({ type: 'customer.deleted' }))).toMatchObject({
+      kind: 'write',
+      status: 'deleted',
+      customerId: 'client_1',
+    });
   });
 
   it('never revives a deleted Stripe customer, even with a newer-looking event', () => {
     const deleted = row({ status: 'deleted', lastEventId: 'evt_3', lastEventType: 'customer.deleted', lastEventCreated: 1000 });
-    expect(decideCustomerMapping(deleted, event({ eventId: 'evt_4', type: 'customer.updated', created: 5000 }))).toEqual({ kind: 'skip', reason: 'deleted' });
+    expect(decideCustomerMapping(deleted, event({ eventId: 'evt_4', type: 'customer.updated', created: 5000 }))).toEqual({
+      kind: 'skip',
+      reason: 'deleted',
+    });
   });
 
   it('converges to the newest state whatever order created, updated and deleted arrive in', () => {
@@ -155,11 +191,17 @@ describe('resolveCustomerConflict', () => {
   });
 
   it('takes the FlexPrice customer over from a deleted Stripe customer', () => {
-    expect(resolveCustomerConflict(mapped, { providerCustomerId: 'cus_A', status: 'deleted' })).toEqual({ decision: mapped, releaseHolder: true });
+    expect(resolveCustomerConflict(mapped, { providerCustomerId: 'cus_A', status: 'deleted' })).toEqual({
+      decision: mapped,
+      releaseHolder: true,
+    });
   });
 
   it('lets a deleted Stripe customer drop its FlexPrice customer rather than take it from another row', () => {
     const deleted: Write = { ...mapped, status: 'deleted' };
-    expect(resolveCustomerConflict(deleted, { providerCustomerId: 'cus_A', status: 'mapped' })).toEqual({ decision: { ...deleted, customerId: null }, releaseHolder: false });
+    expect(resolveCustomerConflict(deleted, { providerCustomerId: 'cus_A', status: 'mapped' })).toEqual({
+      decision: { ...deleted, customerId: null },
+      releaseHolder: false,
+    });
   });
 });

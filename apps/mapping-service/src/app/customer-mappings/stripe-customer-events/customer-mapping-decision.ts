@@ -33,7 +33,13 @@ export type SkipReason = 'duplicate' | 'stale' | 'deleted';
 
 export type MappingDecision =
   | { kind: 'skip'; reason: SkipReason }
-  | { kind: 'write'; status: CustomerMappingStatus; customerId: string | null; source: 'manual' | 'webhook'; unmatchedReason: string | null };
+  | {
+      kind: 'write';
+      status: CustomerMappingStatus;
+      customerId: string | null;
+      source: 'manual' | 'webhook';
+      unmatchedReason: string | null;
+    };
 
 /** Within one second (Stripe's `created` resolution) a customer is created, then updated, then deleted. */
 const LIFECYCLE_RANK: Record<StripeCustomerEventType, number> = { 'customer.created': 0, 'customer.updated': 1, 'customer.deleted': 2 };
@@ -45,7 +51,9 @@ export function flexpriceCustomerFrom(metadata: Record<string, string>, key: str
   const value = raw.trim();
   if (value.length === 0) return { missing: `the Stripe customer's ${key} metadata is empty` };
   if (!isExternalId(value)) {
-    return { missing: `the Stripe customer's ${key} metadata is not a valid customer id (visible ASCII, at most ${MAX_EXTERNAL_ID_LENGTH} characters)` };
+    return {
+      missing: `the Stripe customer's ${key} metadata is not a valid customer id (visible ASCII, at most ${MAX_EXTERNAL_ID_LENGTH} characters)`,
+    };
   }
   return { customerId: value };
 }
@@ -61,7 +69,11 @@ export function decideCustomerMapping(existing: MappingSnapshot | undefined, eve
     if (existing.status === 'deleted' && event.type !== 'customer.deleted') return { kind: 'skip', reason: 'deleted' };
     if (existing.lastEventCreated !== null) {
       if (event.created < existing.lastEventCreated) return { kind: 'skip', reason: 'stale' };
-      if (event.created === existing.lastEventCreated && existing.lastEventType && LIFECYCLE_RANK[event.type] < LIFECYCLE_RANK[existing.lastEventType]) {
+      if (
+        event.created === existing.lastEventCreated &&
+        existing.lastEventType &&
+        LIFECYCLE_RANK[event.type] < LIFECYCLE_RANK[existing.lastEventType]
+      ) {
         return { kind: 'skip', reason: 'stale' };
       }
     }
@@ -69,7 +81,14 @@ export function decideCustomerMapping(existing: MappingSnapshot | undefined, eve
 
   const named = 'customerId' in event.flexprice ? event.flexprice.customerId : null;
   if (event.type === 'customer.deleted') {
-    return { kind: 'write', status: 'deleted', customerId: existing?.customerId ?? named, source: existing?.source ?? 'webhook', unmatchedReason: null };
+    // The deleted customer's last state names whom it belonged to; keep that for the record.
+    return {
+      kind: 'write',
+      status: 'deleted',
+      customerId: named ?? existing?.customerId ?? null,
+      source: existing?.source ?? 'webhook',
+      unmatchedReason: null,
+    };
   }
   if (named !== null) {
     return { kind: 'write', status: 'mapped', customerId: named, source: 'webhook', unmatchedReason: null };
@@ -78,7 +97,13 @@ export function decideCustomerMapping(existing: MappingSnapshot | undefined, eve
     // An admin mapped this Stripe customer by hand; metadata that never named anyone does not undo that.
     return { kind: 'write', status: 'mapped', customerId: existing.customerId, source: 'manual', unmatchedReason: null };
   }
-  return { kind: 'write', status: 'unmatched', customerId: null, source: 'webhook', unmatchedReason: 'missing' in event.flexprice ? event.flexprice.missing : null };
+  return {
+    kind: 'write',
+    status: 'unmatched',
+    customerId: null,
+    source: 'webhook',
+    unmatchedReason: 'missing' in event.flexprice ? event.flexprice.missing : null,
+  };
 }
 
 /** Another Stripe customer's row that already holds the FlexPrice customer a write wants. */

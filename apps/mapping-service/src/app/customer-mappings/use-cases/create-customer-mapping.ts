@@ -32,7 +32,10 @@ export class CreateCustomerMapping {
       const outcome = await this.dataSource.transaction(async (manager) => {
         const repo = manager.getRepository(CustomerIntegrationMapping);
         const where = { tenantId: scope.tenantId, environmentId: scope.environmentId, providerType: dto.provider_type };
-        const existing = await repo.findOne({ where: { ...where, providerCustomerId: dto.provider_customer_id }, lock: { mode: 'pessimistic_write' } });
+        const existing = await repo.findOne({
+          where: { ...where, providerCustomerId: dto.provider_customer_id },
+          lock: { mode: 'pessimistic_write' },
+        });
         if (existing && existing.status !== 'unmatched') {
           throw duplicate(
             existing.status === 'deleted'
@@ -51,8 +54,14 @@ export class CreateCustomerMapping {
           });
         }
         if (holder) {
-          const released: CustomerMappingState = { ...((holder.metadata ?? {}) as CustomerMappingState), released_customer_id: dto.customer_id };
-          await repo.update({ id: holder.id, tenantId: scope.tenantId, environmentId: scope.environmentId }, { customerId: null, metadata: released });
+          const released: CustomerMappingState = {
+            ...((holder.metadata ?? {}) as CustomerMappingState),
+            released_customer_id: dto.customer_id,
+          };
+          await repo.update(
+            { id: holder.id, tenantId: scope.tenantId, environmentId: scope.environmentId },
+            { customerId: null, metadata: released },
+          );
         }
         if (existing) {
           const { unmatched_reason: _resolved, ...state } = (existing.metadata ?? {}) as CustomerMappingState;
@@ -74,7 +83,13 @@ export class CreateCustomerMapping {
         return { mapping: await repo.save(mapping), created: true };
       });
       this.logger.log(
-        { tenant_id: scope.tenantId, environment_id: scope.environmentId, customer_id: dto.customer_id, provider_customer_id: dto.provider_customer_id, created: outcome.created },
+        {
+          tenant_id: scope.tenantId,
+          environment_id: scope.environmentId,
+          customer_id: dto.customer_id,
+          provider_customer_id: dto.provider_customer_id,
+          created: outcome.created,
+        },
         outcome.created ? 'customer mapping created' : 'unmatched customer mapping resolved',
       );
       return outcome;

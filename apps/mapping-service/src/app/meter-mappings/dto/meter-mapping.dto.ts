@@ -34,7 +34,12 @@ export class CreateMeterMappingDto {
   @IsBoolean()
   sync_enabled?: boolean;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 12, default: 0, description: 'Decimal places kept when usage is sent as Stripe’s whole numbers (value × 10^precision).' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 12,
+    default: 0,
+    description: 'Decimal places kept when usage is sent as Stripe’s whole numbers (value × 10^precision).',
+  })
   @ValidateIf((_dto, value) => isPresent(value))
   @IsInt()
   @Min(0)

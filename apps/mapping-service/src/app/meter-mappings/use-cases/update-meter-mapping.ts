@@ -33,7 +33,10 @@ export class UpdateMeterMapping {
     }
     if (changed.length === 0) return mapping;
     const saved = await this.store.save(mapping);
-    this.logger.log({ tenant_id: scope.tenantId, environment_id: scope.environmentId, meter_id: meterId, changed }, 'meter mapping updated');
+    this.logger.log(
+      { tenant_id: scope.tenantId, environment_id: scope.environmentId, meter_id: meterId, changed },
+      'meter mapping updated',
+    );
     return saved;
   }
 }

@@ -37,11 +37,20 @@ export class ReceiveStripeWebhook {
 
     if (!isStripeCustomerEventType(event.type)) {
       this.metrics.unhandled.inc({ event_type: event.type });
-      this.logger.log({ tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type }, 'webhook event type not handled');
+      this.logger.log(
+        { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type },
+        'webhook event type not handled',
+      );
       return { received: true, event_id: event.id, outcome: 'ignored' };
     }
     if (!this.publisher.accepts(scope, event)) {
-      throw this.reject(scope, 'invalid_event', new DomainError('REQUEST.INVALID', 'the event does not carry a customer object', [{ field: 'data.object', reason: 'must be a customer' }]));
+      throw this.reject(
+        scope,
+        'invalid_event',
+        new DomainError('REQUEST.INVALID', 'the event does not carry a customer object', [
+          { field: 'data.object', reason: 'must be a customer' },
+        ]),
+      );
     }
 
     const entry = await this.unavailableOnFailure(scope, () => this.inbox.record(scope, event));
@@ -63,7 +72,11 @@ export class ReceiveStripeWebhook {
     if (!signature) throw this.reject(scope, 'missing_signature', invalidSignature());
     if (!endpoint.secret) throw this.reject(scope, 'no_secret', invalidSignature());
     if (!rawBody || rawBody.length === 0) {
-      throw this.reject(scope, 'invalid_event', new DomainError('REQUEST.INVALID', 'the body must be a JSON Stripe event', [{ field: 'body', reason: 'missing' }]));
+      throw this.reject(
+        scope,
+        'invalid_event',
+        new DomainError('REQUEST.INVALID', 'the body must be a JSON Stripe event', [{ field: 'body', reason: 'missing' }]),
+      );
     }
 
     const wasCached = this.secrets.isCached(scope);
@@ -78,7 +91,11 @@ export class ReceiveStripeWebhook {
     }
     if (!check.ok) {
       if (check.reason === 'invalid_event') {
-        throw this.reject(scope, 'invalid_event', new DomainError('REQUEST.INVALID', 'the body is not a Stripe event', [{ field: 'body', reason: 'not a Stripe event' }]));
+        throw this.reject(
+          scope,
+          'invalid_event',
+          new DomainError('REQUEST.INVALID', 'the body is not a Stripe event', [{ field: 'body', reason: 'not a Stripe event' }]),
+        );
       }
       throw this.reject(scope, check.reason, invalidSignature());
     }
@@ -100,7 +117,10 @@ export class ReceiveStripeWebhook {
     }
     this.metrics.published.inc({ via: 'request' });
     await this.unavailableOnFailure(scope, () => this.inbox.markPublished(scope, [inboxId]));
-    this.logger.log({ tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type }, 'webhook published');
+    this.logger.log(
+      { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type },
+      'webhook published',
+    );
   }
 
   /** Database trouble is the service's fault and temporary: answer 503 so Stripe retries, never 500. */
@@ -119,7 +139,10 @@ export class ReceiveStripeWebhook {
 
   private reject(scope: TenantScope, reason: WebhookRejection, error: DomainError): DomainError {
     this.metrics.rejected.inc({ reason });
-    const fields = SCOPE_ID.test(scope.tenantId) && SCOPE_ID.test(scope.environmentId) ? { tenant_id: scope.tenantId, environment_id: scope.environmentId } : {};
+    const fields =
+      SCOPE_ID.test(scope.tenantId) && SCOPE_ID.test(scope.environmentId)
+        ? { tenant_id: scope.tenantId, environment_id: scope.environmentId }
+        : {};
     this.logger.warn({ ...fields, reason }, 'webhook rejected');
     return error;
   }

@@ -57,7 +57,10 @@ export class RelayUnpublishedWebhooks {
       for (const group of groups) await this.inbox.markPublished(group.scope, group.ids, manager);
       this.metrics.published.inc({ via: 'relay' }, entries.length);
       for (const group of groups) {
-        this.logger.log({ tenant_id: group.scope.tenantId, environment_id: group.scope.environmentId, count: group.ids.length }, 'outbox relay published webhooks');
+        this.logger.log(
+          { tenant_id: group.scope.tenantId, environment_id: group.scope.environmentId, count: group.ids.length },
+          'outbox relay published webhooks',
+        );
       }
       return { published: entries.length, failed: 0 };
     });

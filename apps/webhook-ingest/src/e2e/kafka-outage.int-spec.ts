@@ -1,0 +1,218 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/crypto';
+import { createKafkaClient, ensureTopics } from '@flexsync/kafka';
+import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { buildCustomerObject, sendStripeWebhook, type StripeWebhookResult } from '@flexsync/stripe-emulator';
+import { eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
+import { WebhookIngestModule } from '../app/app.module';
+import { WebhookIngestConfig } from '../app/webhook-ingest.config';
+
+/**
+ * The broker goes away while Stripe is delivering: webhook-ingest answers 503 (so Stripe retries) without losing the
+ * event, and once the broker is back both the retried delivery and an event Stripe never retried reach the mappings.
+ * Stops and starts the shared stack's Kafka, so it is kept short and restores the broker whatever happens.
+ */
+const run = promisify(execFile);
+const env = stackEnv();
+const suffix = randomUUID().slice(0, 8);
+const TOPIC = `test.e2e.outage.${suffix}`;
+const KEY_ID = 'outage';
+const keyEntry = generateKeyringEntry(KEY_ID);
+const secretBox = new SecretBox(EncryptionKeyring.parse(keyEntry, KEY_ID));
+const WEBHOOK_SECRET = `whsec_outage_${randomUUID().replace(/-/g, '')}`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** mapping-service as its own process (as deployed), consuming through the outage. */
+async function startMappingService(port: number, extraEnv: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'tools/dev/run-ts.js'), join(REPO_ROOT, 'apps/mapping-service/src/main.ts')], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', ...extraEnv },
+    stdio: 'ignore',
+  });
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`mapping-service exited with ${child.exitCode}`);
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 45_000, intervalMs: 200, what: 'mapping-service ready' },
+  );
+  return child;
+}
+
+async function stack(command: 'stop-service' | 'start-service'): Promise<number> {
+  const started = Date.now();
+  await run('bash', [join(REPO_ROOT, 'tools/stack/stack.sh'), command, 'kafka'], { cwd: REPO_ROOT, timeout: 120_000 });
+  return Date.now() - started;
+}
+
+describe('Kafka outage during webhook delivery (end to end)', () => {
+  let webhookIngest: INestApplication;
+  let mappingService: ChildProcess | undefined;
+  let baseUrl: string;
+  let dataSource: DataSource;
+  let kafkaStopped = false;
+  const tenant = uniqueTenant('e2e_outage');
+  const timings: Record<string, number> = {};
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  function deliver(event: { id: string; customer: string; flexpriceCustomer: string; created: number }): Promise<StripeWebhookResult> {
+    return sendStripeWebhook({
+      url: `${baseUrl}/webhooks/stripe/${tenant.tenantId}/${tenant.environmentId}`,
+      secret: WEBHOOK_SECRET,
+      type: 'customer.created',
+      id: event.id,
+      created: event.created,
+      object: buildCustomerObject({ id: event.customer, metadata: { flexprice_customer_id: event.flexpriceCustomer } }),
+      timeoutMs: 15_000,
+    });
+  }
+
+  async function mappedCustomer(providerCustomerId: string): Promise<string | undefined> {
+    const rows: { customer_id: string }[] = await dataSource.query(
+      `SELECT customer_id FROM customer_integration_mappings WHERE tenant_id = $1 AND environment_id = $2 AND provider_type = 'stripe' AND provider_customer_id = $3`,
+      [tenant.tenantId, tenant.environmentId, providerCustomerId],
+    );
+    return rows[0]?.customer_id;
+  }
+
+  async function inbox(
+    eventId: string,
+  ): Promise<{ published_at: Date | null; publish_attempts: number; last_publish_error: string | null } | undefined> {
+    const rows: { published_at: Date | null; publish_attempts: number; last_publish_error: string | null }[] = await dataSource.query(
+      `SELECT published_at, publish_attempts, last_publish_error FROM stripe_webhook_events WHERE tenant_id = $1 AND environment_id = $2 AND stripe_event_id = $3`,
+      [tenant.tenantId, tenant.environmentId, eventId],
+    );
+    return rows[0];
+  }
+
+  beforeAll(async () => {
+    await ensureTopics(createKafkaClient({ clientId: 'outage-setup', brokers: env.KAFKA_BROKERS.split(',') }), [
+      { topic: TOPIC, numPartitions: 3 },
+    ]);
+    const webhookConfig = loadConfig('webhook-ingest', WebhookIngestConfig, {
+      DATABASE_URL: env.DATABASE_URL,
+      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
+      KAFKA_PUBLISH_TIMEOUT_MS: '2000',
+      OUTBOX_RELAY_INTERVAL_MS: '500',
+      OUTBOX_RELAY_MIN_AGE_MS: '1000',
+      HEALTH_CHECK_TIMEOUT_MS: '1000',
+      FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
+      LOG_LEVEL: 'error',
+    });
+    webhookIngest = await createHttpService({
+      service: 'webhook-ingest',
+      module: WebhookIngestModule.register(webhookConfig),
+      host: '127.0.0.1',
+      port: 0,
+      bodyLimitBytes: webhookConfig.HTTP_BODY_LIMIT_BYTES,
+      rawBody: true,
+    });
+    await webhookIngest.listen(0, '127.0.0.1');
+    baseUrl = (await webhookIngest.getUrl()).replace('[::1]', '127.0.0.1');
+    dataSource = webhookIngest.get(DataSource);
+
+    mappingService = await startMappingService(await freePort(), {
+      DATABASE_URL: env.DATABASE_URL,
+      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
+      KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC: `${TOPIC}.dlq`,
+      KAFKA_CUSTOMER_EVENTS_GROUP_ID: `e2e-outage-${suffix}`,
+      KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000',
+      AUTH_JWT_SECRET: `outage-${randomUUID()}-${randomUUID()}`,
+      AUTH_JWT_ISSUER: 'flexsync-e2e',
+      AUTH_JWT_AUDIENCE: 'flexsync-api',
+      LOG_LEVEL: 'error',
+    });
+
+    const apiKey = secretBox.seal('sk_test_outage0000000000000000');
+    const secret = secretBox.seal(WEBHOOK_SECRET);
+    await dataSource.query(
+      `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
+       VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)`,
+      [tenant.tenantId, tenant.environmentId, apiKey.ciphertext, apiKey.keyId, secret.ciphertext, secret.keyId],
+    );
+  });
+
+  afterAll(async () => {
+    if (kafkaStopped) await stack('start-service');
+    if (mappingService && mappingService.exitCode === null) {
+      const exited = new Promise((resolve) => mappingService?.once('exit', resolve));
+      mappingService.kill('SIGTERM');
+      await exited;
+    }
+    await webhookIngest?.close();
+    process.stdout.write(`kafka outage timings: ${JSON.stringify(timings)}\n`);
+  });
+
+  it('answers 503 while the broker is down, keeps the event, and maps it once the broker is back and Stripe retries', async () => {
+    const warmup = { id: `evt_warm_${suffix}`, customer: 'cus_outage_warm', flexpriceCustomer: 'client_warm', created: now() };
+    expect((await deliver(warmup)).status).toBe(200);
+    await eventually(async () => (await mappedCustomer('cus_outage_warm')) ?? undefined);
+
+    kafkaStopped = true;
+    timings.kafka_stop_ms = await stack('stop-service');
+
+    const retried = { id: `evt_retried_${suffix}`, customer: 'cus_outage_retried', flexpriceCustomer: 'client_retried', created: now() };
+    const neverRetried = {
+      id: `evt_relayed_${suffix}`,
+      customer: 'cus_outage_relayed',
+      flexpriceCustomer: 'client_relayed',
+      created: now(),
+    };
+    let started = Date.now();
+    const refused = await deliver(retried);
+    timings.answer_503_ms = Date.now() - started;
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'WEBHOOK.UNAVAILABLE' });
+    expect((await deliver(neverRetried)).status).toBe(503);
+
+    const kept = await inbox(retried.id);
+    expect(kept).toMatchObject({ published_at: null });
+    expect(kept?.publish_attempts).toBeGreaterThanOrEqual(1);
+    expect(kept?.last_publish_error).toContain('could not publish');
+    const ready = await fetch(`${baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+
+    timings.kafka_start_ms = await stack('start-service');
+    kafkaStopped = false;
+    started = Date.now();
+
+    const retry = await eventually(
+      async () => {
+        const result = await deliver(retried);
+        return result.status === 200 ? result : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'Stripe’s retry to be accepted' },
+    );
+    timings.retry_accepted_after_broker_back_ms = Date.now() - started;
+    expect(['published', 'duplicate']).toContain((JSON.parse(retry.body) as { outcome: string }).outcome);
+
+    expect(await eventually(async () => mappedCustomer('cus_outage_retried'), { timeoutMs: 30_000, what: 'retried event mapped' })).toBe(
+      'client_retried',
+    );
+    expect(await eventually(async () => mappedCustomer('cus_outage_relayed'), { timeoutMs: 30_000, what: 'relayed event mapped' })).toBe(
+      'client_relayed',
+    );
+    timings.both_mapped_after_broker_back_ms = Date.now() - started;
+    expect((await inbox(neverRetried.id))?.published_at).not.toBeNull();
+  });
+});
