@@ -1,24 +1,14 @@
 import 'reflect-metadata';
-import { exitOnStartupError, loadConfig, startHttpService } from '@flexsync/runtime';
-import { MappingServiceModule } from './app/app.module';
+import { Logger } from '@nestjs/common';
+import { exitOnStartupError, loadConfig } from '@flexsync/runtime';
 import { MappingServiceConfig } from './app/mapping-service.config';
-
-const SERVICE = 'mapping-service';
+import { createMappingServiceHttp, SERVICE } from './app/mapping-service.http';
 
 async function main(): Promise<void> {
   const config = loadConfig(SERVICE, MappingServiceConfig);
-  await startHttpService({
-    service: SERVICE,
-    module: MappingServiceModule.register(config),
-    host: config.HOST,
-    port: config.PORT,
-    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    openApi: {
-      title: 'FlexPrice Stripe Sync — mapping-service',
-      description: 'Meter and customer mappings between FlexPrice and Stripe',
-      bearerAuth: true,
-    },
-  });
+  const app = await createMappingServiceHttp(config);
+  await app.listen(config.PORT, config.HOST);
+  new Logger('Bootstrap').log({ host: config.HOST, port: config.PORT }, `${SERVICE} listening`);
 }
 
 main().catch(exitOnStartupError(SERVICE));

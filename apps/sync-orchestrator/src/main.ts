@@ -1,20 +1,14 @@
 import 'reflect-metadata';
-import { exitOnStartupError, loadConfig, startHttpService } from '@flexsync/runtime';
-import { SyncOrchestratorModule } from './app/app.module';
+import { Logger } from '@nestjs/common';
+import { exitOnStartupError, loadConfig } from '@flexsync/runtime';
 import { SyncOrchestratorConfig } from './app/sync-orchestrator.config';
-
-const SERVICE = 'sync-orchestrator';
+import { createSyncOrchestratorHttp, SERVICE } from './app/sync-orchestrator.http';
 
 async function main(): Promise<void> {
   const config = loadConfig(SERVICE, SyncOrchestratorConfig);
-  await startHttpService({
-    service: SERVICE,
-    module: SyncOrchestratorModule.register(config),
-    host: config.HOST,
-    port: config.PORT,
-    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    openApi: { title: 'FlexPrice Stripe Sync — sync-orchestrator', description: 'Manual and scheduled usage syncs', bearerAuth: true },
-  });
+  const app = await createSyncOrchestratorHttp(config);
+  await app.listen(config.PORT, config.HOST);
+  new Logger('Bootstrap').log({ host: config.HOST, port: config.PORT }, `${SERVICE} listening`);
 }
 
 main().catch(exitOnStartupError(SERVICE));

@@ -1,21 +1,14 @@
 import 'reflect-metadata';
-import { exitOnStartupError, loadConfig, startHttpService } from '@flexsync/runtime';
-import { WebhookIngestModule } from './app/app.module';
+import { Logger } from '@nestjs/common';
+import { exitOnStartupError, loadConfig } from '@flexsync/runtime';
 import { WebhookIngestConfig } from './app/webhook-ingest.config';
-
-const SERVICE = 'webhook-ingest';
+import { createWebhookIngestHttp, SERVICE } from './app/webhook-ingest.http';
 
 async function main(): Promise<void> {
   const config = loadConfig(SERVICE, WebhookIngestConfig);
-  await startHttpService({
-    service: SERVICE,
-    module: WebhookIngestModule.register(config),
-    host: config.HOST,
-    port: config.PORT,
-    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    rawBody: true,
-    openApi: { title: 'FlexPrice Stripe Sync — webhook-ingest', description: 'Signed Stripe webhooks → inbox → Kafka' },
-  });
+  const app = await createWebhookIngestHttp(config);
+  await app.listen(config.PORT, config.HOST);
+  new Logger('Bootstrap').log({ host: config.HOST, port: config.PORT }, `${SERVICE} listening`);
 }
 
 main().catch(exitOnStartupError(SERVICE));

@@ -1,13 +1,19 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
+import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
+import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
 import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
+import { ManualSyncController } from './manual-sync/manual-sync.controller';
+import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
+import { TenantSyncSettingsReader } from './shared/sync-settings';
+import { SyncWorkflowStarter } from './shared/sync-workflow-starter';
+import { TEMPORAL_CLIENT } from './shared/temporal-client.token';
+import { SyncBatchReader } from './sync-status/sync-batch.reader';
+import { SyncStatusController } from './sync-status/sync-status.controller';
 import { SyncOrchestratorConfig } from './sync-orchestrator.config';
-
-export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
 
 @Module({})
 export class SyncOrchestratorModule implements OnApplicationShutdown {
@@ -18,13 +24,15 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
       module: SyncOrchestratorModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
+        TypeOrmModule.forFeature([StripeTenantConfig, StripeSyncBatch, StripeCircuitBreaker]),
         ObservabilityModule.forRoot({
           service: 'sync-orchestrator',
           logLevel: config.LOG_LEVEL,
           healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
         }),
+        AuthModule.forRoot(authOptionsFrom(config)),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, ManualSyncController, SyncStatusController],
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), TEMPORAL_CLIENT],
@@ -35,8 +43,11 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
           provide: TEMPORAL_CLIENT,
           useFactory: () => connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }),
         },
+        TenantSyncSettingsReader,
+        SyncWorkflowStarter,
+        StartManualSync,
+        SyncBatchReader,
       ],
-      exports: [TEMPORAL_CLIENT],
     };
   }
 

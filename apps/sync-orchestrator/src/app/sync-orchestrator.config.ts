@@ -1,8 +1,9 @@
 import { IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
-import { IntFromEnv, IsPostgresUrl, ServiceBaseConfig } from '@flexsync/runtime';
+import { AuthEnvConfig } from '@flexsync/auth';
+import { IntFromEnv, IsPostgresUrl } from '@flexsync/runtime';
 
 /** Environment of sync-orchestrator, validated before Nest starts. */
-export class SyncOrchestratorConfig extends ServiceBaseConfig {
+export class SyncOrchestratorConfig extends AuthEnvConfig {
   @IntFromEnv()
   @IsInt()
   @Min(0)

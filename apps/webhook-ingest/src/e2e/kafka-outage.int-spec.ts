@@ -7,11 +7,11 @@ import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/crypto';
 import { createKafkaClient, ensureTopics } from '@flexsync/kafka';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { loadConfig } from '@flexsync/runtime';
 import { buildCustomerObject, sendStripeWebhook, type StripeWebhookResult } from '@flexsync/stripe-emulator';
 import { eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
-import { WebhookIngestModule } from '../app/app.module';
 import { WebhookIngestConfig } from '../app/webhook-ingest.config';
+import { createWebhookIngestHttp } from '../app/webhook-ingest.http';
 
 /**
  * The broker goes away while Stripe is delivering: webhook-ingest answers 503 (so Stripe retries) without losing the
@@ -118,14 +118,7 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       LOG_LEVEL: 'error',
     });
-    webhookIngest = await createHttpService({
-      service: 'webhook-ingest',
-      module: WebhookIngestModule.register(webhookConfig),
-      host: '127.0.0.1',
-      port: 0,
-      bodyLimitBytes: webhookConfig.HTTP_BODY_LIMIT_BYTES,
-      rawBody: true,
-    });
+    webhookIngest = await createWebhookIngestHttp(webhookConfig);
     await webhookIngest.listen(0, '127.0.0.1');
     baseUrl = (await webhookIngest.getUrl()).replace('[::1]', '127.0.0.1');
     dataSource = webhookIngest.get(DataSource);

@@ -6,11 +6,11 @@ import type { INestApplication } from '@nestjs/common';
 import { Pool } from 'pg';
 import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/crypto';
 import { createKafkaClient, ensureTopics } from '@flexsync/kafka';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { loadConfig } from '@flexsync/runtime';
 import { buildCustomerObject, sendStripeWebhook, type StripeWebhookResult } from '@flexsync/stripe-emulator';
 import { eventually, REPO_ROOT, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
-import { WebhookIngestModule } from '../app/app.module';
 import { WebhookIngestConfig } from '../app/webhook-ingest.config';
+import { createWebhookIngestHttp } from '../app/webhook-ingest.http';
 
 /**
  * End to end on the real stack: Stripe-signed webhooks (the emulator's sender) → webhook-ingest (in process) →
@@ -143,14 +143,7 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       LOG_LEVEL: 'warn',
     });
-    webhookIngest = await createHttpService({
-      service: 'webhook-ingest',
-      module: WebhookIngestModule.register(config),
-      host: '127.0.0.1',
-      port: 0,
-      bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-      rawBody: true,
-    });
+    webhookIngest = await createWebhookIngestHttp(config);
     await webhookIngest.listen(0, '127.0.0.1');
     baseUrl = await webhookIngest.getUrl();
     baseUrl = baseUrl.replace('[::1]', '127.0.0.1');

@@ -3,10 +3,10 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { mintTenantToken } from '@flexsync/auth';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { loadConfig } from '@flexsync/runtime';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
-import { MappingServiceModule } from '../app.module';
 import { MappingServiceConfig } from '../mapping-service.config';
+import { createMappingServiceHttp } from '../mapping-service.http';
 
 const env = stackEnv();
 const signing = { jwtSecret: `mapping-int-spec-${randomUUID()}`, issuer: 'flexsync-tests', audience: 'flexsync-api' };
@@ -70,13 +70,7 @@ describe('customer mappings API (real Postgres)', () => {
       CUSTOMER_EVENTS_CONSUMER_ENABLED: 'false',
       LOG_LEVEL: 'warn',
     });
-    app = await createHttpService({
-      service: 'mapping-service',
-      module: MappingServiceModule.register(config),
-      host: '127.0.0.1',
-      port: 0,
-      bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    });
+    app = await createMappingServiceHttp(config);
     await app.init();
     dataSource = app.get(DataSource);
     for (const t of [tenant, other])

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { mintTenantToken } from '@flexsync/auth';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { loadConfig } from '@flexsync/runtime';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
-import { MappingServiceModule } from '../app.module';
 import { MappingServiceConfig } from '../mapping-service.config';
+import { createMappingServiceHttp } from '../mapping-service.http';
 
 const env = stackEnv();
 const signing = { jwtSecret: `mapping-int-spec-${randomUUID()}`, issuer: 'flexsync-tests', audience: 'flexsync-api' };
@@ -47,13 +47,7 @@ describe('meter mappings API (real Postgres)', () => {
       HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT),
       LOG_LEVEL: 'warn',
     });
-    app = await createHttpService({
-      service: 'mapping-service',
-      module: MappingServiceModule.register(config),
-      host: '127.0.0.1',
-      port: 0,
-      bodyLimitBytes: BODY_LIMIT,
-    });
+    app = await createMappingServiceHttp(config);
     await app.init();
     for (const t of [tenant, other])
       tokens.set(t, await mintTenantToken(signing, { tenantId: t.tenantId, environmentId: t.environmentId }));

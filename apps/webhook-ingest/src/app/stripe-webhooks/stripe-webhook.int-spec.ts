@@ -13,10 +13,10 @@ import {
   type ConsumedMessage,
   type StripeCustomerEventMessage,
 } from '@flexsync/kafka';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { loadConfig } from '@flexsync/runtime';
 import { eventually, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
-import { WebhookIngestModule } from '../app.module';
 import { WebhookIngestConfig } from '../webhook-ingest.config';
+import { createWebhookIngestHttp } from '../webhook-ingest.http';
 
 const env = stackEnv();
 const KEY_ID = 'k1';
@@ -109,14 +109,7 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       OUTBOX_RELAY_MIN_AGE_MS: '500',
       LOG_LEVEL: 'warn',
     });
-    app = await createHttpService({
-      service: 'webhook-ingest',
-      module: WebhookIngestModule.register(config),
-      host: '127.0.0.1',
-      port: 0,
-      bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-      rawBody: true,
-    });
+    app = await createWebhookIngestHttp(config);
     await app.init();
     dataSource = app.get(DataSource);
     await seedConfig(withOwnSecret, ownSecret);

@@ -15,7 +15,11 @@ class ExampleConfig extends ServiceBaseConfig {
 
 describe('loadConfig', () => {
   it('returns typed values with defaults and integer conversion', () => {
-    const config = loadConfig('example', ExampleConfig, { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', SECRET_TOKEN: 's3cr3t', PORT: '9001' });
+    const config = loadConfig('example', ExampleConfig, {
+      DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+      SECRET_TOKEN: 's3cr3t',
+      PORT: '9001',
+    });
     expect(config.PORT).toBe(9001);
     expect(config.HOST).toBe('127.0.0.1');
     expect(config.LOG_LEVEL).toBe('info');

@@ -8,42 +8,6 @@ export interface ErrorBody {
   details?: unknown;
 }
 
-interface BodyParserError {
-  type?: string;
-  status?: number;
-  limit?: number;
-}
-
-function fromBodyParser(error: BodyParserError | undefined): { status: number; body: ErrorBody } | undefined {
-  if (error?.type === 'entity.parse.failed') {
-    return {
-      status: 400,
-      body: {
-        code: 'REQUEST.MALFORMED_JSON',
-        message: 'request body is not valid JSON',
-        details: [{ field: 'body', reason: 'malformed JSON' }],
-      },
-    };
-  }
-  if (error?.type === 'entity.too.large') {
-    return {
-      status: 400,
-      body: {
-        code: 'REQUEST.BODY_TOO_LARGE',
-        message: `request body exceeds ${error.limit ?? 'the'} bytes limit`,
-        details: [{ field: 'body', reason: 'too large' }],
-      },
-    };
-  }
-  if (error?.type && error.status && error.status < 500) {
-    return {
-      status: 400,
-      body: { code: 'REQUEST.INVALID', message: 'request body could not be read', details: [{ field: 'body', reason: error.type }] },
-    };
-  }
-  return undefined;
-}
-
 function isHealthReport(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'status' in value && 'details' in value && 'error' in value;
 }
@@ -75,14 +39,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const parsed = fromBodyParser(exception.cause as BodyParserError | undefined);
-      if (parsed) return parsed;
       const code =
         status === HttpStatus.NOT_FOUND ? 'ROUTE.NOT_FOUND' : status === HttpStatus.UNAUTHORIZED ? 'AUTH.INVALID_TOKEN' : `HTTP.${status}`;
       return { status, body: { code, message: exception.message } };
     }
-    const parsed = fromBodyParser(exception as BodyParserError);
-    if (parsed) return parsed;
     return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
   }
 }

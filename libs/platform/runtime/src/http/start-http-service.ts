@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { answerBodyParserErrors } from './body-parser-errors';
 import { HttpErrorFilter } from './error-filter';
 import { createValidationPipe } from './validation';
 
@@ -27,6 +28,7 @@ export async function createHttpService(options: HttpServiceOptions): Promise<IN
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: options.bodyLimitBytes });
   app.useBodyParser('urlencoded', { limit: options.bodyLimitBytes, extended: true });
+  answerBodyParserErrors(app);
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

@@ -14,10 +14,10 @@ import {
   type StripeCustomerEventMessage,
   type StripeCustomerEventType,
 } from '@flexsync/kafka';
-import { createHttpService, loadConfig } from '@flexsync/runtime';
+import { loadConfig } from '@flexsync/runtime';
 import { eventually, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
-import { MappingServiceModule } from '../../app.module';
 import { MappingServiceConfig } from '../../mapping-service.config';
+import { createMappingServiceHttp } from '../../mapping-service.http';
 
 const env = stackEnv();
 const suffix = randomUUID().slice(0, 8);
@@ -120,13 +120,7 @@ describe('Stripe customer events consumer (real Kafka and Postgres)', () => {
       KAFKA_CUSTOMER_EVENTS_GROUP_ID: GROUP,
       LOG_LEVEL: 'warn',
     });
-    app = await createHttpService({
-      service: 'mapping-service',
-      module: MappingServiceModule.register(config),
-      host: '127.0.0.1',
-      port: 0,
-      bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    });
+    app = await createMappingServiceHttp(config);
     await app.init();
     dataSource = app.get(DataSource);
     dlqReader = new KafkaMessageConsumer(kafka, {

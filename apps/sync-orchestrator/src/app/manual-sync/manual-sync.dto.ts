@@ -1,0 +1,51 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+
+/** Playbook §6: `POST /v1/stripe/sync/manual`. */
+export class ManualSyncRequestDto {
+  @ApiPropertyOptional({ example: 'client_123', description: 'Limits the sync to one FlexPrice customer.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  @Matches(ID_PATTERN, { message: 'entity_id must be 1-128 letters, digits or _ . : @ - (starting with a letter or digit)' })
+  entity_id?: string;
+
+  @ApiPropertyOptional({ example: 'customer', enum: ['customer'] })
+  @IsOptional()
+  @IsIn(['customer'], { message: 'entity_type must be customer' })
+  entity_type?: 'customer';
+
+  @ApiProperty({ example: '2025-06-21T04:00:00Z', description: 'Start (inclusive), rounded down to a window boundary.' })
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'time_from must be an ISO-8601 instant' })
+  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'time_from must carry a time zone (Z or ±hh:mm)' })
+  time_from!: string;
+
+  @ApiProperty({ example: '2025-06-22T04:00:00Z', description: 'End (exclusive), rounded up to a window boundary.' })
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'time_to must be an ISO-8601 instant' })
+  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'time_to must carry a time zone (Z or ±hh:mm)' })
+  time_to!: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Re-send completed windows (same identities; Stripe dedupes).' })
+  @IsOptional()
+  @IsBoolean()
+  force_rerun?: boolean;
+}
+
+export class ManualSyncStartedView {
+  @ApiProperty({ example: 'stripe-sync-manual-tenant_1-env_1-2f0c…' })
+  workflow_id!: string;
+
+  @ApiProperty()
+  run_id!: string;
+
+  @ApiProperty({ example: '2025-06-21T04:00:00.000Z' })
+  time_from!: string;
+
+  @ApiProperty({ example: '2025-06-22T04:00:00.000Z' })
+  time_to!: string;
+
+  @ApiProperty({ example: 24 })
+  windows!: number;
+}

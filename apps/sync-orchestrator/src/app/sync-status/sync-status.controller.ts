@@ -1,0 +1,86 @@
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentTenant, TenantAdmin, TenantPrincipal } from '@flexsync/auth';
+import { DomainError } from '@flexsync/runtime';
+import { ManualSyncStartedView } from '../manual-sync/manual-sync.dto';
+import { SyncWorkflowStarter } from '../shared/sync-workflow-starter';
+import { decodeBatchCursor, encodeBatchCursor } from './batch-cursor';
+import { SyncBatchReader } from './sync-batch.reader';
+import { BatchIdParam, ListBatchesQueryDto, SyncBatchPageView, SyncStatusView, toSyncBatchView } from './sync-status.views';
+
+const STATUS_PERIOD_MS = 24 * 3_600_000;
+
+@ApiTags('sync')
+@TenantAdmin()
+@Controller('v1/stripe/sync')
+export class SyncStatusController {
+  constructor(
+    private readonly reader: SyncBatchReader,
+    private readonly starter: SyncWorkflowStarter,
+  ) {}
+
+  @Get('status')
+  @ApiOperation({ summary: 'Sync health of the caller’s tenant and environment over the last 24 hours (playbook §9)' })
+  @ApiOkResponse({ type: SyncStatusView })
+  async status(@CurrentTenant() principal: TenantPrincipal): Promise<SyncStatusView> {
+    const since = new Date(Date.now() - STATUS_PERIOD_MS);
+    const [{ counts, averageLatencyMs }, openBreakers] = await Promise.all([
+      this.reader.countsSince(principal, since),
+      this.reader.openBreakers(principal),
+    ]);
+    const finished = counts.completed + counts.failed;
+    return {
+      success_rate: finished === 0 ? null : Math.round((counts.completed / finished) * 10_000) / 10_000,
+      open_circuit_breakers: openBreakers,
+      average_latency_ms: averageLatencyMs,
+      batches: counts,
+      since: since.toISOString(),
+    };
+  }
+
+  @Get('batches')
+  @ApiOperation({ summary: 'List pushes recorded in the ledger (stripe_sync_batches), newest first' })
+  @ApiOkResponse({ type: SyncBatchPageView })
+  async list(@CurrentTenant() principal: TenantPrincipal, @Query() query: ListBatchesQueryDto): Promise<SyncBatchPageView> {
+    const limit = query.limit ?? 50;
+    const rows = await this.reader.list(principal, {
+      status: query.status,
+      windowStart: query.window_start ? new Date(query.window_start) : undefined,
+      customerId: query.customer_id,
+      limit,
+      after: query.cursor ? decodeBatchCursor(query.cursor) : undefined,
+    });
+    const last = rows[rows.length - 1];
+    return { data: rows.map(toSyncBatchView), next_cursor: rows.length === limit && last ? encodeBatchCursor(last) : null };
+  }
+
+  @Post('batches/:id/retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Re-run the window of a failed push for its customer (same identities, so nothing is sent twice)' })
+  @ApiAcceptedResponse({ type: ManualSyncStartedView })
+  @ApiNotFoundResponse({ description: 'no such batch for this tenant and environment' })
+  @ApiConflictResponse({ description: 'the batch is not failed' })
+  async retry(@CurrentTenant() principal: TenantPrincipal, @Param() params: BatchIdParam): Promise<ManualSyncStartedView> {
+    const batch = await this.reader.require(principal, params.id);
+    if (batch.syncStatus !== 'failed') {
+      throw new DomainError('SYNC.NOT_RETRYABLE', `only failed batches can be retried; this one is ${batch.syncStatus}`);
+    }
+    const timeFrom = batch.windowStart.toISOString();
+    const timeTo = batch.windowEnd.toISOString();
+    const windowMinutes = Math.round((batch.windowEnd.getTime() - batch.windowStart.getTime()) / 60_000);
+    const started = await this.starter.start(
+      {
+        tenantId: principal.tenantId,
+        environmentId: principal.environmentId,
+        timeFrom,
+        timeTo,
+        windowMinutes,
+        customerId: batch.customerId,
+        forceRerun: false,
+        trigger: 'manual',
+      },
+      'retry',
+    );
+    return { workflow_id: started.workflowId, run_id: started.runId, time_from: timeFrom, time_to: timeTo, windows: 1 };
+  }
+}

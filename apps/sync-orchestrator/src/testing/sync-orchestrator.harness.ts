@@ -1,0 +1,41 @@
+import type { INestApplication } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import supertest from 'supertest';
+import { DataSource } from 'typeorm';
+import { mintTenantToken } from '@flexsync/auth';
+import { loadConfig } from '@flexsync/runtime';
+import { stackEnv, TestTenant } from '@flexsync/testing';
+import { SyncOrchestratorConfig } from '../app/sync-orchestrator.config';
+import { createSyncOrchestratorHttp } from '../app/sync-orchestrator.http';
+
+const TEST_AUTH = { jwtSecret: 'sync-orchestrator-int-test-secret-0123456789', issuer: 'flexsync-test', audience: 'flexsync-api' };
+
+export interface RunningOrchestrator {
+  app: INestApplication;
+  http: ReturnType<typeof supertest>;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** The real orchestrator app (real Postgres and Temporal, real guards, pipes and filter), in-process. For specs only. */
+export async function startOrchestrator(overrides: Record<string, string> = {}): Promise<RunningOrchestrator> {
+  const env = stackEnv();
+  const config = loadConfig('sync-orchestrator', SyncOrchestratorConfig, {
+    DATABASE_URL: env.DATABASE_URL,
+    TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    AUTH_JWT_SECRET: TEST_AUTH.jwtSecret,
+    AUTH_JWT_ISSUER: TEST_AUTH.issuer,
+    AUTH_JWT_AUDIENCE: TEST_AUTH.audience,
+    ...overrides,
+  });
+  const app = await createSyncOrchestratorHttp(config);
+  await app.init();
+  return { app, http: supertest(app.getHttpServer()), dataSource: app.get<DataSource>(getDataSourceToken()), close: () => app.close() };
+}
+
+export async function bearerFor(tenant: TestTenant): Promise<string> {
+  return `Bearer ${await mintTenantToken(TEST_AUTH, { tenantId: tenant.tenantId, environmentId: tenant.environmentId })}`;
+}
