@@ -1,14 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { createHttpService } from '@flexsync/runtime';
 import { MappingServiceModule } from './app.module';
-import { answerBodyParserErrors } from './http/body-errors';
 import { MappingServiceConfig } from './mapping-service.config';
 
 export const SERVICE = 'mapping-service';
 
 /** The mapping-service HTTP app (API + customer events consumer), not yet listening; `main.ts` and the tests build it the same way. */
-export async function createMappingServiceHttp(config: MappingServiceConfig): Promise<INestApplication> {
-  const app = await createHttpService({
+export function createMappingServiceHttp(config: MappingServiceConfig): Promise<INestApplication> {
+  return createHttpService({
     service: SERVICE,
     module: MappingServiceModule.register(config),
     host: config.HOST,
@@ -22,6 +21,4 @@ export async function createMappingServiceHttp(config: MappingServiceConfig): Pr
       bearerAuth: true,
     },
   });
-  answerBodyParserErrors(app);
-  return app;
 }

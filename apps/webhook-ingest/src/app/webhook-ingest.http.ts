@@ -1,14 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { createHttpService } from '@flexsync/runtime';
 import { WebhookIngestModule } from './app.module';
-import { answerBodyParserErrors } from './http/body-errors';
 import { WebhookIngestConfig } from './webhook-ingest.config';
 
 export const SERVICE = 'webhook-ingest';
 
 /** The webhook-ingest HTTP app (raw bodies kept for signatures), not yet listening; `main.ts` and the tests build it the same way. */
-export async function createWebhookIngestHttp(config: WebhookIngestConfig): Promise<INestApplication> {
-  const app = await createHttpService({
+export function createWebhookIngestHttp(config: WebhookIngestConfig): Promise<INestApplication> {
+  return createHttpService({
     service: SERVICE,
     module: WebhookIngestModule.register(config),
     host: config.HOST,
@@ -22,6 +21,4 @@ export async function createWebhookIngestHttp(config: WebhookIngestConfig): Prom
         'customer events to Kafka (stripe.customer.events). No bearer token: the signature is the authentication.',
     },
   });
-  answerBodyParserErrors(app);
-  return app;
 }

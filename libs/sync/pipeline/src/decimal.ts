@@ -24,3 +24,18 @@ export function addDecimals(values: Iterable<string>): string {
   for (const value of values) total += decimalToScaled(value);
   return scaledToDecimal(total);
 }
+
+/** Scale of every exact quantity here: ClickHouse `Decimal(38, 12)` and Postgres `numeric(38, 12)`. */
+export const DECIMAL_SCALE = Number(SCALE);
+export const DECIMAL_FACTOR = FACTOR;
+
+/** One spelling per value (`42.000000000000` → `42`), so hashes and comparisons never depend on formatting. */
+export function normalizeDecimal(value: string): string {
+  return scaledToDecimal(decimalToScaled(value));
+}
+
+/** Floor division (towards −∞), which `/` on bigints is not for negative values. */
+export function floorDiv(dividend: bigint, divisor: bigint): bigint {
+  const quotient = dividend / divisor;
+  return (dividend % divisor !== 0n && (dividend < 0n) !== (divisor < 0n)) ? quotient - 1n : quotient;
+}

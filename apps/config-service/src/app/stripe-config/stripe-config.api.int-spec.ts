@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { mintTenantToken } from '@flexsync/auth';
+import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
 import { StripeTenantConfig } from '@flexsync/persistence';
 import { stackEnv, uniqueTenant } from '@flexsync/testing';
 import { In } from 'typeorm';
@@ -7,15 +8,21 @@ import { RunningConfigService, startConfigService, TEST_AUTH, tokenFor, validCon
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('config-service /v1/stripe/config (real Postgres, stripe-mock)', () => {
+/** The one key the emulated Stripe account accepts. */
+const ACCOUNT_KEY = 'sk_test_apiSpecAccount0001';
+
+describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', () => {
+  let emulator: RunningStripeEmulator;
   let service: RunningConfigService;
 
   beforeAll(async () => {
-    service = await startConfigService({ databaseUrl: stackEnv().DATABASE_URL, stripeBaseUrl: stackEnv().STRIPE_MOCK_URL });
+    emulator = await startStripeEmulator({ accounts: [{ apiKeys: [ACCOUNT_KEY] }] });
+    service = await startConfigService({ databaseUrl: stackEnv().DATABASE_URL, stripeBaseUrl: emulator.url });
   });
 
   afterAll(async () => {
     await service.close();
+    await emulator.close();
   });
 
   async function adminToken(
@@ -195,10 +202,14 @@ describe('config-service /v1/stripe/config (real Postgres, stripe-mock)', () => 
     }
   });
 
-  it('connects to stripe-mock with the stored key, answers 200 and records the outcome without bumping updated_at', async () => {
+  it('connects to Stripe with the stored key, answers 200 and records the outcome without bumping updated_at', async () => {
     const { tenantId, environmentId } = uniqueTenant('cfg-test');
     const token = await adminToken(tenantId, environmentId);
-    const saved = await service.http.put('/v1/stripe/config').set('Authorization', `Bearer ${token}`).send(validConfigBody()).expect(201);
+    const saved = await service.http
+      .put('/v1/stripe/config')
+      .set('Authorization', `Bearer ${token}`)
+      .send(validConfigBody({ api_key: ACCOUNT_KEY }))
+      .expect(201);
     const tested = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
     expect(tested.body).toEqual({ status: 'connected', livemode: false, tested_at: expect.any(String) });
 
@@ -222,7 +233,11 @@ describe('config-service /v1/stripe/config (real Postgres, stripe-mock)', () => 
   it('forgets the last connection test when the key changes', async () => {
     const { tenantId, environmentId } = uniqueTenant('cfg-retest');
     const token = await adminToken(tenantId, environmentId);
-    await service.http.put('/v1/stripe/config').set('Authorization', `Bearer ${token}`).send(validConfigBody()).expect(201);
+    await service.http
+      .put('/v1/stripe/config')
+      .set('Authorization', `Bearer ${token}`)
+      .send(validConfigBody({ api_key: ACCOUNT_KEY }))
+      .expect(201);
     await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
     const replaced = await service.http
       .put('/v1/stripe/config')
@@ -421,7 +436,11 @@ describe('config-service /v1/stripe/config (real Postgres, stripe-mock)', () => 
   it('counts changes and connection tests in /metrics', async () => {
     const { tenantId, environmentId } = uniqueTenant('cfg-metrics');
     const token = await tokenFor({ tenantId, environmentId });
-    await service.http.put('/v1/stripe/config').set('Authorization', `Bearer ${token}`).send(validConfigBody()).expect(201);
+    await service.http
+      .put('/v1/stripe/config')
+      .set('Authorization', `Bearer ${token}`)
+      .send(validConfigBody({ api_key: ACCOUNT_KEY }))
+      .expect(201);
     await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
     const metrics = await service.http.get('/metrics').expect(200);
     expect(metrics.text).toMatch(/stripe_config_changes_total\{[^}]*action="created"[^}]*\} \d+/);

@@ -105,6 +105,38 @@ describe('POST /v1/stripe/config/test against the Stripe emulator', () => {
   });
 });
 
+describe("POST /v1/stripe/config/test against stripe-mock (Stripe's API contract)", () => {
+  let service: RunningConfigService;
+
+  beforeAll(async () => {
+    service = await startConfigService({ databaseUrl: stackEnv().DATABASE_URL, stripeBaseUrl: stackEnv().STRIPE_MOCK_URL });
+  });
+
+  afterAll(async () => {
+    await service.close();
+  });
+
+  it('answers 200 connected for a test-mode key', async () => {
+    const token = await tokenFor(uniqueTenant('conn-mock'));
+    await service.http.put('/v1/stripe/config').set('Authorization', `Bearer ${token}`).send(validConfigBody()).expect(201);
+    const response = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(response.body).toEqual({ status: 'connected', livemode: false, tested_at: expect.any(String) });
+  });
+
+  it('answers 401 auth_error for a key stripe-mock rejects, without repeating the key stripe-mock echoes', async () => {
+    const liveKey = 'sk_live_stripeMockRejectsLive77';
+    const token = await tokenFor(uniqueTenant('conn-mock-live'));
+    await service.http
+      .put('/v1/stripe/config')
+      .set('Authorization', `Bearer ${token}`)
+      .send(validConfigBody({ api_key: liveKey }))
+      .expect(201);
+    const response = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(401);
+    expect(response.body).toMatchObject({ status: 'auth_error', code: 'STRIPE.AUTH_FAILED' });
+    expect(response.text).not.toContain('stripeMockRejectsLive');
+  });
+});
+
 describe('POST /v1/stripe/config/test when Stripe is unreachable or misbehaves', () => {
   it('answers 502 with the network cause when nothing listens at the Stripe address', async () => {
     const service = await startConfigService({

@@ -33,8 +33,8 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     sequence += 1;
     const rows: { id: string }[] = await orchestrator.dataSource.query(
       `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end, identifier,
-                                        payload_hash, aggregated_quantity, sent_value, event_count, sync_status, latency_ms, error_message)
-       VALUES ($1, $2, $3, 'meter_storage', 'increment', '2025-06-21T04:00:00Z', '2025-06-21T05:00:00Z', $4, 'hash', 42, 42, 3, $5, $6, $7)
+                                        payload_hash, aggregated_quantity, event_count, sync_status, latency_ms, error_message)
+       VALUES ($1, $2, $3, 'meter_storage', 'increment', '2025-06-21T04:00:00Z', '2025-06-21T05:00:00Z', $4, 'hash', 42, 3, $5, $6, $7)
        RETURNING id`,
       [
         tenant.tenantId,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { MetricsRegistry } from '@flexsync/observability';
 
 export type WebhookRejection =
@@ -11,7 +11,7 @@ export type WebhookRejection =
   | 'invalid_event';
 export type PublishPath = 'request' | 'relay';
 
-/** Counters of the webhook pipeline: received → verified | rejected → recorded → published. */
+/** Counters of the webhook pipeline: received → verified | rejected → recorded → published (latency is the shared http_request_duration_seconds). */
 @Injectable()
 export class WebhookMetrics {
   readonly received: Counter;
@@ -22,7 +22,6 @@ export class WebhookMetrics {
   readonly published: Counter<'via'>;
   readonly publishFailures: Counter<'via'>;
   readonly unpublished: Gauge;
-  readonly duration: Histogram<'outcome'>;
 
   constructor(@Inject(MetricsRegistry) registry: MetricsRegistry) {
     const registers = [registry];
@@ -65,13 +64,6 @@ export class WebhookMetrics {
     this.unpublished = new Gauge({
       name: 'stripe_webhook_outbox_unpublished',
       help: 'Inbox events not yet published to Kafka.',
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'stripe_webhook_request_duration_seconds',
-      help: 'Webhook request handling time, by outcome.',
-      labelNames: ['outcome'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
   }

@@ -20,4 +20,8 @@ export class StripeCircuitBreaker extends TenantScopedEntity {
 
   @Column({ name: 'reason', type: 'text', nullable: true })
   reason!: string | null;
+
+  /** While open (or half-open), when the next single probe push may go through; null when closed. */
+  @Column({ name: 'next_probe_at', type: 'timestamptz', nullable: true })
+  nextProbeAt!: Date | null;
 }

@@ -4,8 +4,12 @@ import { TenantScopedEntity } from './tenant-scoped';
 export type SyncStatus = 'pending' | 'completed' | 'failed';
 
 /**
- * The write-ahead ledger of pushes: written `pending` (identifier + payload hash) before the Stripe call,
- * `completed`/`failed` after it.
+ * The write-ahead ledger of pushes, one row per (customer, meter, event_type, window, revision): written `pending`
+ * (identifier + payload hash) before the Stripe call, `completed`/`failed` after it.
+ *
+ * A row is *valued* once `sent_value` is set, together with the meter event it stands for (event name, Stripe
+ * customer, precision, timestamp) and the hash over all of it, in the same commit that records the first attempt
+ * and before the call. From then on its payload is frozen, so every resend carries the same identity and body.
  */
 @Entity({ name: 'stripe_sync_batches' })
 export class StripeSyncBatch extends TenantScopedEntity {
@@ -42,17 +46,30 @@ export class StripeSyncBatch extends TenantScopedEntity {
   @Column({ name: 'payload_hash', type: 'text' })
   payloadHash!: string;
 
-  /** Usage measured by FlexPrice for this window (exact decimal, as text). */
+  /**
+   * Usage FlexPrice measured for the whole window as of this revision (exact decimal, as text): cumulative, so a
+   * correction's own share is its quantity minus the previous revision's.
+   */
   @Column({ name: 'aggregated_quantity', type: 'numeric', precision: 38, scale: 12 })
   aggregatedQuantity!: string;
 
-  /** Whole-number value sent to Stripe in this push (a delta for revisions > 0). */
+  /** Whole-number value sent to Stripe in this push (the delta for revisions > 0); null until the row is valued. */
   @Column({ name: 'sent_value', type: 'bigint', nullable: true })
   sentValue!: string | null;
 
+  /** Decimal places of the meter mapping the value was computed with (value = quantity × 10^precision). */
+  @Column({ name: 'value_precision', type: 'integer', nullable: true })
+  valuePrecision!: number | null;
+
+  /** The meter event `timestamp` sent to Stripe: inside the window, frozen with the value. */
+  @Column({ name: 'meter_event_timestamp', type: 'timestamptz', nullable: true })
+  meterEventTimestamp!: Date | null;
+
+  /** Events in the window as of this revision (cumulative, like `aggregated_quantity`). */
   @Column({ name: 'event_count', type: 'bigint', default: 0 })
   eventCount!: string;
 
+  /** The identifier Stripe acknowledged the meter event under (v1 meter events have no other id). */
   @Column({ name: 'stripe_event_id', type: 'text', nullable: true })
   stripeEventId!: string | null;
 
@@ -62,6 +79,7 @@ export class StripeSyncBatch extends TenantScopedEntity {
   @Column({ name: 'error_message', type: 'text', nullable: true })
   errorMessage!: string | null;
 
+  /** Pushes started for this row (each may include several HTTP retries); 0 means Stripe never saw it. */
   @Column({ name: 'attempt_count', type: 'integer', default: 0 })
   attemptCount!: number;
 
