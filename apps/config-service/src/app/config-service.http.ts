@@ -2,13 +2,12 @@ import type { INestApplication } from '@nestjs/common';
 import { createHttpService } from '@flexsync/runtime';
 import { ConfigServiceModule } from './app.module';
 import { ConfigServiceConfig } from './config-service.config';
-import { answerBodyParserErrors } from './http/body-errors';
 
 export const SERVICE = 'config-service';
 
 /** The config-service HTTP app, not yet listening; `main.ts` and the tests build it the same way. */
-export async function createConfigServiceHttp(config: ConfigServiceConfig): Promise<INestApplication> {
-  const app = await createHttpService({
+export function createConfigServiceHttp(config: ConfigServiceConfig): Promise<INestApplication> {
+  return createHttpService({
     service: SERVICE,
     module: ConfigServiceModule.register(config),
     host: config.HOST,
@@ -22,6 +21,4 @@ export async function createConfigServiceHttp(config: ConfigServiceConfig): Prom
       bearerAuth: true,
     },
   });
-  answerBodyParserErrors(app);
-  return app;
 }

@@ -1,13 +1,23 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { ClickHouseClient, clickHouseCheck, createClickHouseClient, EventsProcessedStore } from '@flexsync/clickhouse';
-import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
+import { ClickHouseClient, clickHouseCheck, createClickHouseClient } from '@flexsync/clickhouse';
+import { secretBoxFrom } from '@flexsync/crypto';
+import {
+  HealthController,
+  MetricsRegistry,
+  ObservabilityModule,
+  readinessChecksProvider,
+  REDACTED_LOG_PATHS,
+} from '@flexsync/observability';
 import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
-import { AggregateEventsActivity, bindSyncActivities } from '@flexsync/sync-pipeline';
+import { createSyncPipeline } from '@flexsync/sync-pipeline';
+import { syncPipelineSettings } from './sync-pipeline.settings';
 import { SYNC_ACTIVITIES, SyncWorkerRunner } from './sync-worker.runner';
 import { SyncWorkerConfig } from './sync-worker.config';
 
+const SERVICE = 'sync-worker';
 const CLICKHOUSE = Symbol('CLICKHOUSE');
 
 @Module({})
@@ -20,7 +30,7 @@ export class SyncWorkerModule implements OnApplicationShutdown {
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
         ObservabilityModule.forRoot({
-          service: 'sync-worker',
+          service: SERVICE,
           logLevel: config.LOG_LEVEL,
           healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
         }),
@@ -40,13 +50,24 @@ export class SyncWorkerModule implements OnApplicationShutdown {
           provide: CLICKHOUSE,
           useFactory: () => createClickHouseClient({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE }),
         },
-        { provide: EventsProcessedStore, inject: [CLICKHOUSE], useFactory: (client: ClickHouseClient) => new EventsProcessedStore(client) },
         {
-          provide: AggregateEventsActivity,
-          inject: [EventsProcessedStore],
-          useFactory: (store: EventsProcessedStore) => new AggregateEventsActivity(store),
+          provide: SYNC_ACTIVITIES,
+          inject: [getDataSourceToken(), CLICKHOUSE, MetricsRegistry],
+          useFactory: (db: DataSource, clickhouse: ClickHouseClient, registry: MetricsRegistry) =>
+            createSyncPipeline({
+              db,
+              clickhouse,
+              secretBox: secretBoxFrom(config),
+              registry,
+              // Activities log outside any HTTP request, as JSON lines in the same shape and with the same redaction.
+              logger: pino({
+                level: config.LOG_LEVEL,
+                base: { service: SERVICE, component: 'sync-pipeline' },
+                redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+              }),
+              settings: syncPipelineSettings(config),
+            }).activities,
         },
-        { provide: SYNC_ACTIVITIES, inject: [AggregateEventsActivity], useFactory: bindSyncActivities },
         SyncWorkerRunner,
       ],
       exports: [CLICKHOUSE, SyncWorkerRunner],

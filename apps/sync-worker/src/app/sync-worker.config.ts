@@ -1,8 +1,9 @@
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { IntFromEnv, IsHttpUrl, IsPostgresUrl, ServiceBaseConfig } from '@flexsync/runtime';
 
 /** Environment of sync-worker, validated before Nest starts. */
-export class SyncWorkerConfig extends ServiceBaseConfig {
+export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnvFields {
   @IntFromEnv()
   @IsInt()
   @Min(0)
@@ -27,6 +28,11 @@ export class SyncWorkerConfig extends ServiceBaseConfig {
   @IsNotEmpty()
   TEMPORAL_NAMESPACE = 'default';
 
+  /** `stripe-sync` (playbook §7); another queue only to isolate a worker, e.g. in tests. */
+  @IsString()
+  @IsNotEmpty()
+  TEMPORAL_TASK_QUEUE = 'stripe-sync';
+
   @IntFromEnv()
   @IsInt()
   @Min(1)
@@ -38,4 +44,93 @@ export class SyncWorkerConfig extends ServiceBaseConfig {
   @IsString()
   @IsNotEmpty()
   WORKFLOW_BUNDLE_PATH?: string;
+
+  /** Opens the tenants' sealed Stripe keys; no plaintext fallback. */
+  @EncryptionKeysField()
+  FLEXSYNC_ENCRYPTION_KEYS!: string;
+
+  @EncryptionCurrentKeyIdField()
+  FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID!: string;
+
+  /** Where Stripe is, e.g. the emulator; unset means api.stripe.com. */
+  @ValidateIf((config: SyncWorkerConfig) => config.STRIPE_API_BASE_URL !== undefined && config.STRIPE_API_BASE_URL !== '')
+  @IsHttpUrl()
+  STRIPE_API_BASE_URL?: string;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  STRIPE_TIMEOUT_MS = 20_000;
+
+  /** Meter event writes per second per live-mode Stripe account, per worker process (Stripe's limit: 1,000). */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  STRIPE_LIVE_WRITES_PER_SECOND = 900;
+
+  /** The same for test-mode accounts (Stripe's limit: 25); raise it against the emulator for benchmarks. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  STRIPE_TEST_WRITES_PER_SECOND = 20;
+
+  /** Meter event calls in flight per page; each customer+meter still gets one at a time. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  STRIPE_PUSH_CONCURRENCY = 32;
+
+  /** Calls per push before a retryable failure (409/429/5xx/network) is recorded as failed. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  STRIPE_PUSH_MAX_ATTEMPTS = 5;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  STRIPE_PUSH_RETRY_BASE_MS = 500;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(300_000)
+  STRIPE_PUSH_RETRY_MAX_MS = 15_000;
+
+  /** How long a tenant's circuit stays open after Stripe refused its key, before one probe push. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  STRIPE_CIRCUIT_COOLDOWN_SECONDS = 300;
+
+  /**
+   * Stripe dedupes meter event identifiers for at least 24 hours; a forced rerun re-sends only pushes acknowledged
+   * within this many hours, since an older identifier might be counted again.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(24)
+  STRIPE_IDENTIFIER_DEDUPE_HOURS = 24;
+
+  /** ClickHouse aggregates reconciled with the ledger per transaction. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  SYNC_AGGREGATE_PAGE_SIZE = 1_000;
+
+  /** Ledger rows pushed per `SyncToStripeActivity` call (outcomes of a page travel through Temporal: ~45 B a row). */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  SYNC_PUSH_PAGE_SIZE = 1_000;
 }

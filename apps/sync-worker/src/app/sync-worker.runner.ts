@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { DependencyCheck } from '@flexsync/observability';
-import { STRIPE_SYNC_TASK_QUEUE, StripeSyncActivities } from '@flexsync/sync-contracts';
+import type { StripeSyncActivities } from '@flexsync/sync-contracts';
 import { createSyncWorker, SyncWorkerHandle } from '@flexsync/temporal';
 import { SyncWorkerConfig } from './sync-worker.config';
 
@@ -25,6 +25,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
     this.handle = await createSyncWorker({
       address: this.config.TEMPORAL_ADDRESS,
       namespace: this.config.TEMPORAL_NAMESPACE,
+      taskQueue: this.config.TEMPORAL_TASK_QUEUE,
       activities: this.activities,
       maxConcurrentActivityTaskExecutions: this.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
       workflowBundle: this.config.WORKFLOW_BUNDLE_PATH ? { codePath: this.config.WORKFLOW_BUNDLE_PATH } : undefined,
@@ -33,7 +34,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
       this.logger.fatal({ err: error }, 'temporal worker stopped unexpectedly');
       throw error;
     });
-    this.logger.info({ task_queue: STRIPE_SYNC_TASK_QUEUE, namespace: this.config.TEMPORAL_NAMESPACE }, 'temporal worker polling');
+    this.logger.info({ task_queue: this.config.TEMPORAL_TASK_QUEUE, namespace: this.config.TEMPORAL_NAMESPACE }, 'temporal worker polling');
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -41,7 +42,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
     if (this.handle.worker.getState() === 'RUNNING') this.handle.worker.shutdown();
     await this.running?.catch(() => undefined);
     await this.handle.connection.close();
-    this.logger.info({ task_queue: STRIPE_SYNC_TASK_QUEUE }, 'temporal worker drained and stopped');
+    this.logger.info({ task_queue: this.config.TEMPORAL_TASK_QUEUE }, 'temporal worker drained and stopped');
   }
 
   readinessCheck(): DependencyCheck {

@@ -1,29 +1,128 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import { EventsProcessedStore, UnsafeSqlValueError } from '@flexsync/clickhouse';
+import { SYNC_FAILURE } from '@flexsync/sync-contracts';
 import type { AggregateEventsInput, WindowUsageSummary } from '@flexsync/sync-contracts';
-import type { EventsProcessedStore } from '@flexsync/clickhouse';
+import { activityLogger, currentActivityRun } from './activity-run';
 import { decimalToScaled, scaledToDecimal } from './decimal';
+import type { MappingReader } from './ledger/mappings';
+import { compareSeries, emptyReconcileCounts, MeasuredSeries, SeriesKey, SyncLedger, WindowConflictError } from './ledger/sync-ledger';
+import type { SyncPipelineMetrics } from './sync-metrics';
+
+export interface AggregateEventsOptions {
+  /** Aggregates reconciled with the ledger per transaction. */
+  pageSize: number;
+}
+
+/** Parses and checks the window the workflow passed; a bad one is a permanent failure. */
+export function ledgerWindow(window: { start: string; end: string }): { start: Date; end: Date } {
+  const start = new Date(window.start);
+  const end = new Date(window.end);
+  if (!Number.isFinite(start.getTime()) || !Number.isFinite(end.getTime()) || start >= end) {
+    throw ApplicationFailure.nonRetryable(`invalid window ${window.start}..${window.end}`, SYNC_FAILURE.invalidInput);
+  }
+  return { start, end };
+}
 
 /**
- * `AggregateEventsActivity`: ClickHouse groups the window's usage by (customer, meter, event_type); Node only
- * streams the result and keeps running totals, so its cost does not grow with the raw event count.
+ * `AggregateEventsActivity`: ClickHouse groups the window's usage by (customer, meter, event_type) and streams it
+ * in byte order; each page of aggregates is reconciled with the ledger rows of the same key range and written as
+ * `pending` rows (new totals and corrections) before anything is sent. Node holds one page at a time, so its
+ * memory and time do not grow with the raw event count, and only counts go back through Temporal.
  */
 export class AggregateEventsActivity {
-  constructor(private readonly usage: EventsProcessedStore) {}
+  constructor(
+    private readonly usage: EventsProcessedStore,
+    private readonly ledger: SyncLedger,
+    private readonly mappings: MappingReader,
+    private readonly metrics: SyncPipelineMetrics,
+    private readonly logger: Logger,
+    private readonly options: AggregateEventsOptions,
+  ) {}
 
   async run(input: AggregateEventsInput): Promise<WindowUsageSummary> {
+    const run = currentActivityRun();
+    const scope = { tenantId: input.tenantId, environmentId: input.environmentId };
+    const log = activityLogger(this.logger, 'AggregateEventsActivity', scope, run);
+    const window = ledgerWindow(input.window);
+    try {
+      await this.ledger.registerWindow(scope, window);
+    } catch (error) {
+      if (error instanceof WindowConflictError) {
+        log.error({ window: input.window, err: error }, 'window conflicts with an already-synced window');
+        throw ApplicationFailure.nonRetryable(error.message, SYNC_FAILURE.windowConflict);
+      }
+      throw error;
+    }
+    const meters = await this.mappings.meterMappings(scope);
+    const skip = (key: SeriesKey): boolean => meters.get(key.meterId)?.syncEnabled === false;
+
+    const counts = emptyReconcileCounts();
     let aggregateCount = 0;
     let eventCount = 0;
+    let skipped = 0;
     let total = 0n;
-    for await (const aggregate of this.usage.aggregateWindow({
-      tenantId: input.tenantId,
-      environmentId: input.environmentId,
-      windowStart: new Date(input.window.start),
-      windowEnd: new Date(input.window.end),
-      customerId: input.customerId,
-    })) {
-      aggregateCount += 1;
-      eventCount += aggregate.eventCount;
-      total += decimalToScaled(aggregate.quantity);
+    let page: MeasuredSeries[] = [];
+    let after: SeriesKey | undefined;
+    const flush = async (upTo: SeriesKey | undefined): Promise<void> => {
+      const pageCounts = await this.ledger.reconcilePage({
+        scope,
+        window,
+        customerId: input.customerId,
+        measured: page,
+        after,
+        upTo,
+        skip,
+        run,
+      });
+      for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] += pageCounts[key];
+      after = upTo;
+      page = [];
+      run.heartbeat({ aggregates: aggregateCount });
+    };
+
+    try {
+      let previous: SeriesKey | undefined;
+      for await (const aggregate of this.usage.aggregateWindow({
+        ...scope,
+        windowStart: window.start,
+        windowEnd: window.end,
+        customerId: input.customerId,
+      })) {
+        // The ledger merge relies on ClickHouse's byte order; a broken assumption must stop the sync, not corrupt it.
+        if (previous && compareSeries(previous, aggregate) >= 0) throw new Error('ClickHouse aggregates are not in byte order');
+        previous = aggregate;
+        aggregateCount += 1;
+        eventCount += aggregate.eventCount;
+        total += decimalToScaled(aggregate.quantity);
+        if (skip(aggregate)) skipped += 1;
+        page.push(aggregate);
+        if (page.length >= this.options.pageSize) await flush(aggregate);
+      }
+      await flush(undefined);
+    } catch (error) {
+      if (error instanceof UnsafeSqlValueError) throw ApplicationFailure.nonRetryable(error.message, SYNC_FAILURE.invalidInput);
+      throw error;
     }
-    return { window: input.window, aggregateCount, eventCount, totalQuantity: scaledToDecimal(total) };
+
+    this.metrics.aggregates.inc({ result: 'new' }, counts.armed - counts.corrections);
+    this.metrics.aggregates.inc({ result: 'correction' }, counts.corrections);
+    this.metrics.aggregates.inc({ result: 'unchanged' }, counts.unchanged);
+    this.metrics.aggregates.inc({ result: 'skipped' }, skipped);
+    this.metrics.batches.inc({ status: 'pending' }, counts.armed + counts.rearmed);
+    const summary: WindowUsageSummary = {
+      window: input.window,
+      aggregateCount,
+      eventCount,
+      totalQuantity: scaledToDecimal(total),
+      armed: counts.armed,
+      corrections: counts.corrections,
+      rearmed: counts.rearmed,
+      resumed: counts.resumed,
+      unchanged: counts.unchanged,
+      skipped,
+    };
+    log.info({ ...summary, withdrawn: counts.withdrawn }, 'window aggregated into the ledger');
+    return summary;
   }
 }

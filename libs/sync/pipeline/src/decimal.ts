@@ -37,5 +37,5 @@ export function normalizeDecimal(value: string): string {
 /** Floor division (towards −∞), which `/` on bigints is not for negative values. */
 export function floorDiv(dividend: bigint, divisor: bigint): bigint {
   const quotient = dividend / divisor;
-  return (dividend % divisor !== 0n && (dividend < 0n) !== (divisor < 0n)) ? quotient - 1n : quotient;
+  return dividend % divisor !== 0n && dividend < 0n !== divisor < 0n ? quotient - 1n : quotient;
 }

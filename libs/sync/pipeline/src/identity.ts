@@ -73,7 +73,7 @@ export function ledgerPayloadHash(payload: LedgerPayload): string {
       'v1',
       payload.identifier,
       normalizeDecimal(payload.aggregatedQuantity),
-      payload.eventCount,
+      BigInt(payload.eventCount).toString(),
       payload.eventName,
       payload.stripeCustomerId,
       payload.value,

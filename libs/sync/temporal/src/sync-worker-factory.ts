@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
 import { STRIPE_SYNC_TASK_QUEUE, StripeSyncActivities } from '@flexsync/sync-contracts';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
@@ -42,6 +43,8 @@ export interface SyncWorkerOptions {
   taskQueue?: string;
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
   maxConcurrentActivityTaskExecutions?: number;
+  /** How long a shutting-down worker lets running activities finish before cancelling them (default 20 s). */
+  shutdownGraceTime?: Duration;
 }
 
 export interface SyncWorkerHandle {
@@ -59,6 +62,9 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     workflowBundle: options.workflowBundle ?? (await bundleSyncWorkflows()),
     activities: { ...options.activities },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    // A page cut short is safe (its rows stay pending and are re-sent under the same identities), but a page that
+    // finishes needs no re-send: give running pushes most of Kubernetes' 30 s termination grace.
+    shutdownGraceTime: options.shutdownGraceTime ?? '20 seconds',
   });
   return { worker, connection };
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -15,7 +15,6 @@ import {
 import type { Response } from 'express';
 import { CurrentTenant, TenantAdmin, TenantPrincipal } from '@flexsync/auth';
 import { ERROR_STATUS } from '@flexsync/runtime';
-import { ForbidPrototypeKeysInterceptor } from '../http/forbid-prototype-keys.interceptor';
 import { ConnectionTestFailureView, ConnectionTestView } from './dto/connection-test.view';
 import { ErrorView } from './dto/error.view';
 import { HistoryQueryDto } from './dto/history-query.dto';
@@ -43,7 +42,6 @@ export class StripeConfigController {
   ) {}
 
   @Put()
-  @UseInterceptors(ForbidPrototypeKeysInterceptor)
   @ApiOperation({
     summary: 'Create or replace the Stripe config',
     description:

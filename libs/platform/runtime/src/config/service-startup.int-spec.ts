@@ -59,7 +59,9 @@ describe('graceful shutdown', () => {
           return response.status === 200 ? true : undefined;
         },
         { timeoutMs: 60_000, what: 'sync-worker readiness' },
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; its output:\n${output.slice(-3000)}`);
+      });
       const stoppedAt = Date.now();
       child.kill('SIGTERM');
       // Nest re-raises the signal once its shutdown hooks have run, so a clean stop ends by SIGTERM, not a crash code.

@@ -3,8 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { loadConfig } from '../config/load-config';
 import { answerBodyParserErrors } from './body-parser-errors';
 import { HttpErrorFilter } from './error-filter';
+import { ForbidPrototypeKeysInterceptor } from './forbid-prototype-keys.interceptor';
 import { createValidationPipe } from './validation';
 
 export interface HttpServiceOptions {
@@ -30,6 +32,7 @@ export async function createHttpService(options: HttpServiceOptions): Promise<IN
   app.useBodyParser('urlencoded', { limit: options.bodyLimitBytes, extended: true });
   answerBodyParserErrors(app);
   app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalInterceptors(new ForbidPrototypeKeysInterceptor());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   app.disable('x-powered-by');
@@ -42,11 +45,24 @@ export async function createHttpService(options: HttpServiceOptions): Promise<IN
   return app;
 }
 
-export async function startHttpService(options: HttpServiceOptions): Promise<INestApplication> {
-  const app = await createHttpService(options);
-  await app.listen(options.port, options.host);
-  app.get(Logger).log({ host: options.host, port: options.port }, `${options.service} listening`);
-  return app;
+/**
+ * A service's `main`: validate the environment before Nest starts (exit 1 naming every bad key), build the app,
+ * listen. `prepare` runs after validation and before the app is built (e.g. routing SDK logs).
+ */
+export function runHttpService<C extends { HOST: string; PORT: number }>(
+  service: string,
+  configClass: new () => C,
+  createApp: (config: C) => Promise<INestApplication>,
+  prepare?: (config: C) => void,
+): void {
+  const start = async (): Promise<void> => {
+    const config = loadConfig(service, configClass);
+    prepare?.(config);
+    const app = await createApp(config);
+    await app.listen(config.PORT, config.HOST);
+    app.get(Logger).log(`${service} listening on http://${config.HOST}:${config.PORT}`, 'Bootstrap');
+  };
+  start().catch(exitOnStartupError(service));
 }
 
 /** Start-up failures (bad config, unreachable dependency) end the process with one readable line. */

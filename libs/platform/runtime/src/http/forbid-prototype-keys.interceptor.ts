@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { Observable } from 'rxjs';
-import { DomainError } from '@flexsync/runtime';
+import { DomainError } from '../errors/domain-error';
 
 const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
 

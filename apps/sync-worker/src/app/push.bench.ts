@@ -1,0 +1,204 @@
+/**
+ * Push benchmark (design "Performance targets"): one window with many aggregates, from `events_processed` rows
+ * generated inside ClickHouse, through the real workflow, ledger and activities into the Stripe emulator (its own
+ * process, rate-limited). Reports the achieved push rate as a ratio to the emulator's limit and this process' RSS
+ * at start, middle and end of the push. Not part of `npm test`.
+ *
+ *   node tools/dev/run-ts.js apps/sync-worker/src/app/push.bench.ts [--aggregates 10000] [--rows 500000] [--rate 1000]
+ *                                                                    [--concurrency 32] [--page 1000]
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { quoteString } from '@flexsync/clickhouse';
+import { StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
+import type { StripeSyncActivities } from '@flexsync/sync-contracts';
+import { REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
+import { HOUR_MS, hourAgo, SyncHarness } from '../testing/sync-harness';
+
+interface BenchOptions {
+  aggregates: number;
+  rows: number;
+  rate: number;
+  concurrency: number;
+  page: number;
+}
+
+function options(argv: string[]): BenchOptions {
+  const value = (name: string, fallback: number): number => {
+    const index = argv.indexOf(`--${name}`);
+    const raw = index >= 0 ? argv[index + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+    const parsed = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`--${name} must be a positive whole number`);
+    return parsed;
+  };
+  const aggregates = value('aggregates', 10_000);
+  return {
+    aggregates,
+    rows: value('rows', aggregates * 50),
+    rate: value('rate', 1_000),
+    concurrency: value('concurrency', 32),
+    page: value('page', 1_000),
+  };
+}
+
+const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The emulator in a process of its own, so its CPU and memory do not count as the worker's. */
+async function startEmulator(apiKey: string, rate: number): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'tools/dev/run-ts.js'), join(REPO_ROOT, 'tools/stripe-emulator/src/main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      STRIPE_EMULATOR_PORT: String(port),
+      STRIPE_EMULATOR_KEYS: apiKey,
+      STRIPE_EMULATOR_METERS: 'bench_calls',
+      STRIPE_EMULATOR_RATE_LIMIT_PER_SECOND: String(rate),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) resolve();
+    });
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+interface RequestLog {
+  counts: { total: number; byStatus: Record<string, number> };
+  data: { at: number; status: number }[];
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  const env = stackEnv();
+  const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
+  const emulator = await startEmulator(apiKey, opts.rate);
+  const harness = await SyncHarness.start(env, emulator.url);
+  const tenant = uniqueTenant('bench');
+  const window = hourAgo(2);
+  try {
+    out(`push benchmark: ${opts.aggregates} aggregates from ${opts.rows} rows, emulator limit ${opts.rate}/s, concurrency ${opts.concurrency}, page ${opts.page}`);
+    await harness.seedTenant(tenant, { apiKey, meters: [{ meterId: 'meter_bench', eventName: 'bench_calls' }] });
+    await harness.db.query(
+      `INSERT INTO customer_integration_mappings (tenant_id, environment_id, customer_id, provider_type, provider_customer_id)
+       SELECT $1, $2, 'cust_' || n, 'stripe', 'cus_bench_' || n FROM generate_series(0, $3 - 1) AS n`,
+      [tenant.tenantId, tenant.environmentId, opts.aggregates],
+    );
+    const generated = Date.now();
+    const startSeconds = window.getTime() / 1000;
+    await harness.clickhouse.command({
+      query: `INSERT INTO events_processed (tenant_id, environment_id, event_id, customer_id, meter_id, event_type, qty_billable, processed_at)
+              SELECT ${quoteString(tenant.tenantId)}, ${quoteString(tenant.environmentId)}, toString(number),
+                     concat('cust_', toString(number % ${opts.aggregates})), 'meter_bench', 'increment',
+                     toDecimal128(number % 10 + 1, 12), toDateTime(${startSeconds} + number % 3600)
+              FROM numbers(${opts.rows})`,
+    });
+    const measured = await harness.clickhouse.query({
+      query: `SELECT toString(sum(qty_billable)) AS total, toString(uniqExact(customer_id)) AS customers FROM events_processed
+              WHERE tenant_id = ${quoteString(tenant.tenantId)} AND environment_id = ${quoteString(tenant.environmentId)}`,
+      format: 'JSONEachRow',
+    });
+    const [clickhouse] = await measured.json<{ total: string; customers: string }>();
+    out(`generated ${opts.rows} rows for ${clickhouse.customers} customers in ClickHouse in ${Date.now() - generated} ms (Σ ${clickhouse.total})`);
+
+    const { activities } = harness.pipeline((settings) => ({
+      ...settings,
+      stripe: { ...settings.stripe, timeoutMs: 20_000, testWritesPerSecond: opts.rate },
+      push: { ...settings.push, pageSize: opts.page, concurrency: opts.concurrency, maxAttempts: 8, retryBaseMs: 200, retryMaxMs: 2_000 },
+      aggregatePageSize: 1_000,
+    }));
+    const rss = { start: process.memoryUsage().rss, middle: 0, end: 0, peak: 0 };
+    const sampler = setInterval(() => {
+      rss.peak = Math.max(rss.peak, process.memoryUsage().rss);
+    }, 250);
+    let aggregateMs = 0;
+    let pushStartedMs = 0;
+    let pushEndedMs = 0;
+    let pushed = 0;
+    const timed: StripeSyncActivities = {
+      AggregateEventsActivity: async (input) => {
+        const started = Date.now();
+        const summary = await activities.AggregateEventsActivity(input);
+        aggregateMs = Date.now() - started;
+        return summary;
+      },
+      SyncToStripeActivity: async (input) => {
+        pushStartedMs ||= Date.now();
+        const page = await activities.SyncToStripeActivity(input);
+        pushEndedMs = Date.now();
+        const before = pushed;
+        pushed += page.completed.ids.length;
+        if (before < opts.aggregates / 2 && pushed >= opts.aggregates / 2) rss.middle = process.memoryUsage().rss;
+        return page;
+      },
+      TrackSyncBatchActivity: activities.TrackSyncBatchActivity,
+    };
+
+    const started = Date.now();
+    const result = await harness.runSync(
+      { ...tenant, timeFrom: window.toISOString(), timeTo: new Date(window.getTime() + HOUR_MS).toISOString() },
+      timed,
+    );
+    const totalMs = Date.now() - started;
+    rss.end = process.memoryUsage().rss;
+    clearInterval(sampler);
+
+    const admin = new StripeEmulatorAdminClient(emulator.url);
+    const totals = await admin.totals(apiKey);
+    const stripeSum = totals.reduce((sum, total) => sum + BigInt(total.totalExact), 0n);
+    const response = await fetch(`${emulator.url}/__admin/requests?account=${encodeURIComponent(apiKey)}&path_prefix=/v1/billing/meter_events`);
+    const log = (await response.json()) as RequestLog;
+    const accepted = log.data.filter((entry) => entry.status === 200).map((entry) => entry.at);
+    const emulatorSpanMs = Math.max(1, Math.max(...accepted) - Math.min(...accepted));
+    const emulatorRate = ((accepted.length - 1) * 1000) / emulatorSpanMs;
+    const pushRate = (pushed * 1000) / Math.max(1, pushEndedMs - pushStartedMs);
+    const window0 = result.windows[0];
+
+    out('');
+    out(`aggregate phase (ClickHouse GROUP BY → ${window0.armed} pending ledger rows): ${aggregateMs} ms`);
+    out(`push phase: ${pushed} meter events in ${pushEndedMs - pushStartedMs} ms`);
+    out(`  achieved push rate (worker, incl. page round trips): ${pushRate.toFixed(0)}/s = ${(pushRate / opts.rate).toFixed(3)} × limit`);
+    out(`  accepted rate seen by the emulator (first → last 200): ${emulatorRate.toFixed(0)}/s = ${(emulatorRate / opts.rate).toFixed(3)} × limit`);
+    out(`  emulator answers: ${JSON.stringify(log.counts.byStatus)}`);
+    out(`whole workflow: ${totalMs} ms; completed ${window0.completed}, failed ${window0.failed}`);
+    out(`worker RSS: start ${mb(rss.start)}, middle ${mb(rss.middle)}, end ${mb(rss.end)}, peak ${mb(rss.peak)}`);
+    out(`Σ Stripe ${stripeSum} vs Σ ClickHouse ${clickhouse.total}: ${stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')) ? 'equal' : 'DIFFERENT'}`);
+    out(
+      JSON.stringify({
+        ...opts,
+        aggregate_ms: aggregateMs,
+        push_ms: pushEndedMs - pushStartedMs,
+        push_rate_ratio: Number((pushRate / opts.rate).toFixed(3)),
+        emulator_rate_ratio: Number((emulatorRate / opts.rate).toFixed(3)),
+        rss_mb: { start: Math.round(rss.start / 2 ** 20), middle: Math.round(rss.middle / 2 ** 20), end: Math.round(rss.end / 2 ** 20), peak: Math.round(rss.peak / 2 ** 20) },
+        statuses: log.counts.byStatus,
+        totals_equal: stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')),
+      }),
+    );
+  } finally {
+    await harness.close();
+    emulator.child.kill('SIGTERM');
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import type { SyncPipelineSettings } from '@flexsync/sync-pipeline';
+import type { SyncWorkerConfig } from './sync-worker.config';
+
+/** The pipeline's settings from the worker's validated environment. */
+export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSettings {
+  return {
+    stripe: {
+      ...(config.STRIPE_API_BASE_URL ? { baseUrl: config.STRIPE_API_BASE_URL } : {}),
+      timeoutMs: config.STRIPE_TIMEOUT_MS,
+      liveWritesPerSecond: config.STRIPE_LIVE_WRITES_PER_SECOND,
+      testWritesPerSecond: config.STRIPE_TEST_WRITES_PER_SECOND,
+    },
+    push: {
+      pageSize: config.SYNC_PUSH_PAGE_SIZE,
+      concurrency: config.STRIPE_PUSH_CONCURRENCY,
+      maxAttempts: config.STRIPE_PUSH_MAX_ATTEMPTS,
+      retryBaseMs: config.STRIPE_PUSH_RETRY_BASE_MS,
+      retryMaxMs: config.STRIPE_PUSH_RETRY_MAX_MS,
+      dedupeWindowHours: config.STRIPE_IDENTIFIER_DEDUPE_HOURS,
+    },
+    aggregatePageSize: config.SYNC_AGGREGATE_PAGE_SIZE,
+    circuitCooldownSeconds: config.STRIPE_CIRCUIT_COOLDOWN_SECONDS,
+  };
+}

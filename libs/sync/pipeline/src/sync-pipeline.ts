@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { ClickHouseClient } from '@flexsync/clickhouse';
+import { EventsProcessedStore } from '@flexsync/clickhouse';
+import type { SecretBox } from '@flexsync/crypto';
+import type { StripeSyncActivities } from '@flexsync/sync-contracts';
+import { AggregateEventsActivity } from './aggregate-events.activity';
+import { MappingReader } from './ledger/mappings';
+import { SyncLedger } from './ledger/sync-ledger';
+import { StripeCircuitBreakers } from './push/circuit-breakers';
+import { StripeAccountDirectory, StripeAccountSettings } from './push/stripe-accounts';
+import { bindSyncActivities } from './sync-activities';
+import { SyncPipelineMetrics } from './sync-metrics';
+import { SyncToStripeActivity, SyncToStripeOptions } from './sync-to-stripe.activity';
+import { TrackSyncBatchActivity } from './track-sync-batch.activity';
+
+export interface SyncPipelineSettings {
+  stripe: StripeAccountSettings;
+  push: SyncToStripeOptions;
+  aggregatePageSize: number;
+  circuitCooldownSeconds: number;
+}
+
+export interface SyncPipelineDependencies {
+  db: DataSource;
+  clickhouse: ClickHouseClient;
+  secretBox: SecretBox;
+  registry: Registry;
+  logger: Logger;
+  settings: SyncPipelineSettings;
+}
+
+export interface SyncPipeline {
+  activities: StripeSyncActivities;
+  aggregate: AggregateEventsActivity;
+  push: SyncToStripeActivity;
+  track: TrackSyncBatchActivity;
+  metrics: SyncPipelineMetrics;
+}
+
+/** Wires the three activities over one ledger, one account directory (keys, limiters) and one set of metrics. */
+export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline {
+  const metrics = new SyncPipelineMetrics(deps.registry);
+  const ledger = new SyncLedger(deps.db);
+  const mappings = new MappingReader(deps.db);
+  const accounts = new StripeAccountDirectory(deps.db, deps.secretBox, deps.settings.stripe);
+  const breakers = new StripeCircuitBreakers(deps.db, deps.settings.circuitCooldownSeconds, metrics);
+  const aggregate = new AggregateEventsActivity(new EventsProcessedStore(deps.clickhouse), ledger, mappings, metrics, deps.logger, {
+    pageSize: deps.settings.aggregatePageSize,
+  });
+  const push = new SyncToStripeActivity(ledger, mappings, accounts, breakers, metrics, deps.logger, deps.settings.push);
+  const track = new TrackSyncBatchActivity(ledger, metrics, deps.logger);
+  return { activities: bindSyncActivities(aggregate, push, track), aggregate, push, track, metrics };
+}
