@@ -1,20 +1,11 @@
-import { IsInt, IsNotEmpty, IsString, Max, Min, ValidateIf } from 'class-validator';
+import { IsInt, Max, Min, ValidateIf } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
-import { IntFromEnv, IsHttpUrl, IsPostgresUrl } from '@flexsync/runtime';
+import { IntFromEnv, IsHttpUrl } from '@flexsync/runtime';
 
 /** Environment of config-service, validated before Nest starts; a missing or invalid keyring stops the start. */
 export class ConfigServiceConfig extends AuthEnvConfig implements EncryptionEnvFields {
-  @IntFromEnv()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
   override PORT = 8081;
-
-  @IsString()
-  @IsNotEmpty()
-  @IsPostgresUrl()
-  DATABASE_URL!: string;
 
   @EncryptionKeysField()
   FLEXSYNC_ENCRYPTION_KEYS!: string;

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { IsNotEmpty, IsString } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField, secretBoxFrom } from '@flexsync/crypto';
 import { dataSourceOptions } from '@flexsync/persistence';
-import { IsPostgresUrl, loadConfig } from '@flexsync/runtime';
+import { DatabaseUrlField, loadConfig } from '@flexsync/runtime';
 import { rotateConfigKeys } from '../app/key-rotation/rotate-config-keys';
 
 const USAGE = `usage: node tools/dev/run-ts.js apps/config-service/src/cli/rotate-keys.ts [--tenant T …] [--dry-run]
@@ -13,9 +12,7 @@ Re-seals every stored Stripe API key and webhook secret under FLEXSYNC_ENCRYPTIO
 FLEXSYNC_ENCRYPTION_KEYS must still hold every key id in use (the new current key plus the previous ones).`;
 
 class RotateKeysConfig implements EncryptionEnvFields {
-  @IsString()
-  @IsNotEmpty()
-  @IsPostgresUrl()
+  @DatabaseUrlField()
   DATABASE_URL!: string;
 
   @EncryptionKeysField()

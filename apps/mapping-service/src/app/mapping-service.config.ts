@@ -1,25 +1,13 @@
-import { ArrayNotEmpty, IsArray, IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
-import { STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
-import { BoolFromEnv, IntFromEnv, IsBrokerList, IsPostgresUrl, ListFromEnv } from '@flexsync/runtime';
+import { KafkaBrokersField, STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
 
 /** Environment of mapping-service, validated before Nest starts. */
 export class MappingServiceConfig extends AuthEnvConfig {
-  @IntFromEnv()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
   override PORT = 8082;
 
-  @IsString()
-  @IsNotEmpty()
-  @IsPostgresUrl()
-  DATABASE_URL!: string;
-
-  @ListFromEnv()
-  @IsArray()
-  @ArrayNotEmpty()
-  @IsBrokerList()
+  @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
 
   @IsString()

@@ -11,6 +11,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { quoteString } from '@flexsync/clickhouse';
 import { StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
 import type { StripeSyncActivities } from '@flexsync/sync-contracts';
@@ -82,7 +83,7 @@ async function startEmulator(apiKey: string, rate: number): Promise<{ url: strin
 
 interface RequestLog {
   counts: { total: number; byStatus: Record<string, number> };
-  data: { at: number; status: number }[];
+  data: { at: number; status: number; durationMs: number }[];
 }
 
 async function main(): Promise<void> {
@@ -118,13 +119,15 @@ async function main(): Promise<void> {
     const [clickhouse] = await measured.json<{ total: string; customers: string }>();
     out(`generated ${opts.rows} rows for ${clickhouse.customers} customers in ClickHouse in ${Date.now() - generated} ms (Σ ${clickhouse.total})`);
 
-    const { activities } = harness.pipeline((settings) => ({
+    const { activities, metrics } = harness.pipeline((settings) => ({
       ...settings,
       stripe: { ...settings.stripe, timeoutMs: 20_000, testWritesPerSecond: opts.rate },
       push: { ...settings.push, pageSize: opts.page, concurrency: opts.concurrency, maxAttempts: 8, retryBaseMs: 200, retryMaxMs: 2_000 },
       aggregatePageSize: 1_000,
     }));
     const rss = { start: process.memoryUsage().rss, middle: 0, end: 0, peak: 0 };
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const sampler = setInterval(() => {
       rss.peak = Math.max(rss.peak, process.memoryUsage().rss);
     }, 250);
@@ -159,6 +162,7 @@ async function main(): Promise<void> {
     const totalMs = Date.now() - started;
     rss.end = process.memoryUsage().rss;
     clearInterval(sampler);
+    loopDelay.disable();
 
     const admin = new StripeEmulatorAdminClient(emulator.url);
     const totals = await admin.totals(apiKey);
@@ -177,6 +181,13 @@ async function main(): Promise<void> {
     out(`  achieved push rate (worker, incl. page round trips): ${pushRate.toFixed(0)}/s = ${(pushRate / opts.rate).toFixed(3)} × limit`);
     out(`  accepted rate seen by the emulator (first → last 200): ${emulatorRate.toFixed(0)}/s = ${(emulatorRate / opts.rate).toFixed(3)} × limit`);
     out(`  emulator answers: ${JSON.stringify(log.counts.byStatus)}`);
+    const calls = (await metrics.pushDuration.get()).values;
+    const callCount = calls.find((v) => v.metricName === 'stripe_sync_push_duration_seconds_count' && v.labels.result === 'ok')?.value ?? 0;
+    const callSum = calls.find((v) => v.metricName === 'stripe_sync_push_duration_seconds_sum' && v.labels.result === 'ok')?.value ?? 0;
+    out(`  mean Stripe call latency: ${((callSum / Math.max(1, callCount)) * 1000).toFixed(1)} ms over ${callCount} accepted calls`);
+    const handled = log.data.map((entry) => entry.durationMs).sort((a, b) => a - b);
+    out(`  emulator handling time: p50 ${handled[Math.floor(handled.length / 2)]} ms, p99 ${handled[Math.floor(handled.length * 0.99)]} ms`);
+    out(`  worker event-loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`);
     out(`whole workflow: ${totalMs} ms; completed ${window0.completed}, failed ${window0.failed}`);
     out(`worker RSS: start ${mb(rss.start)}, middle ${mb(rss.middle)}, end ${mb(rss.end)}, peak ${mb(rss.peak)}`);
     out(`Σ Stripe ${stripeSum} vs Σ ClickHouse ${clickhouse.total}: ${stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')) ? 'equal' : 'DIFFERENT'}`);
@@ -192,6 +203,7 @@ async function main(): Promise<void> {
         totals_equal: stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')),
       }),
     );
+    if (process.env.BENCH_LOGS === '1') for (const line of harness.logs) process.stdout.write(line);
   } finally {
     await harness.close();
     emulator.child.kill('SIGTERM');

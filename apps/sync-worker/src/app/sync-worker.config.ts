@@ -1,17 +1,11 @@
 import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
-import { IntFromEnv, IsHttpUrl, IsPostgresUrl, ServiceBaseConfig } from '@flexsync/runtime';
+import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
+import { TemporalAddressField, TemporalNamespaceField } from '@flexsync/temporal';
 
 /** Environment of sync-worker, validated before Nest starts. */
 export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnvFields {
-  @IntFromEnv()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
   override PORT = 8085;
-
-  @IsPostgresUrl()
-  DATABASE_URL!: string;
 
   @IsHttpUrl()
   CLICKHOUSE_URL!: string;
@@ -20,12 +14,10 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
   @Matches(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: '$property must be a plain database name' })
   CLICKHOUSE_DATABASE = 'flexprice';
 
-  @IsString()
-  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: '$property must be host:port' })
+  @TemporalAddressField()
   TEMPORAL_ADDRESS!: string;
 
-  @IsString()
-  @IsNotEmpty()
+  @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';
 
   /** `stripe-sync` (playbook §7); another queue only to isolate a worker, e.g. in tests. */

@@ -1,14 +1,10 @@
-import { ArrayNotEmpty, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { KafkaBrokersField, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
-import { IntFromEnv, IsBrokerList, IsPostgresUrl, ListFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
+import { IntFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
 
 /** Environment of webhook-ingest, validated before Nest starts. */
 export class WebhookIngestConfig extends ServiceBaseConfig implements EncryptionEnvFields {
-  @IntFromEnv()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
   override PORT = 8083;
 
   /** Stripe events are larger than API requests; anything beyond this is refused before signature checks. */
@@ -18,15 +14,7 @@ export class WebhookIngestConfig extends ServiceBaseConfig implements Encryption
   @Max(10 * 1024 * 1024)
   override HTTP_BODY_LIMIT_BYTES = 256 * 1024;
 
-  @IsString()
-  @IsNotEmpty()
-  @IsPostgresUrl()
-  DATABASE_URL!: string;
-
-  @ListFromEnv()
-  @IsArray()
-  @ArrayNotEmpty()
-  @IsBrokerList()
+  @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
 
   @IsString()

@@ -7,3 +7,4 @@ export * from './kafka-metrics';
 export * from './kafka-publisher';
 export * from './kafka.module';
 export * from './topics';
+export * from './kafka-env';

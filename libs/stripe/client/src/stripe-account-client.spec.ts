@@ -180,7 +180,7 @@ describe('StripeAccountClient against the emulator', () => {
     expect(error).toMatchObject({ kind, retryable, statusCode: status, requestId: expect.stringMatching(/^req_/) });
   });
 
-  it("honours Stripe-Should-Retry: false on a 500", async () => {
+  it('honours Stripe-Should-Retry: false on a 500', async () => {
     emulator.injectFault({ kind: 'status', status: 500, times: 1, shouldRetry: false });
 
     const error = await failureOf(client().retrieveBalance());
@@ -213,9 +213,7 @@ describe('StripeAccountClient against the emulator', () => {
 
     expect(cancellation).toEqual({ eventName: 'api_calls', identifier: 'flexprice_cancel', status: 'complete' });
     expect(emulator.totals(KEY)).toEqual([expect.objectContaining({ total: 7 })]);
-    expect(emulator.requests({ pathPrefix: '/v1/billing/meter_event_adjustments' })[0]?.idempotencyKey).toBe(
-      'cancel:flexprice_cancel',
-    );
+    expect(emulator.requests({ pathPrefix: '/v1/billing/meter_event_adjustments' })[0]?.idempotencyKey).toBe('cancel:flexprice_cancel');
   });
 
   it('lists every meter across pages, optionally by status', async () => {

@@ -10,10 +10,7 @@ describe('parseStripeBaseUrl', () => {
     expect(parseStripeBaseUrl(url)).toEqual(settings);
   });
 
-  it.each(['not a url', 'ftp://127.0.0.1:21', 'http://127.0.0.1:12180/v1', 'http://user:pass@127.0.0.1:1'])(
-    'refuses %s',
-    (url) => {
-      expect(() => parseStripeBaseUrl(url)).toThrow(/Stripe base URL/);
-    },
-  );
+  it.each(['not a url', 'ftp://127.0.0.1:21', 'http://127.0.0.1:12180/v1', 'http://user:pass@127.0.0.1:1'])('refuses %s', (url) => {
+    expect(() => parseStripeBaseUrl(url)).toThrow(/Stripe base URL/);
+  });
 });

@@ -101,10 +101,9 @@ describe('toStripeCallError', () => {
   });
 
   it('never puts the API key in the message or the serialised error', () => {
-    const error = toStripeCallError(
-      stripeError({ statusCode: 401, message: `Invalid API Key provided: ${API_KEY}` }),
-      { secrets: [API_KEY] },
-    );
+    const error = toStripeCallError(stripeError({ statusCode: 401, message: `Invalid API Key provided: ${API_KEY}` }), {
+      secrets: [API_KEY],
+    });
 
     expect(error.message).not.toContain(API_KEY);
     expect(error.message).toContain('sk_test_…9876');

@@ -1,14 +1,7 @@
 import Stripe from 'stripe';
 import { redactSecrets } from './mask-secret';
 
-export type StripeCallErrorKind =
-  | 'auth'
-  | 'rate_limited'
-  | 'conflict'
-  | 'invalid_request'
-  | 'duplicate_event'
-  | 'server'
-  | 'network';
+export type StripeCallErrorKind = 'auth' | 'rate_limited' | 'conflict' | 'invalid_request' | 'duplicate_event' | 'server' | 'network';
 
 /** How each kind starts its message; `auth error` is what sync ledgers and alerts key on. */
 const MESSAGE_PREFIX: Record<StripeCallErrorKind, string> = {

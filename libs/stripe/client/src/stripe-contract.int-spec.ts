@@ -56,9 +56,7 @@ describe('Stripe request contract: stripe-mock and the emulator agree', () => {
   beforeAll(async () => {
     const probe = await fetch(`${STRIPE_MOCK_URL}/v1/balance`, { headers: { Authorization: `Bearer ${STRIPE_MOCK_KEY}` } }).catch(
       (error: unknown) => {
-        throw new Error(
-          `stripe-mock is not reachable at ${STRIPE_MOCK_URL} (start the stack: npm run stack -- up): ${String(error)}`,
-        );
+        throw new Error(`stripe-mock is not reachable at ${STRIPE_MOCK_URL} (start the stack: npm run stack -- up): ${String(error)}`);
       },
     );
     expect(probe.status).toBe(200);

@@ -1,2 +1,3 @@
 export * from './sync-worker-factory';
 export * from './temporal-connection';
+export * from './temporal-env';

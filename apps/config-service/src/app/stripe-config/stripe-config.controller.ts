@@ -14,9 +14,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentTenant, TenantAdmin, TenantPrincipal } from '@flexsync/auth';
-import { ERROR_STATUS } from '@flexsync/runtime';
+import { ERROR_STATUS, ErrorView } from '@flexsync/runtime';
 import { ConnectionTestFailureView, ConnectionTestView } from './dto/connection-test.view';
-import { ErrorView } from './dto/error.view';
 import { HistoryQueryDto } from './dto/history-query.dto';
 import { HistoryView } from './dto/history.view';
 import { PutStripeConfigDto } from './dto/put-stripe-config.dto';

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentTenant, TenantAdmin, type TenantPrincipal } from '@flexsync/auth';
-import { ErrorView } from '../shared/error.view';
+import { ErrorView } from '@flexsync/runtime';
 import { CreateCustomerMappingDto, ListCustomerMappingsQuery } from './dto/customer-mapping.dto';
 import { CustomerMappingPageView, CustomerMappingView, toCustomerMappingView } from './dto/customer-mapping.view';
 import { CreateCustomerMapping } from './use-cases/create-customer-mapping';

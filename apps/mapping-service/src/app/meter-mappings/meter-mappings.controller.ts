@@ -12,7 +12,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentTenant, TenantAdmin, type TenantPrincipal } from '@flexsync/auth';
-import { ErrorView } from '../shared/error.view';
+import { ErrorView } from '@flexsync/runtime';
 import { ListMeterMappingsQuery } from './dto/list-meter-mappings.query';
 import { CreateMeterMappingDto, UpdateMeterMappingDto } from './dto/meter-mapping.dto';
 import { MeterMappingPageView, MeterMappingView, toMeterMappingView } from './dto/meter-mapping.view';

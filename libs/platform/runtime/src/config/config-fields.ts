@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
@@ -25,7 +26,32 @@ export function ListFromEnv(): PropertyDecorator {
   );
 }
 
-/** Base settings every service has: where it listens, how it logs. */
+export const POSTGRES_URL_OPTIONS = { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true };
+export const HTTP_URL_OPTIONS = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
+
+/** `DATABASE_URL`, validated as a postgres:// URL. */
+export function IsPostgresUrl(): PropertyDecorator {
+  return IsUrl(POSTGRES_URL_OPTIONS, { message: '$property must be a postgres:// URL' });
+}
+
+export function IsHttpUrl(): PropertyDecorator {
+  return IsUrl(HTTP_URL_OPTIONS, { message: '$property must be an http(s):// URL' });
+}
+
+/** `host:port[,host:port…]` broker lists. */
+export function IsBrokerList(): PropertyDecorator {
+  return Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: '$property must be a comma-separated list of host:port' });
+}
+
+/** `DATABASE_URL`: required postgres:// URL. */
+export function DatabaseUrlField(): PropertyDecorator {
+  return applyDecorators(IsString(), IsNotEmpty(), IsPostgresUrl());
+}
+
+/**
+ * Base settings every service has: where it listens, how it logs, its Postgres. Subclasses change a default by
+ * redeclaring the field (`override PORT = 8081`); the validation declared here still applies.
+ */
 export class ServiceBaseConfig {
   @IntFromEnv()
   @IsInt()
@@ -51,21 +77,7 @@ export class ServiceBaseConfig {
   @Min(1)
   @Max(10 * 1024 * 1024)
   HTTP_BODY_LIMIT_BYTES = 64 * 1024;
-}
 
-export const POSTGRES_URL_OPTIONS = { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true };
-export const HTTP_URL_OPTIONS = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
-
-/** `DATABASE_URL`, validated as a postgres:// URL. */
-export function IsPostgresUrl(): PropertyDecorator {
-  return IsUrl(POSTGRES_URL_OPTIONS, { message: '$property must be a postgres:// URL' });
-}
-
-export function IsHttpUrl(): PropertyDecorator {
-  return IsUrl(HTTP_URL_OPTIONS, { message: '$property must be an http(s):// URL' });
-}
-
-/** `host:port[,host:port…]` broker lists. */
-export function IsBrokerList(): PropertyDecorator {
-  return Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: '$property must be a comma-separated list of host:port' });
+  @DatabaseUrlField()
+  DATABASE_URL!: string;
 }

@@ -1,12 +1,9 @@
 import { IsNotEmpty, IsString } from 'class-validator';
-import { IsPostgresUrl, ServiceBaseConfig } from './config-fields';
+import { ServiceBaseConfig } from './config-fields';
 import { ConfigValidationError, loadConfig } from './load-config';
 
 class ExampleConfig extends ServiceBaseConfig {
   override PORT = 8000;
-
-  @IsPostgresUrl()
-  DATABASE_URL!: string;
 
   @IsString()
   @IsNotEmpty()
@@ -14,6 +11,12 @@ class ExampleConfig extends ServiceBaseConfig {
 }
 
 describe('loadConfig', () => {
+  it('keeps the base class validation when a subclass only changes a default', () => {
+    expect(() =>
+      loadConfig('example', ExampleConfig, { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', SECRET_TOKEN: 's', PORT: '70000' }),
+    ).toThrow(/PORT/);
+  });
+
   it('returns typed values with defaults and integer conversion', () => {
     const config = loadConfig('example', ExampleConfig, {
       DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',

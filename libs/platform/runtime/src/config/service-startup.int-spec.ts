@@ -4,6 +4,21 @@ import { eventually, REPO_ROOT, stackEnv } from '@flexsync/testing';
 
 const SERVICES = ['config-service', 'mapping-service', 'webhook-ingest', 'sync-orchestrator', 'sync-worker'];
 
+/** Required settings (secrets among them) each service must name when they are missing: none has a default. */
+const REQUIRED: Record<string, string[]> = {
+  'config-service': [
+    'FLEXSYNC_ENCRYPTION_KEYS',
+    'FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID',
+    'AUTH_JWT_SECRET',
+    'AUTH_JWT_ISSUER',
+    'AUTH_JWT_AUDIENCE',
+  ],
+  'mapping-service': ['KAFKA_BROKERS', 'AUTH_JWT_SECRET', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'],
+  'webhook-ingest': ['KAFKA_BROKERS', 'FLEXSYNC_ENCRYPTION_KEYS', 'FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID'],
+  'sync-orchestrator': ['TEMPORAL_ADDRESS', 'AUTH_JWT_SECRET', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'],
+  'sync-worker': ['CLICKHOUSE_URL', 'TEMPORAL_ADDRESS'],
+};
+
 function start(service: string, env: Record<string, string>): { status: number | null; stderr: string } {
   const result = spawnSync(
     process.execPath,
@@ -24,6 +39,7 @@ describe('services refuse to start on bad configuration', () => {
     expect(stderr).toContain(`${service}: invalid configuration`);
     expect(stderr).toMatch(/- DATABASE_URL: .*postgres:\/\/ URL/);
     expect(stderr).toMatch(/- PORT: /);
+    for (const key of REQUIRED[service]) expect(stderr).toContain(`- ${key}: `);
   });
 
   it('sync-worker reports a malformed ClickHouse URL and a missing Temporal address in one message', () => {

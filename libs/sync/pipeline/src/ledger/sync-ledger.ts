@@ -351,33 +351,39 @@ export class SyncLedger {
     manager: EntityManager,
     params: { scope: TenantScope; window: LedgerWindow; afterId?: string; limit: number; resendCompletedSince?: Date },
   ): Promise<PushRow[]> {
+    // Pending-only pages match the partial index on pending rows exactly (an OR would keep the planner off it).
+    const statuses = params.resendCompletedSince
+      ? `(b.sync_status = 'pending' OR (b.sync_status = 'completed' AND b.completed_at >= $7))`
+      : `b.sync_status = 'pending'`;
     const records: PushRowRecord[] = await manager.query(
       `SELECT b.id, b.customer_id, b.meter_id, b.event_type, b.revision, b.identifier, b.payload_hash,
               b.aggregated_quantity::text AS aggregated_quantity, b.event_count::text AS event_count, b.sent_value::text AS sent_value,
               b.event_name, b.provider_customer_id, b.value_precision,
               extract(epoch FROM b.meter_event_timestamp)::bigint::text AS event_timestamp,
               b.sync_status, b.attempt_count,
+              -- "C" equality so the lookup can use every column of the byte-ordered series index.
               CASE WHEN b.sent_value IS NULL THEN (
                 SELECT p.aggregated_quantity::text FROM stripe_sync_batches p
                  WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
                    AND p.window_start = b.window_start AND p.window_end = b.window_end
-                   AND p.customer_id = b.customer_id AND p.meter_id = b.meter_id AND p.event_type = b.event_type
+                   AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
+                   AND p.event_type COLLATE "C" = b.event_type
                    AND p.sent_value IS NOT NULL
                  ORDER BY p.revision DESC LIMIT 1) END AS covered_quantity
          FROM stripe_sync_batches b
         WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.window_start = $3 AND b.window_end = $4
-          AND (b.sync_status = 'pending' OR ($5::timestamptz IS NOT NULL AND b.sync_status = 'completed' AND b.completed_at >= $5))
-          AND ($6::uuid IS NULL OR b.id > $6::uuid)
+          AND ${statuses}
+          AND ($5::uuid IS NULL OR b.id > $5::uuid)
         ORDER BY b.id
-        LIMIT $7`,
+        LIMIT $6`,
       [
         params.scope.tenantId,
         params.scope.environmentId,
         params.window.start,
         params.window.end,
-        params.resendCompletedSince ?? null,
         params.afterId ?? null,
         params.limit,
+        ...(params.resendCompletedSince ? [params.resendCompletedSince] : []),
       ],
     );
     return records.map((record) => ({

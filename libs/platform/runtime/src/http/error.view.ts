@@ -1,14 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class FieldProblemView {
-  @ApiProperty({ example: 'aggregation_window_minutes' })
+  @ApiProperty({ example: 'meter_id' })
   field!: string;
 
-  @ApiProperty({ example: 'aggregation_window_minutes must divide 60, or be a multiple of 60 that divides 1440' })
+  @ApiProperty({ example: 'meter_id should not be empty' })
   reason!: string;
 }
 
-/** Every error answer: `{ code, message, details }`; validation errors list each field with its reason. */
+/** Every error answer, in every service's OpenAPI document: `{ code, message, details }`. */
 export class ErrorView {
   @ApiProperty({ example: 'REQUEST.INVALID' })
   code!: string;
