@@ -139,7 +139,8 @@ async function main(): Promise<void> {
     time_to: windowEnd.toISOString(),
     force_rerun: false,
   });
-  check(manual.status === 202, 'workflow started', { workflow_id: manual.body.workflow_id, run_id: manual.body.run_id });
+  check(manual.status === 202, 'POST /v1/stripe/sync/manual → 202', manual.body);
+  ok('workflow', { workflow_id: manual.body.workflow_id, run_id: manual.body.run_id });
   const temporal = await connectTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   await temporal.workflow.getHandle(String(manual.body.workflow_id)).result();
   ok('StripeEventSyncWorkflow completed (AggregateEventsActivity → SyncToStripeActivity → TrackSyncBatchActivity)');
