@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ledgerPayloadHash, meterEventTimestamp, pushIdentifier } from '@flexsync/sync-pipeline';
 import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
-import { stackEnv, TestTenant, uniqueTenant } from '@flexsync/testing';
+import { quoteString } from '@flexsync/clickhouse';
+import { eventually, stackEnv, TestTenant, uniqueTenant } from '@flexsync/testing';
 import { hourAgo, HOUR_MS, SyncHarness, testApiKey } from '../testing/sync-harness';
 
 /** Design rules 3 (write-ahead ledger) and 5 (late usage): nothing lost, nothing counted twice. */
@@ -81,6 +82,49 @@ describe('StripeEventSyncWorkflow: late usage and crash recovery', () => {
     const settled = await harness.runSync(range, activities);
     expect(settled.windows[0]).toMatchObject({ armed: 0, unchanged: 1 });
     expect(emulator.meterEvents({ account: apiKey })).toHaveLength(3);
+  });
+
+  it('sends a negative correction for usage that disappeared from ClickHouse, across aggregate page boundaries', async () => {
+    const { tenant, apiKey } = await tenantWithMeter('vanish');
+    await harness.db.query(
+      `INSERT INTO customer_integration_mappings (tenant_id, environment_id, customer_id, provider_type, provider_customer_id)
+       SELECT $1, $2, 'client_' || n, 'stripe', 'cus_' || n FROM generate_series(1, 5) AS n`,
+      [tenant.tenantId, tenant.environmentId],
+    );
+    const window = hourAgo(3);
+    const range = { ...tenant, timeFrom: window.toISOString(), timeTo: new Date(window.getTime() + HOUR_MS).toISOString() };
+    await harness.insertUsage(
+      tenant,
+      [1, 2, 3, 4, 5].map((n) => ({ customerId: `client_${n}`, meterId: 'meter_api', quantity: String(n * 10), at: window })),
+    );
+    // One aggregate per ledger page, so vanished series fall inside, between and after pages.
+    const { activities } = harness.pipeline((settings) => ({ ...settings, aggregatePageSize: 1 }));
+    await harness.runSync(range, activities);
+
+    const gone = `tenant_id = ${quoteString(tenant.tenantId)} AND customer_id IN ('client_1', 'client_3', 'client_5')`;
+    await harness.clickhouse.command({ query: `ALTER TABLE events_processed DELETE WHERE ${gone}` });
+    await eventually(
+      async () => {
+        const result = await harness.clickhouse.query({
+          query: `SELECT count() AS n FROM events_processed WHERE ${gone}`,
+          format: 'JSONEachRow',
+        });
+        const [row] = await result.json<{ n: string }>();
+        return Number(row.n) === 0 ? true : undefined;
+      },
+      { what: 'the ClickHouse delete mutation', timeoutMs: 60_000, intervalMs: 200 },
+    );
+    const corrected = await harness.runSync(range, activities);
+
+    expect(corrected.windows[0]).toMatchObject({ aggregateCount: 2, corrections: 3, completed: 3, unchanged: 2 });
+    const totals = Object.fromEntries(emulator.totals(apiKey).map((total) => [total.customer, total.totalExact]));
+    expect(totals).toEqual({ cus_1: '0', cus_2: '20', cus_3: '0', cus_4: '40', cus_5: '0' });
+    const corrections = (await harness.ledger(tenant)).filter((row) => row.revision === 1);
+    expect(corrections.map((row) => [row.customerId, row.aggregatedQuantity, row.sentValue])).toEqual([
+      ['client_1', '0.000000000000', '-10'],
+      ['client_3', '0.000000000000', '-30'],
+      ['client_5', '0.000000000000', '-50'],
+    ]);
   });
 
   it('resumes pushes a run left pending after Stripe accepted them but before they were tracked, and Stripe counts them once', async () => {

@@ -119,10 +119,13 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
   @Max(10_000)
   SYNC_AGGREGATE_PAGE_SIZE = 1_000;
 
-  /** Ledger rows pushed per `SyncToStripeActivity` call (outcomes of a page travel through Temporal: ~45 B a row). */
+  /**
+   * Ledger rows pushed per `SyncToStripeActivity` call. A page's outcomes travel through Temporal (~45 B a success,
+   * up to ~600 B a failure), so the cap keeps a page of failures well under Temporal's 2 MB payload limit.
+   */
   @IntFromEnv()
   @IsInt()
   @Min(1)
-  @Max(10_000)
+  @Max(2_000)
   SYNC_PUSH_PAGE_SIZE = 1_000;
 }

@@ -61,6 +61,13 @@ interface Prepared {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Outcomes travel through Temporal (2 MB per payload): a page of failures must stay well under it. */
+const MAX_ERROR_LENGTH = 500;
+
+function clip(error: string): string {
+  return error.length <= MAX_ERROR_LENGTH ? error : `${error.slice(0, MAX_ERROR_LENGTH - 1)}…`;
+}
+
 function callResult(error: unknown): StripeCallResult {
   return error instanceof StripeCallError ? (error.kind === 'duplicate_event' ? 'duplicate' : error.kind) : 'unexpected';
 }
@@ -121,6 +128,8 @@ export class SyncToStripeActivity {
       await this.push(scope, account, gate, prepared.sends, result, run, log);
     }
 
+    const reasons = new Map<string, number>();
+    for (const failure of result.failed) reasons.set(failure.error, (reasons.get(failure.error) ?? 0) + 1);
     const summary = {
       rows: result.rows,
       completed: result.completed.ids.length,
@@ -129,6 +138,7 @@ export class SyncToStripeActivity {
       resent: result.resent,
       resend_failed: result.resendFailed,
       duration_ms: this.now() - startedMs,
+      ...(reasons.size > 0 ? { failure_reasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 5)) } : {}),
     };
     if (blocked && result.rows > 0) log.warn({ ...summary, reason: blocked }, 'pushes failed fast without calling Stripe');
     else log.info(summary, 'pushed a page of meter events');
@@ -156,14 +166,14 @@ export class SyncToStripeActivity {
       const prepared: Prepared = { rows, sends: [], failures: [], resendFailed: 0 };
       const fail = (row: PushRow, error: string): void => {
         if (row.status === 'completed') prepared.resendFailed += 1;
-        else prepared.failures.push({ id: row.id, attempt: row.attemptCount, error });
+        else prepared.failures.push({ id: row.id, attempt: row.attemptCount, error: clip(error) });
       };
       if (blocked !== undefined) {
         for (const row of rows) fail(row, blocked);
         return prepared;
       }
 
-      const unvalued = rows.filter((row) => !row.frozen && row.status === 'pending');
+      const unvalued = rows.filter((row) => !row.frozen && !row.incomplete && row.status === 'pending');
       const meters = await this.mappings.meterMappings(scope, manager);
       const customers = await this.mappings.stripeCustomers(
         scope,
@@ -176,6 +186,10 @@ export class SyncToStripeActivity {
       const remainderUpdates = new Map<string, RemainderUpdate>();
 
       for (const row of rows) {
+        if (row.incomplete) {
+          fail(row, 'ledger row has a value but no frozen meter event: not sent, to avoid sending a different body');
+          continue;
+        }
         if (row.frozen) {
           if (row.payloadHash !== frozenHash(row, row.frozen)) {
             fail(row, 'ledger payload hash mismatch: the frozen meter event was changed outside the sync worker');
@@ -290,7 +304,7 @@ export class SyncToStripeActivity {
       result.failed.push({
         id: send.row.id,
         attempt: send.attempt,
-        error: outcome.error,
+        error: clip(outcome.error),
         ...(outcome.latencyMs === undefined ? {} : { latencyMs: Math.round(outcome.latencyMs) }),
       });
       log.warn({ batch_id: send.row.id, identifier: send.row.identifier, attempt: send.attempt, error: outcome.error }, 'push failed');

@@ -15,11 +15,7 @@ export class SyncPipelineLedger1764600000000 implements MigrationInterface {
     await db.query(`
       ALTER TABLE stripe_sync_batches
         ADD COLUMN value_precision integer CHECK (value_precision BETWEEN 0 AND 12),
-        ADD COLUMN meter_event_timestamp timestamptz,
-        ADD CONSTRAINT stripe_sync_batches_valued_push_complete CHECK (
-          sent_value IS NULL
-          OR (event_name IS NOT NULL AND provider_customer_id IS NOT NULL AND value_precision IS NOT NULL AND meter_event_timestamp IS NOT NULL)
-        )`);
+        ADD COLUMN meter_event_timestamp timestamptz`);
     // Byte-wise ("C") order is ClickHouse's String order, so ledger rows merge-join with the sorted aggregate stream.
     await db.query(`
       CREATE INDEX ix_stripe_sync_batches_window_series ON stripe_sync_batches (
@@ -67,7 +63,6 @@ export class SyncPipelineLedger1764600000000 implements MigrationInterface {
     await db.query(`DROP INDEX IF EXISTS ix_stripe_sync_batches_window_series`);
     await db.query(`
       ALTER TABLE stripe_sync_batches
-        DROP CONSTRAINT IF EXISTS stripe_sync_batches_valued_push_complete,
         DROP COLUMN IF EXISTS meter_event_timestamp,
         DROP COLUMN IF EXISTS value_precision`);
   }

@@ -27,7 +27,11 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.status(status).json(exception.getResponse());
       return;
     }
-    if (status >= 500) {
+    if (exception instanceof DomainError && status >= 500) {
+      // An expected outage (Kafka, Temporal, Stripe down): one line with its cause, no stack trace.
+      const cause = exception.cause instanceof Error ? exception.cause.message : undefined;
+      this.logger.warn({ path: request.path, code: body.code, cause }, exception.message);
+    } else if (status >= 500) {
       this.logger.error({ err: exception, path: request.path, code: body.code }, 'request failed');
     }
     response.status(status).json(body);

@@ -66,6 +66,8 @@ export interface PushRow extends SeriesKey {
   attemptCount: number;
   /** The meter event frozen when the row was valued; absent while unvalued. */
   frozen?: FrozenMeterEvent;
+  /** Has a value but not the meter event it was sent as (written outside the worker): never sent. */
+  incomplete: boolean;
   /** For unvalued rows: the quantity the series' valued revisions already cover in this window. */
   coveredQuantity: string;
 }
@@ -153,16 +155,21 @@ export class SyncLedger {
 
   /**
    * Records that the window is being synced; refuses a window that overlaps an already-synced window of another
-   * size, because its usage may already be in Stripe under the other window's identities.
+   * size, because its usage may already be in Stripe under the other window's identities. (Windows are aligned to
+   * the tenant's `aggregation_window_minutes`; this catches a change of that setting across already-synced time.)
    */
   async registerWindow(scope: TenantScope, window: LedgerWindow): Promise<void> {
     await this.underTenantLock(scope, async (manager) => {
+      // Only windows that hold ledger rows count: an empty window of the old size sent nothing that could repeat.
       const overlapping: { window_start: Date; window_end: Date }[] = await manager.query(
-        `SELECT window_start, window_end FROM stripe_sync_windows
-          WHERE tenant_id = $1 AND environment_id = $2
-            AND window_start < $4 AND window_end > $3
-            AND NOT (window_start = $3 AND window_end = $4)
-          ORDER BY window_start LIMIT 1`,
+        `SELECT w.window_start, w.window_end FROM stripe_sync_windows w
+          WHERE w.tenant_id = $1 AND w.environment_id = $2
+            AND w.window_start < $4 AND w.window_end > $3
+            AND NOT (w.window_start = $3 AND w.window_end = $4)
+            AND EXISTS (SELECT 1 FROM stripe_sync_batches b
+                         WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
+                           AND b.window_start = w.window_start AND b.window_end = w.window_end)
+          ORDER BY w.window_start LIMIT 1`,
         [scope.tenantId, scope.environmentId, window.start, window.end],
       );
       if (overlapping.length > 0) {
@@ -399,6 +406,12 @@ export class SyncLedger {
       status: record.sync_status,
       attemptCount: record.attempt_count,
       coveredQuantity: normalizeDecimal(record.covered_quantity ?? '0'),
+      incomplete:
+        record.sent_value !== null &&
+        (record.event_name === null ||
+          record.provider_customer_id === null ||
+          record.value_precision === null ||
+          record.event_timestamp === null),
       ...(record.sent_value !== null &&
       record.event_name !== null &&
       record.provider_customer_id !== null &&
