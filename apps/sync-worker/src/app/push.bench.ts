@@ -137,11 +137,15 @@ async function main(): Promise<void> {
       push: { ...settings.push, pageSize: opts.page, concurrency: opts.concurrency, maxAttempts: 8, retryBaseMs: 200, retryMaxMs: 2_000 },
       aggregatePageSize: 1_000,
     }));
-    const rss = { start: process.memoryUsage().rss, middle: 0, end: 0, peak: 0 };
+    const rss = { start: process.memoryUsage().rss, middle: 0, end: 0, peak: 0, aggregatePeak: 0, pushPeak: 0 };
+    const quarters: string[] = [];
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const sampler = setInterval(() => {
-      rss.peak = Math.max(rss.peak, process.memoryUsage().rss);
+      const now = process.memoryUsage().rss;
+      rss.peak = Math.max(rss.peak, now);
+      if (pushStartedMs === 0) rss.aggregatePeak = Math.max(rss.aggregatePeak, now);
+      else rss.pushPeak = Math.max(rss.pushPeak, now);
     }, 250);
     let aggregateMs = 0;
     let pushStartedMs = 0;
@@ -161,6 +165,12 @@ async function main(): Promise<void> {
         const before = pushed;
         pushed += page.completed.ids.length;
         if (before < opts.aggregates / 2 && pushed >= opts.aggregates / 2) rss.middle = process.memoryUsage().rss;
+        for (const quarter of [1, 2, 3, 4]) {
+          if (before < (opts.aggregates * quarter) / 4 && pushed >= (opts.aggregates * quarter) / 4) {
+            const memory = process.memoryUsage();
+            quarters.push(`${quarter * 25}%: rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)}`);
+          }
+        }
         return page;
       },
       TrackSyncBatchActivity: activities.TrackSyncBatchActivity,
@@ -210,6 +220,7 @@ async function main(): Promise<void> {
     );
     out(`whole workflow: ${totalMs} ms; completed ${window0.completed}, failed ${window0.failed}`);
     out(`worker RSS: start ${mb(rss.start)}, middle ${mb(rss.middle)}, end ${mb(rss.end)}, peak ${mb(rss.peak)}`);
+    out(`  peak while aggregating ${mb(rss.aggregatePeak)}, while pushing ${mb(rss.pushPeak)}; pushed ${quarters.join(', ')}`);
     out(
       `Σ Stripe ${stripeSum} vs Σ ClickHouse ${clickhouse.total}: ${stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')) ? 'equal' : 'DIFFERENT'}`,
     );
@@ -225,6 +236,8 @@ async function main(): Promise<void> {
           middle: Math.round(rss.middle / 2 ** 20),
           end: Math.round(rss.end / 2 ** 20),
           peak: Math.round(rss.peak / 2 ** 20),
+          aggregate_peak: Math.round(rss.aggregatePeak / 2 ** 20),
+          push_peak: Math.round(rss.pushPeak / 2 ** 20),
         },
         statuses: log.counts.byStatus,
         totals_equal: stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')),

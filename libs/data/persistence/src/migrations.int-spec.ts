@@ -1,6 +1,9 @@
 import { Client } from 'pg';
 import { stackEnv } from '@flexsync/testing';
 import { migrateDown, migrateUp, MIGRATIONS_TABLE } from './data-source';
+import { MIGRATIONS } from './migrations';
+
+const ALL_MIGRATIONS = MIGRATIONS.map((migration) => migration.name);
 
 const TABLES = [
   'stripe_tenant_configs',
@@ -46,7 +49,7 @@ describe('Postgres migrations', () => {
   }
 
   it('applies every table, then is a no-op when run again', async () => {
-    expect(await migrateUp(databaseUrl)).toEqual(['InitialSchema1764000000000']);
+    expect(await migrateUp(databaseUrl)).toEqual(ALL_MIGRATIONS);
     expect(await tablesPresent()).toEqual([...TABLES].sort());
     expect(await migrateUp(databaseUrl)).toEqual([]);
   });
@@ -83,8 +86,8 @@ describe('Postgres migrations', () => {
     }
   });
 
-  it('reverts every table and the migrations ledger keeps nothing applied', async () => {
-    expect(await migrateDown(databaseUrl)).toBe(1);
+  it('reverts every migration, leaving no table and an empty ledger, and applies again', async () => {
+    expect(await migrateDown(databaseUrl)).toBe(ALL_MIGRATIONS.length);
     expect(await tablesPresent()).toEqual([]);
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
@@ -94,6 +97,6 @@ describe('Postgres migrations', () => {
     } finally {
       await db.end();
     }
-    expect(await migrateUp(databaseUrl)).toEqual(['InitialSchema1764000000000']);
+    expect(await migrateUp(databaseUrl)).toEqual(ALL_MIGRATIONS);
   });
 });
