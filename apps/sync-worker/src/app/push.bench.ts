@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { quoteString } from '@flexsync/clickhouse';
 import { StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
 import type { StripeSyncActivities } from '@flexsync/sync-contracts';
@@ -51,6 +53,15 @@ function options(argv: string[]): BenchOptions {
 // stripe-node captures per request (~0.4 ms each here). The worker runs compiled JavaScript without it in
 // production, so the benchmark measures it that way.
 delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+
+// RSS alone mixes live memory with garbage V8 has not collected yet; a full GC before each sample shows what the
+// worker actually retains as the number of pushed aggregates grows.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+function liveHeap(): number {
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
 
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -137,6 +148,7 @@ async function main(): Promise<void> {
       push: { ...settings.push, pageSize: opts.page, concurrency: opts.concurrency, maxAttempts: 8, retryBaseMs: 200, retryMaxMs: 2_000 },
       aggregatePageSize: 1_000,
     }));
+    const live = { start: liveHeap(), middle: 0, end: 0 };
     const rss = { start: process.memoryUsage().rss, middle: 0, end: 0, peak: 0, aggregatePeak: 0, pushPeak: 0 };
     const quarters: string[] = [];
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -164,7 +176,10 @@ async function main(): Promise<void> {
         pushEndedMs = Date.now();
         const before = pushed;
         pushed += page.completed.ids.length;
-        if (before < opts.aggregates / 2 && pushed >= opts.aggregates / 2) rss.middle = process.memoryUsage().rss;
+        if (before < opts.aggregates / 2 && pushed >= opts.aggregates / 2) {
+          rss.middle = process.memoryUsage().rss;
+          live.middle = liveHeap();
+        }
         for (const quarter of [1, 2, 3, 4]) {
           if (before < (opts.aggregates * quarter) / 4 && pushed >= (opts.aggregates * quarter) / 4) {
             const memory = process.memoryUsage();
@@ -183,6 +198,7 @@ async function main(): Promise<void> {
     );
     const totalMs = Date.now() - started;
     rss.end = process.memoryUsage().rss;
+    live.end = liveHeap();
     clearInterval(sampler);
     loopDelay.disable();
 
@@ -220,6 +236,7 @@ async function main(): Promise<void> {
     );
     out(`whole workflow: ${totalMs} ms; completed ${window0.completed}, failed ${window0.failed}`);
     out(`worker RSS: start ${mb(rss.start)}, middle ${mb(rss.middle)}, end ${mb(rss.end)}, peak ${mb(rss.peak)}`);
+    out(`worker live heap after a full GC: start ${mb(live.start)}, middle ${mb(live.middle)}, end ${mb(live.end)}`);
     out(`  peak while aggregating ${mb(rss.aggregatePeak)}, while pushing ${mb(rss.pushPeak)}; pushed ${quarters.join(', ')}`);
     out(
       `Σ Stripe ${stripeSum} vs Σ ClickHouse ${clickhouse.total}: ${stripeSum === BigInt(clickhouse.total.replace(/\.0*$/, '')) ? 'equal' : 'DIFFERENT'}`,
@@ -231,6 +248,11 @@ async function main(): Promise<void> {
         push_ms: pushEndedMs - pushStartedMs,
         push_rate_ratio: Number((pushRate / opts.rate).toFixed(3)),
         emulator_rate_ratio: Number((emulatorRate / opts.rate).toFixed(3)),
+        live_heap_mb: {
+          start: Math.round(live.start / 2 ** 20),
+          middle: Math.round(live.middle / 2 ** 20),
+          end: Math.round(live.end / 2 ** 20),
+        },
         rss_mb: {
           start: Math.round(rss.start / 2 ** 20),
           middle: Math.round(rss.middle / 2 ** 20),

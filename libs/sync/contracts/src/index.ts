@@ -1,2 +1,3 @@
+export * from './scheduled-sync.contract';
 export * from './stripe-sync.contract';
 export * from './sync-window';

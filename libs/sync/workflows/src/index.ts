@@ -1,1 +1,2 @@
 export * from './stripe-event-sync.workflow';
+export * from './stripe-scheduled-sync.workflow';
