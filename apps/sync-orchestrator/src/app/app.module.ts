@@ -6,6 +6,7 @@ import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
 import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
+import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
 import { TenantSyncSettingsReader } from './shared/sync-settings';
@@ -47,6 +48,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         SyncWorkflowStarter,
         StartManualSync,
         SyncBatchReader,
+        HourlySyncSchedule,
       ],
     };
   }

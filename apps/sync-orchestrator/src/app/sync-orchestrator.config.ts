@@ -1,7 +1,13 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
-import { TemporalAddressField, TemporalNamespaceField } from '@flexsync/temporal';
-import { IntFromEnv } from '@flexsync/runtime';
+import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField } from '@flexsync/temporal';
+import {
+  DEFAULT_SCHEDULED_LOOKBACK_HOURS,
+  DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
+  STRIPE_SYNC_SCHEDULE_ID,
+  STRIPE_SYNC_TASK_QUEUE,
+} from '@flexsync/sync-contracts';
+import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
 
 /** Environment of sync-orchestrator, validated before Nest starts. */
 export class SyncOrchestratorConfig extends AuthEnvConfig {
@@ -12,6 +18,31 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
 
   @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';
+
+  @TemporalTaskQueueField()
+  TEMPORAL_TASK_QUEUE = STRIPE_SYNC_TASK_QUEUE;
+
+  /** Off leaves the hourly schedule as it is (e.g. a second orchestrator replica, or tests). */
+  @BoolFromEnv()
+  @IsBoolean()
+  STRIPE_SYNC_SCHEDULE_ENABLED = true;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]{1,200}$/, { message: '$property must be letters, digits, _ . -' })
+  STRIPE_SYNC_SCHEDULE_ID = STRIPE_SYNC_SCHEDULE_ID;
+
+  /** Hours re-aggregated at each tick (the hour that just closed and the ones before), so late usage is corrected. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(48)
+  STRIPE_SYNC_LOOKBACK_HOURS = DEFAULT_SCHEDULED_LOOKBACK_HOURS;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  STRIPE_SYNC_MAX_CONCURRENT_TENANTS = DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS;
 
   /** Minutes after the hour at which the hourly sync fires ("hourly + grace"). */
   @IntFromEnv()

@@ -29,6 +29,8 @@ export async function startOrchestrator(overrides: Record<string, string> = {}):
     AUTH_JWT_SECRET: TEST_AUTH.jwtSecret,
     AUTH_JWT_ISSUER: TEST_AUTH.issuer,
     AUTH_JWT_AUDIENCE: TEST_AUTH.audience,
+    // The shared dev server's real schedule is left alone unless a spec asks for one (under an id of its own).
+    STRIPE_SYNC_SCHEDULE_ENABLED: 'false',
     ...overrides,
   });
   const app = await createSyncOrchestratorHttp(config);

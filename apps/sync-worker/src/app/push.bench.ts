@@ -19,7 +19,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { quoteString } from '@flexsync/clickhouse';
 import { StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
-import type { StripeSyncActivities } from '@flexsync/sync-contracts';
+import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 import { HOUR_MS, hourAgo, SyncHarness } from '../testing/sync-harness';
 
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     let pushStartedMs = 0;
     let pushEndedMs = 0;
     let pushed = 0;
-    const timed: StripeSyncActivities = {
+    const timed: SyncWorkerActivities = {
       AggregateEventsActivity: async (input) => {
         const started = Date.now();
         const summary = await activities.AggregateEventsActivity(input);
@@ -189,6 +189,7 @@ async function main(): Promise<void> {
         return page;
       },
       TrackSyncBatchActivity: activities.TrackSyncBatchActivity,
+      ListSyncTenantsActivity: activities.ListSyncTenantsActivity,
     };
 
     const started = Date.now();

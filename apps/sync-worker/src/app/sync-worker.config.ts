@@ -1,7 +1,8 @@
 import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
-import { TemporalAddressField, TemporalNamespaceField } from '@flexsync/temporal';
+import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField } from '@flexsync/temporal';
+import { STRIPE_SYNC_TASK_QUEUE } from '@flexsync/sync-contracts';
 
 /** Environment of sync-worker, validated before Nest starts. */
 export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnvFields {
@@ -20,10 +21,8 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
   @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';
 
-  /** `stripe-sync` (playbook §7); another queue only to isolate a worker, e.g. in tests. */
-  @IsString()
-  @IsNotEmpty()
-  TEMPORAL_TASK_QUEUE = 'stripe-sync';
+  @TemporalTaskQueueField()
+  TEMPORAL_TASK_QUEUE = STRIPE_SYNC_TASK_QUEUE;
 
   @IntFromEnv()
   @IsInt()

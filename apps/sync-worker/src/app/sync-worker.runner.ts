@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { DependencyCheck } from '@flexsync/observability';
-import type { StripeSyncActivities } from '@flexsync/sync-contracts';
+import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { createSyncWorker, SyncWorkerHandle } from '@flexsync/temporal';
 import { SyncWorkerConfig } from './sync-worker.config';
 
@@ -15,7 +15,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     private readonly config: SyncWorkerConfig,
-    @Inject(SYNC_ACTIVITIES) private readonly activities: StripeSyncActivities,
+    @Inject(SYNC_ACTIVITIES) private readonly activities: SyncWorkerActivities,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(SyncWorkerRunner.name);

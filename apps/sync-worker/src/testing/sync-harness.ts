@@ -9,7 +9,7 @@ import { ClickHouseClient, createClickHouseClient, EventsProcessedStore, toClick
 import { EncryptionKeyring, SecretBox } from '@flexsync/crypto';
 import { dataSourceOptions, SyncStatus, TenantScope } from '@flexsync/persistence';
 import { maskSecret } from '@flexsync/stripe-client';
-import { STRIPE_EVENT_SYNC_WORKFLOW, StripeEventSyncInput, StripeEventSyncResult, StripeSyncActivities } from '@flexsync/sync-contracts';
+import { STRIPE_EVENT_SYNC_WORKFLOW, StripeEventSyncInput, StripeEventSyncResult, SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { createSyncPipeline, SyncPipeline, SyncPipelineSettings } from '@flexsync/sync-pipeline';
 import { bundleSyncWorkflows, connectTemporalClient, createSyncWorker } from '@flexsync/temporal';
 
@@ -186,11 +186,17 @@ export class SyncHarness {
     );
   }
 
-  /** Runs the workflow to completion on a fresh worker and task queue; `activities` replaces the pipeline's. */
+  /** Runs `StripeEventSyncWorkflow` to completion on a fresh worker and task queue; `activities` replaces the pipeline's. */
   async runSync(
     input: Partial<StripeEventSyncInput> & Pick<StripeEventSyncInput, 'tenantId' | 'environmentId' | 'timeFrom' | 'timeTo'>,
-    activities: StripeSyncActivities,
+    activities: SyncWorkerActivities,
   ): Promise<StripeEventSyncResult> {
+    const args: StripeEventSyncInput = { windowMinutes: 60, forceRerun: false, trigger: 'manual', ...input };
+    return this.runWorkflow<StripeEventSyncResult>(STRIPE_EVENT_SYNC_WORKFLOW, [args], activities);
+  }
+
+  /** Runs any sync workflow type to completion on a fresh worker and task queue (children run there too). */
+  async runWorkflow<R>(workflowType: string, args: unknown[], activities: SyncWorkerActivities): Promise<R> {
     const taskQueue = `stripe-sync-test-${randomUUID()}`;
     const { worker, connection } = await createSyncWorker({
       address: this.env.TEMPORAL_ADDRESS,
@@ -200,13 +206,12 @@ export class SyncHarness {
       activities,
       shutdownGraceTime: '1 second',
     });
-    const args: StripeEventSyncInput = { windowMinutes: 60, forceRerun: false, trigger: 'manual', ...input };
     try {
       return await worker.runUntil(
-        this.temporal.workflow.execute<(i: StripeEventSyncInput) => Promise<StripeEventSyncResult>>(STRIPE_EVENT_SYNC_WORKFLOW, {
+        this.temporal.workflow.execute<(...a: unknown[]) => Promise<R>>(workflowType, {
           taskQueue,
           workflowId: `test-sync-${randomUUID()}`,
-          args: [args],
+          args,
           workflowExecutionTimeout: '2 minutes',
         }),
       );

@@ -1,3 +1,5 @@
+import type { StripeSyncActivities } from './stripe-sync.contract';
+
 /** The hourly fan-out: one run per schedule tick syncs the closed windows of every tenant with sync enabled. */
 export const STRIPE_SCHEDULED_SYNC_WORKFLOW = 'StripeScheduledSyncWorkflow';
 
@@ -43,3 +45,6 @@ export interface ScheduledSyncResult {
 export interface ScheduledSyncActivities {
   ListSyncTenantsActivity(): Promise<SyncTenant[]>;
 }
+
+/** Every activity the `stripe-sync` worker registers. */
+export type SyncWorkerActivities = StripeSyncActivities & ScheduledSyncActivities;

@@ -1,15 +1,18 @@
-import type { StripeSyncActivities } from '@flexsync/sync-contracts';
+import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import type { AggregateEventsActivity } from './aggregate-events.activity';
+import type { ListSyncTenantsActivity } from './list-sync-tenants.activity';
 import type { SyncToStripeActivity } from './sync-to-stripe.activity';
 import type { TrackSyncBatchActivity } from './track-sync-batch.activity';
 
-/** Binds the activity classes to the names the workflow calls (playbook §6.1). */
+/** Binds the activity classes to the names the workflows call (playbook §6.1, plus the hourly fan-out's tenant list). */
 export function bindSyncActivities(
   aggregate: AggregateEventsActivity,
   push: SyncToStripeActivity,
   track: TrackSyncBatchActivity,
-): StripeSyncActivities {
+  tenants: ListSyncTenantsActivity,
+): SyncWorkerActivities {
   return {
+    ListSyncTenantsActivity: () => tenants.run(),
     AggregateEventsActivity: (input) => aggregate.run(input),
     SyncToStripeActivity: (input) => push.run(input),
     TrackSyncBatchActivity: (input) => track.run(input),

@@ -4,12 +4,13 @@ import type { DataSource } from 'typeorm';
 import type { ClickHouseClient } from '@flexsync/clickhouse';
 import { EventsProcessedStore } from '@flexsync/clickhouse';
 import type { SecretBox } from '@flexsync/crypto';
-import type { StripeSyncActivities } from '@flexsync/sync-contracts';
+import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
 import { MappingReader } from './ledger/mappings';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
 import { StripeAccountDirectory, StripeAccountSettings } from './push/stripe-accounts';
+import { ListSyncTenantsActivity } from './list-sync-tenants.activity';
 import { bindSyncActivities } from './sync-activities';
 import { SyncPipelineMetrics } from './sync-metrics';
 import { SyncToStripeActivity, SyncToStripeOptions } from './sync-to-stripe.activity';
@@ -32,7 +33,7 @@ export interface SyncPipelineDependencies {
 }
 
 export interface SyncPipeline {
-  activities: StripeSyncActivities;
+  activities: SyncWorkerActivities;
   aggregate: AggregateEventsActivity;
   push: SyncToStripeActivity;
   track: TrackSyncBatchActivity;
@@ -51,5 +52,5 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   });
   const push = new SyncToStripeActivity(ledger, mappings, accounts, breakers, metrics, deps.logger, deps.settings.push);
   const track = new TrackSyncBatchActivity(ledger, metrics, deps.logger);
-  return { activities: bindSyncActivities(aggregate, push, track), aggregate, push, track, metrics };
+  return { activities: bindSyncActivities(aggregate, push, track, new ListSyncTenantsActivity(deps.db)), aggregate, push, track, metrics };
 }

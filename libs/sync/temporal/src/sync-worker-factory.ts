@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
-import { STRIPE_SYNC_TASK_QUEUE, StripeSyncActivities } from '@flexsync/sync-contracts';
+import { STRIPE_SYNC_TASK_QUEUE, SyncWorkerActivities } from '@flexsync/sync-contracts';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 const WORKFLOWS_ENTRY = join(REPO_ROOT, 'libs', 'sync', 'workflows', 'src', 'index.ts');
@@ -39,7 +39,7 @@ export async function bundleSyncWorkflows(): Promise<WorkflowBundleWithSourceMap
 export interface SyncWorkerOptions {
   address: string;
   namespace: string;
-  activities: StripeSyncActivities;
+  activities: SyncWorkerActivities;
   taskQueue?: string;
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
   maxConcurrentActivityTaskExecutions?: number;

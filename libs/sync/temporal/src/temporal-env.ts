@@ -10,3 +10,8 @@ export function TemporalAddressField(): PropertyDecorator {
 export function TemporalNamespaceField(): PropertyDecorator {
   return applyDecorators(IsString(), IsNotEmpty());
 }
+
+/** `TEMPORAL_TASK_QUEUE`: `stripe-sync` (playbook §7); another queue only to isolate a deployment, e.g. in tests. */
+export function TemporalTaskQueueField(): PropertyDecorator {
+  return applyDecorators(IsString(), IsNotEmpty());
+}

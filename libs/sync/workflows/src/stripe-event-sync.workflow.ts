@@ -2,6 +2,7 @@ import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workfl
 import { SYNC_FAILURE, splitIntoWindows } from '@flexsync/sync-contracts';
 import type {
   PushTally,
+  ScheduledSyncResult,
   StripeEventSyncInput,
   StripeEventSyncResult,
   StripeSyncActivities,
@@ -9,6 +10,7 @@ import type {
   WindowPushProgress,
   WindowSyncSummary,
 } from '@flexsync/sync-contracts';
+import { StripeScheduledSyncWorkflow } from './stripe-scheduled-sync.workflow';
 
 const { AggregateEventsActivity } = proxyActivities<StripeSyncActivities>({
   startToCloseTimeout: '30 minutes',
@@ -53,7 +55,9 @@ function shouldContinueAsNew(budget: number): boolean {
  * the ledger, then push its pending rows page by page, recording each page's outcomes while the next page is pushed.
  * Long runs continue as new with their progress, so history stays small whatever the number of aggregates.
  */
-export async function StripeEventSyncWorkflow(input: StripeEventSyncInput): Promise<StripeEventSyncResult> {
+export async function StripeEventSyncWorkflow(input?: StripeEventSyncInput): Promise<StripeEventSyncResult | ScheduledSyncResult> {
+  // Started bare (playbook §7: `temporal workflow start --workflow StripeEventSyncWorkflow --cron …`): the hourly fan-out.
+  if (!input) return StripeScheduledSyncWorkflow();
   const windows = splitIntoWindows(input.timeFrom, input.timeTo, input.windowMinutes);
   const budget = input.historyEventBudget ?? DEFAULT_HISTORY_EVENT_BUDGET;
   const scope = { tenantId: input.tenantId, environmentId: input.environmentId };

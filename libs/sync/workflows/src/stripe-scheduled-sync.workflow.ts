@@ -5,15 +5,20 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/common';
 import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { closedWindowRange, DEFAULT_SCHEDULED_LOOKBACK_HOURS, DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS } from '@flexsync/sync-contracts';
+import {
+  closedWindowRange,
+  DEFAULT_SCHEDULED_LOOKBACK_HOURS,
+  DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
+  STRIPE_EVENT_SYNC_WORKFLOW,
+} from '@flexsync/sync-contracts';
 import type {
   ScheduledSyncActivities,
   ScheduledSyncInput,
   ScheduledSyncResult,
   ScheduledTenantSync,
+  StripeEventSyncInput,
   SyncTenant,
 } from '@flexsync/sync-contracts';
-import { StripeEventSyncWorkflow } from './stripe-event-sync.workflow';
 
 /** Temporal sets this on runs a Schedule starts; a catch-up run keeps the time it was due, not when it ran. */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -39,9 +44,11 @@ async function syncTenant(tenant: SyncTenant, firedAt: string, lookbackHours: nu
   const workflowId = `stripe-sync-scheduled-${tenant.tenantId}-${tenant.environmentId}-${range.timeFrom}-${range.timeTo}`;
   const result = { ...base, workflowId, ...range };
   try {
-    await executeChild(StripeEventSyncWorkflow, {
+    const args: StripeEventSyncInput = { ...base, ...range, windowMinutes: tenant.windowMinutes, forceRerun: false, trigger: 'schedule' };
+    // By name: StripeEventSyncWorkflow itself delegates here when started without input, so importing it would be circular.
+    await executeChild(STRIPE_EVENT_SYNC_WORKFLOW, {
       workflowId,
-      args: [{ ...base, ...range, windowMinutes: tenant.windowMinutes, forceRerun: false, trigger: 'schedule' }],
+      args: [args],
       // A tenant's sync finishes even if this fan-out run is cut short; the ledger makes a re-run harmless anyway.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

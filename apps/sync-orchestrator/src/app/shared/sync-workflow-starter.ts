@@ -5,7 +5,8 @@ import { PinoLogger } from 'nestjs-pino';
 import { Counter } from 'prom-client';
 import { MetricsRegistry } from '@flexsync/observability';
 import { DomainError } from '@flexsync/runtime';
-import { STRIPE_EVENT_SYNC_WORKFLOW, STRIPE_SYNC_TASK_QUEUE, StripeEventSyncInput } from '@flexsync/sync-contracts';
+import { STRIPE_EVENT_SYNC_WORKFLOW, StripeEventSyncInput } from '@flexsync/sync-contracts';
+import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
 import { TEMPORAL_CLIENT } from './temporal-client.token';
 
 export interface StartedSync {
@@ -22,6 +23,7 @@ export class SyncWorkflowStarter {
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(MetricsRegistry) registry: MetricsRegistry,
     private readonly logger: PinoLogger,
+    private readonly config: SyncOrchestratorConfig,
   ) {
     logger.setContext(SyncWorkflowStarter.name);
     this.started = new Counter({
@@ -36,7 +38,7 @@ export class SyncWorkflowStarter {
     const workflowId = `stripe-sync-${label}-${input.tenantId}-${input.environmentId}-${randomUUID()}`;
     try {
       const handle = await this.temporal.workflow.start(STRIPE_EVENT_SYNC_WORKFLOW, {
-        taskQueue: STRIPE_SYNC_TASK_QUEUE,
+        taskQueue: this.config.TEMPORAL_TASK_QUEUE,
         workflowId,
         args: [input],
         memo: { trigger: input.trigger },
