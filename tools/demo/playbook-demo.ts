@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mintTenantToken } from '@flexsync/auth';
 import { createClickHouseClient, EventsProcessedStore, toClickHouseDateTime } from '@flexsync/clickhouse';
 import { buildCustomerObject, sendStripeWebhook, StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
+import { STRIPE_SCHEDULED_SYNC_WORKFLOW, STRIPE_SYNC_SCHEDULE_ID } from '@flexsync/sync-contracts';
 import { connectTemporalClient } from '@flexsync/temporal';
 
 const env = process.env as Record<string, string>;
@@ -161,6 +162,20 @@ async function main(): Promise<void> {
   const totals = await emulator.totals();
   const sent = totals.find((t) => t.customer === customer.id && t.eventName === 'meter.storage');
   check(sent?.totalExact === '42', 'Stripe (emulator) received exactly 42 for client_123 on meter.storage', sent);
+
+  step('§7 Hourly cron sync: the Temporal Schedule the orchestrator owns');
+  const schedule = await temporal.schedule.getHandle(STRIPE_SYNC_SCHEDULE_ID).describe();
+  const action = schedule.action as { workflowType?: string; taskQueue?: string };
+  check(
+    action.workflowType === STRIPE_SCHEDULED_SYNC_WORKFLOW && action.taskQueue === 'stripe-sync',
+    `schedule ${STRIPE_SYNC_SCHEDULE_ID} starts ${action.workflowType} on stripe-sync`,
+  );
+  ok('fires at', schedule.spec.calendars?.map((c) => `minute ${JSON.stringify(c.minute)} of every hour`).join(', '));
+  ok(
+    'next runs',
+    schedule.info.nextActionTimes.slice(0, 2).map((t) => t.toISOString()),
+  );
+  ok('each tick syncs the windows that closed in the last 2 hours for every tenant with sync_enabled (late usage → corrections)');
 
   step('§8 Negative paths');
   const unmapped = rows.find((b) => b.meter_id === 'meter_unmapped');
