@@ -1,2 +1,3 @@
 export * from './ids';
 export * from './stack-env';
+export * from './free-port';

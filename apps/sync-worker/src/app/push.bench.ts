@@ -12,7 +12,6 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -20,7 +19,7 @@ import { runInNewContext } from 'node:vm';
 import { quoteString } from '@flexsync/clickhouse';
 import { StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
-import { REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
+import { freePort, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 import { HOUR_MS, hourAgo, SyncHarness } from '../testing/sync-harness';
 
 interface BenchOptions {
@@ -65,17 +64,6 @@ function liveHeap(): number {
 
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The emulator in a process of its own, so its CPU and memory do not count as the worker's. */
 async function startEmulator(apiKey: string, rate: number): Promise<{ url: string; child: ChildProcess }> {

@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
@@ -9,7 +8,7 @@ import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/cr
 import { createKafkaClient, ensureTopics } from '@flexsync/kafka';
 import { loadConfig } from '@flexsync/runtime';
 import { buildCustomerObject, sendStripeWebhook, type StripeWebhookResult } from '@flexsync/stripe-emulator';
-import { eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
+import { freePort, eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 import { WebhookIngestConfig } from '../app/webhook-ingest.config';
 import { createWebhookIngestHttp } from '../app/webhook-ingest.http';
 
@@ -26,17 +25,6 @@ const KEY_ID = 'outage';
 const keyEntry = generateKeyringEntry(KEY_ID);
 const secretBox = new SecretBox(EncryptionKeyring.parse(keyEntry, KEY_ID));
 const WEBHOOK_SECRET = `whsec_outage_${randomUUID().replace(/-/g, '')}`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** mapping-service as its own process (as deployed), consuming through the outage. */
 async function startMappingService(port: number, extraEnv: Record<string, string>): Promise<ChildProcess> {

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Pool } from 'pg';
@@ -8,7 +7,7 @@ import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/cr
 import { createKafkaClient, ensureTopics } from '@flexsync/kafka';
 import { loadConfig } from '@flexsync/runtime';
 import { buildCustomerObject, sendStripeWebhook, type StripeWebhookResult } from '@flexsync/stripe-emulator';
-import { eventually, REPO_ROOT, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
+import { freePort, eventually, REPO_ROOT, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { WebhookIngestConfig } from '../app/webhook-ingest.config';
 import { createWebhookIngestHttp } from '../app/webhook-ingest.http';
 
@@ -29,17 +28,6 @@ interface MappingRow {
   customer_id: string | null;
   status: string;
   last_event_id: string | null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** mapping-service as its own OS process, started from source the way `npm start` does. */

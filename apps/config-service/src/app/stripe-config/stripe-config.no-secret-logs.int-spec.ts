@@ -1,20 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import supertest from 'supertest';
 import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
-import { eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
+import { freePort, eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 import { configServiceEnv, testKeyring, tokenFor } from '../../testing/config-service.harness';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const secretBody = () => randomBytes(16).toString('hex');
 

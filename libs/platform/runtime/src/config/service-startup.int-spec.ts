@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { eventually, REPO_ROOT, stackEnv } from '@flexsync/testing';
+import { eventually, freePort, REPO_ROOT, stackEnv } from '@flexsync/testing';
 
 const SERVICES = ['config-service', 'mapping-service', 'webhook-ingest', 'sync-orchestrator', 'sync-worker'];
 
@@ -54,7 +54,7 @@ describe('services refuse to start on bad configuration', () => {
 
 describe('graceful shutdown', () => {
   it('sync-worker becomes ready, then on SIGTERM drains its Temporal worker and stops', async () => {
-    const port = 18_000 + (process.pid % 1000);
+    const port = await freePort();
     const child = spawn(
       process.execPath,
       [join(REPO_ROOT, 'tools', 'dev', 'run-ts.js'), join(REPO_ROOT, 'apps', 'sync-worker', 'src', 'main.ts')],
