@@ -2,8 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import supertest from 'supertest';
 import { DataSource } from 'typeorm';
+import type { Client } from '@temporalio/client';
 import { mintTenantToken } from '@flexsync/auth';
 import { loadConfig } from '@flexsync/runtime';
+import { connectTemporalClient } from '@flexsync/temporal';
 import { stackEnv, TestTenant } from '@flexsync/testing';
 import { SyncOrchestratorConfig } from '../app/sync-orchestrator.config';
 import { createSyncOrchestratorHttp } from '../app/sync-orchestrator.http';
@@ -14,6 +16,9 @@ export interface RunningOrchestrator {
   app: INestApplication;
   http: ReturnType<typeof supertest>;
   dataSource: DataSource;
+  temporal: Client;
+  /** Workflows a spec started; `close` terminates them (no worker of the specs polls their queue). */
+  startedWorkflows: string[];
   close(): Promise<void>;
 }
 
@@ -35,7 +40,27 @@ export async function startOrchestrator(overrides: Record<string, string> = {}):
   });
   const app = await createSyncOrchestratorHttp(config);
   await app.init();
-  return { app, http: supertest(app.getHttpServer()), dataSource: app.get<DataSource>(getDataSourceToken()), close: () => app.close() };
+  const temporal = await connectTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+  const startedWorkflows: string[] = [];
+  return {
+    app,
+    http: supertest(app.getHttpServer()),
+    dataSource: app.get<DataSource>(getDataSourceToken()),
+    temporal,
+    startedWorkflows,
+    close: async () => {
+      await Promise.all(
+        startedWorkflows.map((id) =>
+          temporal.workflow
+            .getHandle(id)
+            .terminate('test cleanup')
+            .catch(() => undefined),
+        ),
+      );
+      await temporal.connection.close();
+      await app.close();
+    },
+  };
 }
 
 export async function bearerFor(tenant: TestTenant): Promise<string> {

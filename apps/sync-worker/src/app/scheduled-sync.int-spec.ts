@@ -5,24 +5,12 @@ import {
   STRIPE_SCHEDULED_SYNC_WORKFLOW,
   SyncWorkerActivities,
 } from '@flexsync/sync-contracts';
-import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
-import { stackEnv, TestTenant, uniqueTenant } from '@flexsync/testing';
-import { hourAgo, HOUR_MS, SyncHarness, testApiKey, UsageRow } from '../testing/sync-harness';
+import { TestTenant, uniqueTenant } from '@flexsync/testing';
+import { hourAgo, HOUR_MS, testApiKey, UsageRow, useSyncHarness } from '../testing/sync-harness';
 
 /** The hourly fan-out (playbook §7): every tenant with sync enabled gets its closed windows synced, once. */
 describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal server', () => {
-  let harness: SyncHarness;
-  let emulator: RunningStripeEmulator;
-
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ accounts: [], rateLimitPerSecond: 1_000 });
-    harness = await SyncHarness.start(stackEnv(), emulator.url);
-  });
-
-  afterAll(async () => {
-    await harness.close();
-    await emulator.close();
-  });
+  const spec = useSyncHarness();
 
   interface Seeded {
     tenant: TestTenant;
@@ -33,13 +21,13 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
   async function seed(label: string, windowMinutes: number, syncEnabled: boolean): Promise<Seeded> {
     const tenant = uniqueTenant(label);
     const apiKey = testApiKey(label);
-    emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
-    await harness.seedTenant(tenant, {
+    spec.emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
+    await spec.harness.seedTenant(tenant, {
       apiKey,
       meters: [{ meterId: 'meter_api', eventName: 'api_calls' }],
       customers: [{ customerId: 'client_1', stripeCustomerId: `cus_${label}` }],
     });
-    await harness.db.query(
+    await spec.harness.db.query(
       `UPDATE stripe_tenant_configs SET aggregation_window_minutes = $3, sync_enabled = $4 WHERE tenant_id = $1 AND environment_id = $2`,
       [tenant.tenantId, tenant.environmentId, windowMinutes, syncEnabled],
     );
@@ -52,7 +40,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
       { customerId: 'client_1', meterId: 'meter_api', quantity: '4000', at: at(3, 30) },
       { customerId: 'client_1', meterId: 'meter_api', quantity: '50000', at: at(0, 0) },
     ];
-    await harness.insertUsage(tenant, usage);
+    await spec.harness.insertUsage(tenant, usage);
     return { tenant, apiKey, usage };
   }
 
@@ -68,7 +56,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
   }
 
   function stripeTotal(apiKey: string): string {
-    return emulator.totals(apiKey).find((total) => total.eventName === 'api_calls')?.totalExact ?? '0';
+    return spec.emulator.totals(apiKey).find((total) => total.eventName === 'api_calls')?.totalExact ?? '0';
   }
 
   it('syncs the closed windows of every enabled tenant, skips disabled ones, and a re-fired tick sends nothing twice', async () => {
@@ -77,7 +65,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     const daily = await seed('sched_daily', 1440, true);
     const disabled = await seed('sched_off', 60, false);
     const mine = new Set([hourly, quarter, daily, disabled].map((s) => s.tenant.tenantId));
-    const pipeline = harness.pipeline();
+    const pipeline = spec.harness.pipeline();
     // The real tenant query, narrowed to this spec's tenants: the shared database holds every other spec's too.
     const activities: SyncWorkerActivities = {
       ...pipeline.activities,
@@ -85,7 +73,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     };
     const firedAt = new Date(hourAgo(0).getTime() + 5 * 60_000).toISOString();
 
-    const result = await harness.runWorkflow<ScheduledSyncResult>(
+    const result = await spec.harness.runWorkflow<ScheduledSyncResult>(
       STRIPE_SCHEDULED_SYNC_WORKFLOW,
       [{ firedAt, lookbackHours: 2 }],
       activities,
@@ -103,7 +91,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     expect(stripeTotal(daily.apiKey)).toBe(expectedTotal(daily, firedAt, 1440));
     expect(stripeTotal(disabled.apiKey)).toBe('0');
 
-    const again = await harness.runWorkflow<ScheduledSyncResult>(
+    const again = await spec.harness.runWorkflow<ScheduledSyncResult>(
       STRIPE_SCHEDULED_SYNC_WORKFLOW,
       [{ firedAt, lookbackHours: 2 }],
       activities,
@@ -115,14 +103,14 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
 
   it('runs the same fan-out when StripeEventSyncWorkflow is started bare, as the playbook’s cron command does', async () => {
     const seeded = await seed('sched_bare', 60, true);
-    const pipeline = harness.pipeline();
+    const pipeline = spec.harness.pipeline();
     const activities: SyncWorkerActivities = {
       ...pipeline.activities,
       ListSyncTenantsActivity: async () =>
         (await pipeline.activities.ListSyncTenantsActivity()).filter((t) => t.tenantId === seeded.tenant.tenantId),
     };
 
-    const result = await harness.runWorkflow<ScheduledSyncResult>(STRIPE_EVENT_SYNC_WORKFLOW, [], activities);
+    const result = await spec.harness.runWorkflow<ScheduledSyncResult>(STRIPE_EVENT_SYNC_WORKFLOW, [], activities);
 
     expect(result.tenants).toHaveLength(1);
     expect(result.tenants[0].outcome).toBe('completed');

@@ -1,25 +1,13 @@
 import { addDecimals, decimalToScaled, pushIdentifier, scaledToDecimal } from '@flexsync/sync-pipeline';
-import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
-import { stackEnv, uniqueTenant } from '@flexsync/testing';
-import { hourAgo, HOUR_MS, SyncHarness, testApiKey, UsageRow } from '../testing/sync-harness';
+import { uniqueTenant } from '@flexsync/testing';
+import { hourAgo, HOUR_MS, testApiKey, UsageRow, useSyncHarness } from '../testing/sync-harness';
 
 /** Σ in Stripe == Σ in ClickHouse, and re-running sends nothing twice (design rules 1–6, playbook §6). */
 describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
-  let harness: SyncHarness;
-  let emulator: RunningStripeEmulator;
-
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ accounts: [], rateLimitPerSecond: 1_000 });
-    harness = await SyncHarness.start(stackEnv(), emulator.url);
-  });
-
-  afterAll(async () => {
-    await harness.close();
-    await emulator.close();
-  });
+  const spec = useSyncHarness();
 
   function stripeTotals(apiKey: string): Record<string, string> {
-    return Object.fromEntries(emulator.totals(apiKey).map((total) => [`${total.customer}/${total.eventName}`, total.totalExact]));
+    return Object.fromEntries(spec.emulator.totals(apiKey).map((total) => [`${total.customer}/${total.eventName}`, total.totalExact]));
   }
 
   /** Σ quantity × 10^precision of the rows, per Stripe customer and meter, as the exact whole number Stripe must hold. */
@@ -40,10 +28,10 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
   it('sends exactly what ClickHouse measured across customers, meters, event types and windows, decimals included', async () => {
     const tenant = uniqueTenant('sum');
     const apiKey = testApiKey('sum');
-    emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }, { eventName: 'storage_gb' }] });
+    spec.emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }, { eventName: 'storage_gb' }] });
     const meters = { meter_api: { eventName: 'api_calls', precision: 0 }, meter_storage: { eventName: 'storage_gb', precision: 3 } };
     const customers = { client_a: 'cus_a', client_b: 'cus_b' };
-    await harness.seedTenant(tenant, {
+    await spec.harness.seedTenant(tenant, {
       apiKey,
       meters: Object.entries(meters).map(([meterId, meter]) => ({ meterId, ...meter })),
       customers: Object.entries(customers).map(([customerId, stripeCustomerId]) => ({ customerId, stripeCustomerId })),
@@ -62,12 +50,15 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
       { customerId: 'client_b', meterId: 'meter_storage', quantity: '0.001', at: at(2, 0) },
       { customerId: 'client_b', meterId: 'meter_storage', quantity: '41.999', at: at(2, 59) },
     ];
-    await harness.insertUsage(tenant, usage);
+    await spec.harness.insertUsage(tenant, usage);
     // Outside [h3, h0): must not be sent.
-    await harness.insertUsage(tenant, [{ customerId: 'client_a', meterId: 'meter_api', quantity: '1000', at: at(3, 0) }]);
+    await spec.harness.insertUsage(tenant, [{ customerId: 'client_a', meterId: 'meter_api', quantity: '1000', at: at(3, 0) }]);
 
-    const pipeline = harness.pipeline();
-    const result = await harness.runSync({ ...tenant, timeFrom: h3.toISOString(), timeTo: at(3, 0).toISOString() }, pipeline.activities);
+    const pipeline = spec.harness.pipeline();
+    const result = await spec.harness.runSync(
+      { ...tenant, timeFrom: h3.toISOString(), timeTo: at(3, 0).toISOString() },
+      pipeline.activities,
+    );
 
     expect(result.windows.map((w) => [w.aggregateCount, w.armed, w.completed, w.failed])).toEqual([
       [3, 3, 3, 0],
@@ -84,7 +75,7 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
       'cus_b/storage_gb': '42000',
     });
 
-    const ledger = await harness.ledger(tenant);
+    const ledger = await spec.harness.ledger(tenant);
     expect(ledger).toHaveLength(7);
     for (const row of ledger) {
       expect(row).toMatchObject({ syncStatus: 'completed', revision: 0, errorMessage: null, attemptCount: 1 });
@@ -101,7 +92,7 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
       expect(row.workflowId).toMatch(/^test-sync-/);
     }
     // Every Stripe event carries the ledger identifier and a timestamp inside its window.
-    const events = emulator.meterEvents({ account: apiKey });
+    const events = spec.emulator.meterEvents({ account: apiKey });
     expect(events.map((event) => event.identifier).sort()).toEqual(ledger.map((row) => row.identifier).sort());
     for (const event of events) {
       const row = ledger.find((r) => r.identifier === event.identifier);
@@ -117,24 +108,24 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
   it('carries the sub-unit remainder to the next push of the same series, so Stripe trails by less than one unit', async () => {
     const tenant = uniqueTenant('carry');
     const apiKey = testApiKey('carry');
-    emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'gpu_hours' }] });
-    await harness.seedTenant(tenant, {
+    spec.emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'gpu_hours' }] });
+    await spec.harness.seedTenant(tenant, {
       apiKey,
       meters: [{ meterId: 'meter_gpu', eventName: 'gpu_hours', precision: 0 }],
       customers: [{ customerId: 'client_c', stripeCustomerId: 'cus_c' }],
     });
     const windows = [hourAgo(4), hourAgo(3), hourAgo(2)];
-    await harness.insertUsage(
+    await spec.harness.insertUsage(
       tenant,
       ['0.6', '0.6', '0.9'].map((quantity, index) => ({ customerId: 'client_c', meterId: 'meter_gpu', quantity, at: windows[index] })),
     );
 
-    await harness.runSync(
+    await spec.harness.runSync(
       { ...tenant, timeFrom: windows[0].toISOString(), timeTo: hourAgo(1).toISOString() },
-      harness.pipeline().activities,
+      spec.harness.pipeline().activities,
     );
 
-    const ledger = await harness.ledger(tenant);
+    const ledger = await spec.harness.ledger(tenant);
     // 0.6 → 0 (carry 0.6); 0.6 + 0.6 → 1 (carry 0.2); 0.2 + 0.9 → 1 (carry 0.1): floor(2.1) = 2 in Stripe.
     expect(ledger.map((row) => [row.aggregatedQuantity, row.sentValue])).toEqual([
       ['0.600000000000', '0'],
@@ -142,7 +133,7 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
       ['0.900000000000', '1'],
     ]);
     expect(stripeTotals(apiKey)).toEqual({ 'cus_c/gpu_hours': '2' });
-    const [carried] = await harness.db.query(
+    const [carried] = await spec.harness.db.query(
       `SELECT remainder::text AS remainder FROM stripe_sync_value_remainders WHERE tenant_id = $1 AND environment_id = $2`,
       [tenant.tenantId, tenant.environmentId],
     );
@@ -152,8 +143,8 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
   it('re-running a window sends nothing twice, with or without force_rerun, and keeps the same identities', async () => {
     const tenant = uniqueTenant('rerun');
     const apiKey = testApiKey('rerun');
-    emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
-    await harness.seedTenant(tenant, {
+    spec.emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
+    await spec.harness.seedTenant(tenant, {
       apiKey,
       meters: [{ meterId: 'meter_api', eventName: 'api_calls' }],
       customers: [
@@ -162,28 +153,28 @@ describe('StripeEventSyncWorkflow: ClickHouse → ledger → Stripe', () => {
       ],
     });
     const window = hourAgo(2);
-    await harness.insertUsage(tenant, [
+    await spec.harness.insertUsage(tenant, [
       { customerId: 'client_a', meterId: 'meter_api', quantity: '11', at: window },
       { customerId: 'client_b', meterId: 'meter_api', quantity: '22', at: window },
     ]);
     const range = { ...tenant, timeFrom: window.toISOString(), timeTo: hourAgo(1).toISOString() };
-    const pipeline = harness.pipeline();
+    const pipeline = spec.harness.pipeline();
 
-    await harness.runSync(range, pipeline.activities);
-    const first = await harness.ledger(tenant);
+    await spec.harness.runSync(range, pipeline.activities);
+    const first = await spec.harness.ledger(tenant);
     const totalsAfterFirst = stripeTotals(apiKey);
     expect(totalsAfterFirst).toEqual({ 'cus_ra/api_calls': '11', 'cus_rb/api_calls': '22' });
 
-    const again = await harness.runSync(range, pipeline.activities);
+    const again = await spec.harness.runSync(range, pipeline.activities);
     expect(again.windows[0]).toMatchObject({ armed: 0, unchanged: 2, completed: 0, resent: 0 });
-    const forced = await harness.runSync({ ...range, forceRerun: true }, pipeline.activities);
+    const forced = await spec.harness.runSync({ ...range, forceRerun: true }, pipeline.activities);
     expect(forced.windows[0]).toMatchObject({ armed: 0, unchanged: 2, completed: 0, resent: 2, failed: 0 });
 
     expect(stripeTotals(apiKey)).toEqual(totalsAfterFirst);
-    expect(emulator.meterEvents({ account: apiKey })).toHaveLength(2);
-    const resends = emulator.requests({ account: apiKey, pathPrefix: '/v1/billing/meter_events' });
+    expect(spec.emulator.meterEvents({ account: apiKey })).toHaveLength(2);
+    const resends = spec.emulator.requests({ account: apiKey, pathPrefix: '/v1/billing/meter_events' });
     expect(resends.filter((request) => request.replayed)).toHaveLength(2);
-    const last = await harness.ledger(tenant);
+    const last = await spec.harness.ledger(tenant);
     expect(last.map((row) => [row.identifier, row.syncStatus, row.revision])).toEqual(first.map((row) => [row.identifier, 'completed', 0]));
   });
 });

@@ -12,6 +12,8 @@ import { maskSecret } from '@flexsync/stripe-client';
 import { STRIPE_EVENT_SYNC_WORKFLOW, StripeEventSyncInput, StripeEventSyncResult, SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { createSyncPipeline, SyncPipeline, SyncPipelineSettings } from '@flexsync/sync-pipeline';
 import { bundleSyncWorkflows, connectTemporalClient, createSyncWorker } from '@flexsync/temporal';
+import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
+import { stackEnv } from '@flexsync/testing';
 
 /** Where the stack's servers are (`stackEnv()` in specs). */
 export interface HarnessEnv {
@@ -252,4 +254,35 @@ export function testKeyring(): { keys: string; currentKeyId: string } {
 /** A Stripe-looking test key of its own, so each spec has an emulator account of its own. */
 export function testApiKey(label: string): string {
   return `sk_test_${label}${randomBytes(12).toString('hex')}`;
+}
+
+export interface SyncSpecContext {
+  readonly harness: SyncHarness;
+  readonly emulator: RunningStripeEmulator;
+}
+
+/** Registers the suite's setup: an in-process Stripe emulator and a harness pointed at it, closed after the suite. */
+export function useSyncHarness(): SyncSpecContext {
+  let harness: SyncHarness | undefined;
+  let emulator: RunningStripeEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startStripeEmulator({ accounts: [], rateLimitPerSecond: 1_000 });
+    harness = await SyncHarness.start(stackEnv(), emulator.url);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await emulator?.close();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useSyncHarness: used outside a test');
+    return value;
+  };
+  return {
+    get harness() {
+      return ready(harness);
+    },
+    get emulator() {
+      return ready(emulator);
+    },
+  };
 }

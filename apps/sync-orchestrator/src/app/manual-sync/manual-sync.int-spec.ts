@@ -1,31 +1,15 @@
-import type { Client } from '@temporalio/client';
-import { connectTemporalClient } from '@flexsync/temporal';
 import { STRIPE_EVENT_SYNC_WORKFLOW, STRIPE_SYNC_TASK_QUEUE, StripeEventSyncInput } from '@flexsync/sync-contracts';
-import { stackEnv, TestTenant, uniqueTenant } from '@flexsync/testing';
+import { TestTenant, uniqueTenant } from '@flexsync/testing';
 import { bearerFor, RunningOrchestrator, startOrchestrator } from '../../testing/sync-orchestrator.harness';
 
 describe('POST /v1/stripe/sync/manual (real Temporal and Postgres)', () => {
   let orchestrator: RunningOrchestrator;
-  let temporal: Client;
-  const started: string[] = [];
 
   beforeAll(async () => {
     orchestrator = await startOrchestrator();
-    const env = stackEnv();
-    temporal = await connectTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   });
 
   afterAll(async () => {
-    // No worker of these tests polls the queue; end what they started so the dev server stays clean.
-    await Promise.all(
-      started.map((id) =>
-        temporal.workflow
-          .getHandle(id)
-          .terminate('test cleanup')
-          .catch(() => undefined),
-      ),
-    );
-    await temporal.connection.close();
     await orchestrator.close();
   });
 
@@ -40,7 +24,7 @@ describe('POST /v1/stripe/sync/manual (real Temporal and Postgres)', () => {
   }
 
   async function startedInput(workflowId: string): Promise<StripeEventSyncInput> {
-    const handle = temporal.workflow.getHandle(workflowId);
+    const handle = orchestrator.temporal.workflow.getHandle(workflowId);
     const description = await handle.describe();
     expect(description.type).toBe(STRIPE_EVENT_SYNC_WORKFLOW);
     expect(description.taskQueue).toBe(STRIPE_SYNC_TASK_QUEUE);
@@ -62,7 +46,7 @@ describe('POST /v1/stripe/sync/manual (real Temporal and Postgres)', () => {
         force_rerun: false,
       });
     expect(response.status).toBe(202);
-    started.push(response.body.workflow_id);
+    orchestrator.startedWorkflows.push(response.body.workflow_id);
     expect(response.body).toEqual({
       workflow_id: expect.stringContaining(tenant.tenantId),
       run_id: expect.any(String),
@@ -89,7 +73,7 @@ describe('POST /v1/stripe/sync/manual (real Temporal and Postgres)', () => {
       .set('Authorization', await bearerFor(tenant))
       .send({ time_from: '2025-06-21T04:00:00Z', time_to: '2025-06-21T05:00:00Z' });
     expect(response.status).toBe(202);
-    started.push(response.body.workflow_id);
+    orchestrator.startedWorkflows.push(response.body.workflow_id);
     expect(response.body.windows).toBe(4);
     const input = await startedInput(response.body.workflow_id);
     expect(input.windowMinutes).toBe(15);
@@ -152,7 +136,7 @@ describe('POST /v1/stripe/sync/manual (real Temporal and Postgres)', () => {
         .post('/v1/stripe/sync/manual')
         .set('Authorization', await bearerFor(tenant))
         .send(valid);
-      started.push(response.body.workflow_id);
+      orchestrator.startedWorkflows.push(response.body.workflow_id);
       ids.add(response.body.workflow_id);
     }
     expect(ids.size).toBe(2);

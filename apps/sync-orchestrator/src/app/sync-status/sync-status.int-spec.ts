@@ -1,30 +1,15 @@
-import type { Client } from '@temporalio/client';
 import type { SyncStatus } from '@flexsync/persistence';
-import { connectTemporalClient } from '@flexsync/temporal';
-import { stackEnv, TestTenant, uniqueTenant } from '@flexsync/testing';
+import { TestTenant, uniqueTenant } from '@flexsync/testing';
 import { bearerFor, RunningOrchestrator, startOrchestrator } from '../../testing/sync-orchestrator.harness';
 
 describe('sync status and the push ledger API (real Postgres)', () => {
   let orchestrator: RunningOrchestrator;
-  let temporal: Client;
-  const started: string[] = [];
 
   beforeAll(async () => {
     orchestrator = await startOrchestrator();
-    const env = stackEnv();
-    temporal = await connectTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   });
 
   afterAll(async () => {
-    await Promise.all(
-      started.map((id) =>
-        temporal.workflow
-          .getHandle(id)
-          .terminate('test cleanup')
-          .catch(() => undefined),
-      ),
-    );
-    await temporal.connection.close();
     await orchestrator.close();
   });
 
@@ -114,7 +99,7 @@ describe('sync status and the push ledger API (real Postgres)', () => {
 
     const retried = await orchestrator.http.post(`/v1/stripe/sync/batches/${failed}/retry`).set('Authorization', auth);
     expect(retried.status).toBe(202);
-    started.push(retried.body.workflow_id);
+    orchestrator.startedWorkflows.push(retried.body.workflow_id);
     expect(retried.body).toMatchObject({ time_from: '2025-06-21T04:00:00.000Z', time_to: '2025-06-21T05:00:00.000Z', windows: 1 });
 
     const notFailed = await orchestrator.http.post(`/v1/stripe/sync/batches/${completed}/retry`).set('Authorization', auth);
