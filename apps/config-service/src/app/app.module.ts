@@ -15,11 +15,7 @@ export class ConfigServiceModule {
       module: ConfigServiceModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
-        ObservabilityModule.forRoot({
-          service: 'config-service',
-          logLevel: config.LOG_LEVEL,
-          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
+        ObservabilityModule.forService('config-service', config),
         AuthModule.forRoot(authOptionsFrom(config)),
         StripeConfigModule.register({
           // Throws on an unusable keyring: the service never runs without encryption.

@@ -31,17 +31,8 @@ export class MappingServiceModule {
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
         TypeOrmModule.forFeature([MeterProviderMapping, CustomerIntegrationMapping]),
-        KafkaModule.forRoot({
-          clientId: config.KAFKA_CLIENT_ID,
-          brokers: config.KAFKA_BROKERS,
-          publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
-          readinessTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
-        ObservabilityModule.forRoot({
-          service: 'mapping-service',
-          logLevel: config.LOG_LEVEL,
-          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
+        KafkaModule.forService(config),
+        ObservabilityModule.forService('mapping-service', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
       controllers: [HealthController, MeterMappingsController, CustomerMappingsController],

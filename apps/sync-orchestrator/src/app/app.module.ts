@@ -26,11 +26,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
         TypeOrmModule.forFeature([StripeTenantConfig, StripeSyncBatch, StripeCircuitBreaker]),
-        ObservabilityModule.forRoot({
-          service: 'sync-orchestrator',
-          logLevel: config.LOG_LEVEL,
-          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
+        ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
       controllers: [HealthController, ManualSyncController, SyncStatusController],

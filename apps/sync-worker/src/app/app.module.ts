@@ -27,14 +27,7 @@ export class SyncWorkerModule implements OnApplicationShutdown {
   static register(config: SyncWorkerConfig): DynamicModule {
     return {
       module: SyncWorkerModule,
-      imports: [
-        PersistenceModule.forRoot(config.DATABASE_URL),
-        ObservabilityModule.forRoot({
-          service: SERVICE,
-          logLevel: config.LOG_LEVEL,
-          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
-      ],
+      imports: [PersistenceModule.forRoot(config.DATABASE_URL), ObservabilityModule.forService(SERVICE, config)],
       controllers: [HealthController],
       providers: [
         readinessChecksProvider({

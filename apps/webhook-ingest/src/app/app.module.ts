@@ -23,17 +23,8 @@ export class WebhookIngestModule {
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
         TypeOrmModule.forFeature([StripeTenantConfig]),
-        KafkaModule.forRoot({
-          clientId: config.KAFKA_CLIENT_ID,
-          brokers: config.KAFKA_BROKERS,
-          publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
-          readinessTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
-        ObservabilityModule.forRoot({
-          service: 'webhook-ingest',
-          logLevel: config.LOG_LEVEL,
-          healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        }),
+        KafkaModule.forService(config),
+        ObservabilityModule.forService('webhook-ingest', config),
       ],
       controllers: [HealthController, StripeWebhookController],
       providers: [

@@ -13,6 +13,14 @@ export interface KafkaModuleOptions extends KafkaClientOptions {
   readinessTimeoutMs?: number;
 }
 
+/** The Kafka settings of a service's validated config. */
+export interface KafkaSettings {
+  KAFKA_CLIENT_ID: string;
+  KAFKA_BROKERS: string[];
+  KAFKA_PUBLISH_TIMEOUT_MS: number;
+  HEALTH_CHECK_TIMEOUT_MS: number;
+}
+
 /** Connects the shared producer at start (without failing start-up if the broker is down) and closes it last. */
 @Injectable()
 class KafkaConnections implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,6 +47,16 @@ class KafkaConnections implements OnApplicationBootstrap, OnApplicationShutdown 
 /** One kafkajs client per service, its producer, and the `kafka` readiness probe. */
 @Module({})
 export class KafkaModule {
+  /** `forRoot` from a service's validated config. */
+  static forService(config: KafkaSettings): DynamicModule {
+    return KafkaModule.forRoot({
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: config.KAFKA_BROKERS,
+      publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+      readinessTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    });
+  }
+
   static forRoot(options: KafkaModuleOptions): DynamicModule {
     return {
       module: KafkaModule,

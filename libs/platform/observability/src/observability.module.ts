@@ -11,6 +11,12 @@ export interface ObservabilityOptions {
   healthCheckTimeoutMs: number;
 }
 
+/** The settings every service's validated config carries. */
+export interface ObservabilitySettings {
+  LOG_LEVEL: string;
+  HEALTH_CHECK_TIMEOUT_MS: number;
+}
+
 /**
  * JSON logs and `/metrics` for one service (global). `/health/*` lives in the app's own module, because its
  * readiness probes need the app's clients: add `HealthController` to the app's controllers and
@@ -31,6 +37,11 @@ export class ObservabilityModule implements NestModule {
       ],
       exports: [MetricsRegistry, SERVICE_NAME, HEALTH_CHECK_TIMEOUT_MS, TerminusModule],
     };
+  }
+
+  /** `forRoot` from a service's validated config. */
+  static forService(service: string, config: ObservabilitySettings): DynamicModule {
+    return ObservabilityModule.forRoot({ service, logLevel: config.LOG_LEVEL, healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS });
   }
 
   configure(consumer: MiddlewareConsumer): void {
