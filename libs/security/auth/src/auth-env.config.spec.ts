@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import { ConfigValidationError, loadConfig } from '@flexsync/runtime';
 import { AuthEnvConfig, authOptionsFrom } from './auth-env.config';
 
-const BASE = { PORT: '8080', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', AUTH_JWT_ISSUER: 'flexsync', AUTH_JWT_AUDIENCE: 'flexsync-api' };
+const BASE = {
+  PORT: '8080',
+  DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+  AUTH_JWT_ISSUER: 'flexsync',
+  AUTH_JWT_AUDIENCE: 'flexsync-api',
+};
 const SECRET = 'a-secret-that-is-long-enough-0123456789';
 
 function problems(env: NodeJS.ProcessEnv): string {

