@@ -1,9 +1,8 @@
+import { FLEXPRICE_ID_RULE, isFlexPriceId } from '@flexsync/runtime';
 /**
  * The one audited way values enter ClickHouse SQL. Server-side parameters (`{x:String}`) do not exist on
  * ClickHouse 18.16, which we must also support, so every value is rendered as a literal here and nowhere else.
  */
-
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 
 export class UnsafeSqlValueError extends Error {
   constructor(field: string, reason: string) {
@@ -14,8 +13,8 @@ export class UnsafeSqlValueError extends Error {
 
 /** Tenant, environment, customer and meter ids: a strict alphabet, so they are safe even before escaping. */
 export function assertId(value: string, field: string): string {
-  if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
-    throw new UnsafeSqlValueError(field, 'must be 1-128 characters of letters, digits and _ . : @ - (starting with a letter or digit)');
+  if (!isFlexPriceId(value)) {
+    throw new UnsafeSqlValueError(field, `must be ${FLEXPRICE_ID_RULE}`);
   }
   return value;
 }

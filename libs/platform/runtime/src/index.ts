@@ -1,6 +1,7 @@
 export * from './config/load-config';
 export * from './config/config-fields';
 export * from './errors/domain-error';
+export * from './identifiers';
 export * from './http/body-parser-errors';
 export * from './http/error-filter';
 export * from './http/error.view';

@@ -104,6 +104,16 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
       'environment_id',
     ],
     [
+      'whose tenant id other services would refuse (a space)',
+      () => mintTenantToken(SIGNING, { tenantId: 'acme eu', environmentId: 'e1' }),
+      'tenant_id',
+    ],
+    [
+      'whose environment id other services would refuse (a quote)',
+      () => mintTenantToken(SIGNING, { tenantId: 't1', environmentId: "e1'" }),
+      'environment_id',
+    ],
+    [
       'with roles that are not a list',
       () =>
         hs256({ tenant_id: 't1', environment_id: 'e1', roles: 'tenant_admin' })

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyOptions, JWTVerifyResult } from 'jose';
-import { DomainError } from '@flexsync/runtime';
+import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { AUTH_OPTIONS, AuthOptions, ENVIRONMENT_HEADER, MIN_JWT_SECRET_LENGTH, TENANT_ADMIN_ROLE } from './auth-options';
 import { TenantPrincipal } from './tenant-principal';
 
@@ -16,7 +16,7 @@ function isId(value: unknown): value is string {
 }
 
 function isIdList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every(isId);
+  return Array.isArray(value) && value.every(isFlexPriceId);
 }
 
 /** Why a token was refused, without echoing any part of it. */
@@ -100,8 +100,9 @@ export class TenantTokenVerifier {
   private principalFrom(claims: JWTPayload): TenantPrincipal {
     const problems: string[] = [];
     if (!isId(claims.sub)) problems.push('sub');
-    if (!isId(claims.tenant_id)) problems.push('tenant_id');
-    if (!isId(claims.environment_id)) problems.push('environment_id');
+    // Tenant and environment ids must be ones every service accepts (webhook paths, ClickHouse filters).
+    if (!isFlexPriceId(claims.tenant_id)) problems.push('tenant_id');
+    if (!isFlexPriceId(claims.environment_id)) problems.push('environment_id');
     if (!Array.isArray(claims.roles) || !claims.roles.every((role) => typeof role === 'string')) problems.push('roles');
     if (claims.environment_ids !== undefined && !isIdList(claims.environment_ids)) problems.push('environment_ids');
     if (problems.length > 0) {

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { FLEXPRICE_ID_PATTERN, FLEXPRICE_ID_RULE } from '@flexsync/runtime';
 import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 
 /** Playbook §6: `POST /v1/stripe/sync/manual`. */
 export class ManualSyncRequestDto {
@@ -9,7 +8,7 @@ export class ManualSyncRequestDto {
   @IsOptional()
   @IsString()
   @MaxLength(128)
-  @Matches(ID_PATTERN, { message: 'entity_id must be 1-128 letters, digits or _ . : @ - (starting with a letter or digit)' })
+  @Matches(FLEXPRICE_ID_PATTERN, { message: `entity_id must be ${FLEXPRICE_ID_RULE}` })
   entity_id?: string;
 
   @ApiPropertyOptional({ example: 'customer', enum: ['customer'] })

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import type { StripeSyncBatch, SyncStatus } from '@flexsync/persistence';
+import { FLEXPRICE_ID_PATTERN, FLEXPRICE_ID_RULE } from '@flexsync/runtime';
 
 export class SyncStatusView {
   @ApiProperty({
@@ -37,7 +38,7 @@ export class ListBatchesQueryDto {
 
   @ApiPropertyOptional({ example: 'client_123' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/, { message: 'customer_id must be a FlexPrice customer id' })
+  @Matches(FLEXPRICE_ID_PATTERN, { message: `customer_id must be ${FLEXPRICE_ID_RULE}` })
   customer_id?: string;
 
   @ApiPropertyOptional({ default: 50, maximum: 500 })

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isStripeCustomerEventType, type StripeEventLike } from '@flexsync/kafka';
 import type { TenantScope } from '@flexsync/persistence';
-import { DomainError } from '@flexsync/runtime';
+import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
 import { verifyStripeSignature } from '../stripe-signature';
 import { WebhookInbox } from '../webhook-inbox';
@@ -11,7 +11,6 @@ import { WebhookIngestConfig } from '../../webhook-ingest.config';
 import type { ReceiveStripeWebhookCommand, WebhookReceipt } from './receive-stripe-webhook.command';
 
 // Ids are path segments Stripe echoes back; anything else cannot name an endpoint.
-const SCOPE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Verify → record once → publish. A 2xx means the event is in the inbox and on Kafka (or was already);
@@ -64,7 +63,7 @@ export class ReceiveStripeWebhook {
 
   private async verify(command: ReceiveStripeWebhookCommand): Promise<StripeEventLike> {
     const { scope, rawBody, signature } = command;
-    if (!SCOPE_ID.test(scope.tenantId) || !SCOPE_ID.test(scope.environmentId)) {
+    if (!isFlexPriceId(scope.tenantId) || !isFlexPriceId(scope.environmentId)) {
       throw this.reject(scope, 'unknown_endpoint', unknownEndpoint());
     }
     const endpoint = await this.unavailableOnFailure(scope, () => this.secrets.resolve(scope));
@@ -140,7 +139,7 @@ export class ReceiveStripeWebhook {
   private reject(scope: TenantScope, reason: WebhookRejection, error: DomainError): DomainError {
     this.metrics.rejected.inc({ reason });
     const fields =
-      SCOPE_ID.test(scope.tenantId) && SCOPE_ID.test(scope.environmentId)
+      isFlexPriceId(scope.tenantId) && isFlexPriceId(scope.environmentId)
         ? { tenant_id: scope.tenantId, environment_id: scope.environmentId }
         : {};
     this.logger.warn({ ...fields, reason }, 'webhook rejected');
