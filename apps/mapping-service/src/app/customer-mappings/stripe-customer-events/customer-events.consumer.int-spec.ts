@@ -246,4 +246,16 @@ describe('Stripe customer events consumer (real Kafka and Postgres)', () => {
     const ready = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({ details: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
   });
+
+  it('dead-letters an event the database refuses for good (a NUL character in metadata) instead of retrying it forever', async () => {
+    const tenant = uniqueTenant('consumer_refused');
+    await send(
+      message(tenant, 'customer.created', 'cus_nul', { flexprice_customer_id: 'client_nul', note: 'a\u0000b' }),
+      message(tenant, 'customer.created', 'cus_after_nul', { flexprice_customer_id: 'client_after_nul' }),
+    );
+    await rowWhen(tenant, 'cus_after_nul', (r) => r.customer_id === 'client_after_nul');
+    const dead = await eventually(async () => deadLetters.find((m) => m.key === `${tenant.tenantId}:${tenant.environmentId}:cus_nul`));
+    expect(dead.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/^the database refused the event: SQLSTATE 22/);
+    expect(await rows(tenant, 'cus_nul')).toHaveLength(0);
+  });
 });

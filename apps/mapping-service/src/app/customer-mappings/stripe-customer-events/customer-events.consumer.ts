@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
+import { QueryFailedError } from 'typeorm';
 import {
   decodeStripeCustomerEvent,
   describeError,
   KAFKA_CLIENT,
   KafkaMessageConsumer,
   KafkaPublisher,
+  PoisonMessageError,
   type ConsumedMessage,
 } from '@flexsync/kafka';
 import { MetricsRegistry } from '@flexsync/observability';
@@ -16,7 +18,8 @@ const START_RETRY_MS = 2000;
 
 /**
  * Consumes `stripe.customer.events` into customer mappings. Offsets are committed after the database transaction;
- * undecodable messages go to the dead-letter topic; database failures are retried in place.
+ * undecodable messages and events the database refuses for good go to the dead-letter topic; other database
+ * failures are retried in place.
  * Start-up does not wait for Kafka: the API serves while the consumer keeps trying to join.
  */
 @Injectable()
@@ -78,6 +81,24 @@ export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleD
   }
 
   private async handle(message: ConsumedMessage): Promise<void> {
-    await this.applyEvent.execute(decodeStripeCustomerEvent(message.value));
+    try {
+      await this.applyEvent.execute(decodeStripeCustomerEvent(message.value));
+    } catch (error) {
+      const refusal = permanentDatabaseRefusal(error);
+      // Retrying a value the database will never accept would block the partition forever.
+      if (refusal) throw new PoisonMessageError(`the database refused the event: ${refusal}`, { cause: error });
+      throw error;
+    }
   }
+}
+
+/**
+ * Postgres errors no retry can fix: invalid data (class 22, e.g. a NUL character in metadata) and integrity rules
+ * other than a unique-key race (not-null, check, foreign key). Connection and lock errors stay transient.
+ */
+function permanentDatabaseRefusal(error: unknown): string | undefined {
+  if (!(error instanceof QueryFailedError)) return undefined;
+  const code = (error.driverError as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  return code.startsWith('22') || ['23502', '23503', '23514'].includes(code) ? `SQLSTATE ${code}` : undefined;
 }
