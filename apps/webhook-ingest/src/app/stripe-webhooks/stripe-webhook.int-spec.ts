@@ -182,6 +182,23 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     await post(withOwnSecret, payload, sign(payload, GLOBAL_SECRET)).expect(400);
   });
 
+  it('refuses a delivery signed with the global secret that was already recorded for another tenant (a replay), and records nothing', async () => {
+    const other = uniqueTenant('wh_global_other');
+    await seedConfig(other, null);
+    const event = customerEvent('customer.created', { id: 'cus_replayed', metadata: { flexprice_customer_id: 'client_replayed' } });
+    const payload = JSON.stringify(event);
+    const signature = sign(payload, GLOBAL_SECRET);
+    await post(withGlobalSecret, payload, signature).expect(200);
+    const replay = await post(other, payload, signature).expect(400);
+    expect(replay.body.code).toBe('WEBHOOK.INVALID_SIGNATURE');
+    const recorded: unknown[] = await dataSource.query(
+      `SELECT 1 FROM stripe_webhook_events WHERE tenant_id = $1 AND environment_id = $2 AND stripe_event_id = $3`,
+      [other.tenantId, other.environmentId, event.id],
+    );
+    expect(recorded).toHaveLength(0);
+    await post(withGlobalSecret, payload, signature).expect(200);
+  });
+
   it('accepts a delivery signed with the old and the new secret while a secret is rolled, and a secret changed since it was cached', async () => {
     const event = customerEvent('customer.updated', { id: 'cus_roll', metadata: {} });
     const payload = JSON.stringify(event);

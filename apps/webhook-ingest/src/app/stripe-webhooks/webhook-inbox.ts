@@ -43,6 +43,20 @@ export class WebhookInbox {
     return { id: existing[0].id, publishedAt: existing[0].published_at, inserted: false };
   }
 
+  /**
+   * Whether this Stripe event id was already recorded for another tenant or environment. Existence only, across
+   * tenants on purpose: it is how a replay of a delivery signed with the shared global secret is recognised.
+   */
+  async recordedForAnotherScope(scope: TenantScope, stripeEventId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM stripe_webhook_events
+        WHERE stripe_event_id = $3 AND NOT (tenant_id = $1 AND environment_id = $2)
+        LIMIT 1`,
+      [scope.tenantId, scope.environmentId, stripeEventId],
+    );
+    return rows.length > 0;
+  }
+
   async markPublished(scope: TenantScope, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(

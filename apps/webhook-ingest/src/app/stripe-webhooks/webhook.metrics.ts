@@ -8,7 +8,8 @@ export type WebhookRejection =
   | 'invalid_signature'
   | 'stale_timestamp'
   | 'no_secret'
-  | 'invalid_event';
+  | 'invalid_event'
+  | 'replayed_to_another_tenant';
 export type PublishPath = 'request' | 'relay';
 
 /** Counters of the webhook pipeline: received → verified | rejected → recorded → published (latency is the shared http_request_duration_seconds). */

@@ -6,7 +6,7 @@ import { CustomerEventPublisher } from '../customer-event-publisher';
 import { verifyStripeSignature } from '../stripe-signature';
 import { WebhookInbox } from '../webhook-inbox';
 import { WebhookMetrics, type WebhookRejection } from '../webhook.metrics';
-import { WebhookSigningSecrets } from '../webhook-signing-secrets';
+import { WebhookSigningSecrets, WebhookEndpoint } from '../webhook-signing-secrets';
 import { WebhookIngestConfig } from '../../webhook-ingest.config';
 import type { ReceiveStripeWebhookCommand, WebhookReceipt } from './receive-stripe-webhook.command';
 
@@ -31,7 +31,12 @@ export class ReceiveStripeWebhook {
   async execute(command: ReceiveStripeWebhookCommand): Promise<WebhookReceipt> {
     const { scope } = command;
     this.metrics.received.inc();
-    const event = await this.verify(command);
+    const { event, source } = await this.verify(command);
+    if (source === 'global' && (await this.unavailableOnFailure(scope, () => this.inbox.recordedForAnotherScope(scope, event.id)))) {
+      // The global secret signs for every tenant without a secret of its own, so its signature cannot tell which path
+      // an event was sent to: an event id already delivered to another tenant is a replay, never a new delivery.
+      throw this.reject(scope, 'replayed_to_another_tenant', invalidSignature());
+    }
     this.metrics.verified.inc({ event_type: event.type });
 
     if (!isStripeCustomerEventType(event.type)) {
@@ -61,7 +66,7 @@ export class ReceiveStripeWebhook {
     return { received: true, event_id: event.id, outcome: entry.inserted ? 'published' : 'duplicate' };
   }
 
-  private async verify(command: ReceiveStripeWebhookCommand): Promise<StripeEventLike> {
+  private async verify(command: ReceiveStripeWebhookCommand): Promise<{ event: StripeEventLike; source: WebhookEndpoint['source'] }> {
     const { scope, rawBody, signature } = command;
     if (!isFlexPriceId(scope.tenantId) || !isFlexPriceId(scope.environmentId)) {
       throw this.reject(scope, 'unknown_endpoint', unknownEndpoint());
@@ -79,6 +84,7 @@ export class ReceiveStripeWebhook {
     }
 
     const wasCached = this.secrets.isCached(scope);
+    let source = endpoint.source;
     let check = verifyStripeSignature(rawBody, signature, endpoint.secret, this.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
     if (!check.ok && check.reason === 'invalid_signature' && wasCached) {
       // The secret may have been rotated since it was cached: check once more against the stored one.
@@ -86,6 +92,7 @@ export class ReceiveStripeWebhook {
       if (!fresh) throw this.reject(scope, 'unknown_endpoint', unknownEndpoint());
       if (fresh.secret && fresh.secret !== endpoint.secret) {
         check = verifyStripeSignature(rawBody, signature, fresh.secret, this.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
+        source = fresh.source;
       }
     }
     if (!check.ok) {
@@ -98,7 +105,7 @@ export class ReceiveStripeWebhook {
       }
       throw this.reject(scope, check.reason, invalidSignature());
     }
-    return check.event;
+    return { event: check.event, source };
   }
 
   private async publish(scope: TenantScope, event: StripeEventLike, inboxId: string): Promise<void> {
