@@ -223,4 +223,19 @@ describe('TenantTokenVerifier with a JWKS URL', () => {
     const error = await rejection(sut.authenticate(`Bearer ${token}`));
     expect(error.code).toBe('AUTH.INVALID_TOKEN');
   });
+
+  it('answers 503 AUTH.KEYS_UNAVAILABLE, not 401, when the JWKS endpoint cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const sut = new TenantTokenVerifier({
+      jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+      issuer: OPTIONS.issuer,
+      audience: OPTIONS.audience,
+    });
+    const token = await es256({ tenant_id: 't9', environment_id: 'e9', roles: ['tenant_admin'] }).sign(privateKey);
+    const error = await rejection(sut.authenticate(`Bearer ${token}`));
+    expect([error.code, error.status]).toEqual(['AUTH.KEYS_UNAVAILABLE', 503]);
+  });
 });

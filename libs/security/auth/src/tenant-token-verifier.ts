@@ -26,8 +26,16 @@ function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'signing algorithm not allowed';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no matching signing key';
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return 'signing keys unavailable';
   return 'token is malformed';
+}
+
+/**
+ * The identity provider's keys could not be fetched (timeout, unreachable, not a key set): an outage on our side,
+ * not a bad token, so the caller gets 503 and may retry. Errors that are not jose's come from fetching the keys.
+ */
+function signingKeysUnavailable(error: unknown, usesJwks: boolean): boolean {
+  if (!usesJwks) return false;
+  return error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || !(error instanceof joseErrors.JOSEError);
 }
 
 /** Verifies tenant-admin JWTs (signature, issuer, audience, expiry, claims) and resolves the acting environment. */
@@ -93,6 +101,11 @@ export class TenantTokenVerifier {
       });
       return payload;
     } catch (error) {
+      if (signingKeysUnavailable(error, this.options.jwksUrl !== undefined)) {
+        throw new DomainError('AUTH.KEYS_UNAVAILABLE', 'the identity provider’s signing keys are unavailable; try again', undefined, {
+          cause: error,
+        });
+      }
       throw new DomainError('AUTH.INVALID_TOKEN', `invalid token: ${describeJoseError(error)}`);
     }
   }
