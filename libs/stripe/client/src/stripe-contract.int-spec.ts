@@ -103,6 +103,20 @@ describe('Stripe request contract: stripe-mock and the emulator agree', () => {
     expect(outcomes).toEqual({ 'stripe-mock': 'accepted', emulator: 'accepted' });
   });
 
+  it('accepts the negative correction the sync pipeline sends when usage shrinks after a push', async () => {
+    const outcomes = await outcomesOf((client) =>
+      client.createMeterEvent({
+        eventName: EVENT_NAME,
+        stripeCustomerId: 'cus_contract',
+        value: -7,
+        identifier: `flexprice_contract_${randomUUID()}`,
+        timestamp: new Date(Date.now() - 60_000),
+      }),
+    );
+
+    expect(outcomes).toEqual({ 'stripe-mock': 'accepted', emulator: 'accepted' });
+  });
+
   it('accepts the cancel adjustment the client sends', async () => {
     const identifier = `flexprice_contract_${randomUUID()}`;
     const outcomes = await outcomesOf(async (client) => {
