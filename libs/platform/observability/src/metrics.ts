@@ -6,8 +6,6 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 @Injectable()
 export class MetricsRegistry extends Registry {}
 
-export const SERVICE_NAME = Symbol('SERVICE_NAME');
-
 export function createMetricsRegistry(service: string): MetricsRegistry {
   const registry = new MetricsRegistry();
   registry.setDefaultLabels({ service });

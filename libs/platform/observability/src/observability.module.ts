@@ -3,7 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DependencyCheck, HEALTH_CHECK_TIMEOUT_MS, HealthController, READINESS_CHECKS } from './health';
 import { HttpMetricsMiddleware } from './http-metrics';
 import { createLoggerModule } from './logging';
-import { createMetricsRegistry, MetricsController, MetricsRegistry, SERVICE_NAME } from './metrics';
+import { createMetricsRegistry, MetricsController, MetricsRegistry } from './metrics';
 
 export interface ObservabilityOptions {
   service: string;
@@ -31,11 +31,10 @@ export class ObservabilityModule implements NestModule {
       imports: [createLoggerModule(options.service, options.logLevel), TerminusModule.forRoot({ logger: false })],
       controllers: [MetricsController],
       providers: [
-        { provide: SERVICE_NAME, useValue: options.service },
         { provide: MetricsRegistry, useValue: createMetricsRegistry(options.service) },
         { provide: HEALTH_CHECK_TIMEOUT_MS, useValue: options.healthCheckTimeoutMs },
       ],
-      exports: [MetricsRegistry, SERVICE_NAME, HEALTH_CHECK_TIMEOUT_MS, TerminusModule],
+      exports: [MetricsRegistry, HEALTH_CHECK_TIMEOUT_MS, TerminusModule],
     };
   }
 

@@ -12,7 +12,7 @@ function isBodyParserError(error: unknown): error is BodyParserError & { type: s
   return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string';
 }
 
-export function describeBodyParserError(error: BodyParserError & { type: string }): ErrorBody {
+function describeBodyParserError(error: BodyParserError & { type: string }): ErrorBody {
   if (error.type === 'entity.parse.failed') {
     return {
       code: 'REQUEST.MALFORMED_JSON',
