@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { TenantScopedEntity } from './tenant-scoped';
 
-export type SyncStatus = 'pending' | 'completed' | 'failed';
+/** `unknown`: the call may have reached Stripe and only reconciliation against Stripe's totals may settle it. */
+export type SyncStatus = 'pending' | 'completed' | 'failed' | 'unknown';
 
 /**
  * The write-ahead ledger of pushes, one row per (customer, meter, event_type, window, revision): written `pending`
@@ -82,6 +83,10 @@ export class StripeSyncBatch extends TenantScopedEntity {
   /** Pushes started for this row (each may include several HTTP retries); 0 means Stripe never saw it. */
   @Column({ name: 'attempt_count', type: 'integer', default: 0 })
   attemptCount!: number;
+
+  /** When the system itself next retries this failed row; null when it will not on its own. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt!: Date | null;
 
   @Column({ name: 'workflow_id', type: 'text', nullable: true })
   workflowId!: string | null;
