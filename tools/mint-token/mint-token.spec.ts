@@ -30,6 +30,7 @@ describe('tools/mint-token', () => {
     const { stdout } = await mint(['--tenant', 'tenant_demo', '--env', 'env_demo', '--env-allowed', 'env_other', '--ttl', '600']);
     const token = stdout.trim();
     await expect(verifier.authenticate(`Bearer ${token}`)).resolves.toEqual({
+      actingAs: 'tenant_admin',
       tenantId: 'tenant_demo',
       environmentId: 'env_demo',
       subject: 'dev:tenant_demo',

@@ -9,6 +9,7 @@ import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
+import { ManualSyncAdmission } from './shared/manual-sync-admission';
 import { TenantSyncSettingsReader } from './shared/sync-settings';
 import { SyncWorkflowStarter } from './shared/sync-workflow-starter';
 import { TEMPORAL_CLIENT } from './shared/temporal-client.token';
@@ -42,6 +43,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,
+        ManualSyncAdmission,
         StartManualSync,
         SyncBatchReader,
         HourlySyncSchedule,

@@ -34,6 +34,7 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
       environmentId: 'e1',
       subject: 'alice',
       roles: ['tenant_admin'],
+      actingAs: 'tenant_admin',
     });
   });
 

@@ -76,7 +76,7 @@ export class TenantTokenVerifier {
       throw new DomainError('AUTH.FORBIDDEN', `the token lacks the ${TENANT_ADMIN_ROLE} role`);
     }
     const environmentId = this.resolveEnvironment(claims, principal.environmentId, environmentHeader);
-    return { ...principal, environmentId };
+    return { ...principal, environmentId, actingAs: 'tenant_admin' };
   }
 
   private bearerToken(authorization: string | undefined): string {
@@ -110,7 +110,7 @@ export class TenantTokenVerifier {
     }
   }
 
-  private principalFrom(claims: JWTPayload): TenantPrincipal {
+  private principalFrom(claims: JWTPayload): Omit<TenantPrincipal, 'actingAs'> {
     const problems: string[] = [];
     if (!isId(claims.sub)) problems.push('sub');
     // Tenant and environment ids must be ones every service accepts (webhook paths, ClickHouse filters).

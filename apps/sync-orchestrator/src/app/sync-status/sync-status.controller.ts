@@ -3,6 +3,8 @@ import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkRes
 import { CurrentTenant, TenantAdmin, TenantPrincipal } from '@flexsync/auth';
 import { DomainError } from '@flexsync/runtime';
 import { ManualSyncStartedView } from '../manual-sync/manual-sync.dto';
+import { ManualSyncAdmission } from '../shared/manual-sync-admission';
+import { batchRetryWorkflowId } from '../shared/manual-sync-workflow-id';
 import { SyncWorkflowStarter } from '../shared/sync-workflow-starter';
 import { decodeBatchCursor, encodeBatchCursor } from './batch-cursor';
 import { SyncBatchReader } from './sync-batch.reader';
@@ -17,6 +19,7 @@ export class SyncStatusController {
   constructor(
     private readonly reader: SyncBatchReader,
     private readonly starter: SyncWorkflowStarter,
+    private readonly admission: ManualSyncAdmission,
   ) {}
 
   @Get('status')
@@ -68,18 +71,16 @@ export class SyncStatusController {
     const timeFrom = batch.windowStart.toISOString();
     const timeTo = batch.windowEnd.toISOString();
     const windowMinutes = Math.round((batch.windowEnd.getTime() - batch.windowStart.getTime()) / 60_000);
-    const started = await this.starter.start(
-      {
-        tenantId: principal.tenantId,
-        environmentId: principal.environmentId,
-        timeFrom,
-        timeTo,
-        windowMinutes,
-        customerId: batch.customerId,
-        forceRerun: false,
-        trigger: 'manual',
-      },
-      'retry',
+    const workflowId = batchRetryWorkflowId(batch.id);
+    const run = { timeFrom, timeTo, customerId: batch.customerId, forceRerun: false };
+    const started = await this.admission.admit(
+      principal,
+      { kind: 'retry', workflowId, requestedBy: principal.subject, requestedAs: principal.actingAs, batchId: batch.id, ...run },
+      () =>
+        this.starter.start(
+          { tenantId: principal.tenantId, environmentId: principal.environmentId, ...run, windowMinutes, trigger: 'manual' },
+          { workflowId, requestedBy: principal.subject },
+        ),
     );
     return { workflow_id: started.workflowId, run_id: started.runId, time_from: timeFrom, time_to: timeTo, windows: 1 };
   }
