@@ -46,15 +46,14 @@ export class SyncStatusController {
   @ApiOkResponse({ type: SyncBatchPageView })
   async list(@CurrentTenant() principal: TenantPrincipal, @Query() query: ListBatchesQueryDto): Promise<SyncBatchPageView> {
     const limit = query.limit ?? 50;
-    const rows = await this.reader.list(principal, {
+    const page = await this.reader.list(principal, {
       status: query.status,
       windowStart: query.window_start ? new Date(query.window_start) : undefined,
       customerId: query.customer_id,
       limit,
       after: query.cursor ? decodeBatchCursor(query.cursor) : undefined,
     });
-    const last = rows[rows.length - 1];
-    return { data: rows.map(toSyncBatchView), next_cursor: rows.length === limit && last ? encodeBatchCursor(last) : null };
+    return { data: page.rows.map(toSyncBatchView), next_cursor: page.next ? encodeBatchCursor(page.next) : null };
   }
 
   @Post('batches/:id/retry')

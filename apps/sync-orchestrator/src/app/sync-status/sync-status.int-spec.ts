@@ -115,4 +115,34 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     expect(notAnId.status).toBe(400);
     expect(notAnId.body.details[0].field).toBe('id');
   });
+
+  it('pages through rows inserted in one statement (one microsecond now()) without losing or repeating a row', async () => {
+    const tenant = uniqueTenant('paging');
+    const inserted: { id: string }[] = await orchestrator.dataSource.query(
+      `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end, identifier,
+                                        payload_hash, aggregated_quantity, event_count, sync_status)
+       SELECT $1, $2, 'client_' || n, 'meter_storage', 'increment', '2025-06-21T04:00:00Z', '2025-06-21T05:00:00Z',
+              'flexprice_paging_' || n || '_' || $1, 'hash', n, 1, 'completed'
+         FROM generate_series(1, 53) AS n
+       RETURNING id`,
+      [tenant.tenantId, tenant.environmentId],
+    );
+    // Plus rows a millisecond apart, so the page boundary also falls between different timestamps.
+    for (let i = 0; i < 3; i += 1) inserted.push({ id: await batch(tenant, 'failed', null) });
+    const auth = await bearerFor(tenant);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page += 1) {
+      const response: { status: number; body: { data: { id: string }[]; next_cursor: string | null } } = await orchestrator.http
+        .get(`/v1/stripe/sync/batches?limit=7${cursor ? `&cursor=${cursor}` : ''}`)
+        .set('Authorization', auth);
+      expect(response.status).toBe(200);
+      seen.push(...response.body.data.map((b) => b.id));
+      cursor = response.body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toHaveLength(inserted.length);
+    expect(new Set(seen).size).toBe(inserted.length);
+    expect([...seen].sort()).toEqual(inserted.map((row) => row.id).sort());
+  });
 });
