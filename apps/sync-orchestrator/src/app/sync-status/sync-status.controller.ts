@@ -61,9 +61,16 @@ export class SyncStatusController {
   @ApiOperation({ summary: 'Re-run the window of a failed push for its customer (same identities, so nothing is sent twice)' })
   @ApiAcceptedResponse({ type: ManualSyncStartedView })
   @ApiNotFoundResponse({ description: 'no such batch for this tenant and environment' })
-  @ApiConflictResponse({ description: 'the batch is not failed' })
+  @ApiConflictResponse({ description: 'the batch is not failed (SYNC.NOT_RETRYABLE) or its outcome is unknown (SYNC.OUTCOME_UNKNOWN)' })
   async retry(@CurrentTenant() principal: TenantPrincipal, @Param() params: BatchIdParam): Promise<ManualSyncStartedView> {
     const batch = await this.reader.require(principal, params.id);
+    if (batch.syncStatus === 'unknown') {
+      // Stripe dedupes identifiers and idempotency keys for 24 h only: re-sending now could count the usage twice.
+      throw new DomainError(
+        'SYNC.OUTCOME_UNKNOWN',
+        'this push may have reached Stripe and its outcome is unknown past Stripe’s 24 h dedupe horizon; re-sending could count it twice, so only reconciliation against Stripe’s totals may settle it',
+      );
+    }
     if (batch.syncStatus !== 'failed') {
       throw new DomainError('SYNC.NOT_RETRYABLE', `only failed batches can be retried; this one is ${batch.syncStatus}`);
     }

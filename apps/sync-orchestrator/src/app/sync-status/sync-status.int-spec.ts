@@ -145,4 +145,24 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     expect(new Set(seen).size).toBe(inserted.length);
     expect([...seen].sort()).toEqual(inserted.map((row) => row.id).sort());
   });
+
+  it('refuses to retry a batch whose outcome is unknown with 409 and the reason, and lists and counts unknown rows', async () => {
+    const tenant = uniqueTenant('unknown');
+    const unknown = await batch(tenant, 'unknown', null);
+    const auth = await bearerFor(tenant);
+
+    const retried = await orchestrator.http.post(`/v1/stripe/sync/batches/${unknown}/retry`).set('Authorization', auth);
+    expect(retried.status).toBe(409);
+    expect(retried.body.code).toBe('SYNC.OUTCOME_UNKNOWN');
+    expect(retried.body.message).toContain('24 h');
+    expect(retried.body.message).toContain('reconciliation');
+    const runs = await orchestrator.dataSource.query('SELECT 1 FROM stripe_manual_sync_runs WHERE batch_id = $1', [unknown]);
+    expect(runs).toEqual([]);
+
+    const listed = await orchestrator.http.get('/v1/stripe/sync/batches?status=unknown').set('Authorization', auth);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.map((b: { id: string; sync_status: string }) => [b.id, b.sync_status])).toEqual([[unknown, 'unknown']]);
+    const status = await orchestrator.http.get('/v1/stripe/sync/status').set('Authorization', auth);
+    expect(status.body.batches.unknown).toBe(1);
+  });
 });
