@@ -16,4 +16,6 @@ export interface AuthenticatedRequest extends Request {
   principal?: TenantPrincipal;
   tenantId?: string;
   environmentId?: string;
+  subject?: string;
+  actingAs?: TenantPrincipal['actingAs'];
 }

@@ -13,7 +13,7 @@ import { BatchIdParam, ListBatchesQueryDto, SyncBatchPageView, SyncStatusView, t
 const STATUS_PERIOD_MS = 24 * 3_600_000;
 
 @ApiTags('sync')
-@TenantAdmin()
+@TenantAdmin({ operators: true })
 @Controller('v1/stripe/sync')
 export class SyncStatusController {
   constructor(
