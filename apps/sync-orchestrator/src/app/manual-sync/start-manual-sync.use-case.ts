@@ -49,7 +49,7 @@ export class StartManualSync {
     const workflowId = manualSyncWorkflowId(identity);
     const admitted = await this.admission.admit(
       principal,
-      { kind: 'manual', workflowId, requestedBy: principal.subject, requestedAs: principal.actingAs, ...identity },
+      { kind: 'manual', workflowId, requestedBy: principal.subject, requestedAs: principal.actingAs, windowMinutes, ...identity },
       () => this.starter.start({ ...identity, windowMinutes, trigger: 'manual' }, { workflowId, requestedBy: principal.subject }),
     );
     return { workflow_id: admitted.workflowId, run_id: admitted.runId, time_from: timeFrom, time_to: timeTo, windows: windows.length };

@@ -130,4 +130,52 @@ describe('operators and tenant admins on the orchestrator (real Temporal and Pos
     expect(response.status).toBe(400);
     expect(response.body.details.map((d: { field: string }) => d.field)).toEqual(['X-Tenant-ID', 'X-Environment-ID']);
   });
+
+  it('shows a manual sync’s progress and cancels it, for its own tenant only', async () => {
+    const tenant = await configured('op_watch');
+    const headers = await operatorHeadersFor(tenant, 'ops-dave');
+    const started = await orchestrator.http
+      .post('/v1/stripe/sync/manual')
+      .set(headers)
+      .send({ time_from: hoursAgo(5), time_to: hoursAgo(2) });
+    expect(started.status).toBe(202);
+    orchestrator.startedWorkflows.push(started.body.workflow_id);
+    const id = started.body.workflow_id as string;
+
+    const progress = await orchestrator.http.get(`/v1/stripe/sync/runs/${id}`).set(headers);
+    expect(progress.status).toBe(200);
+    expect(progress.body).toMatchObject({
+      workflow_id: id,
+      run_id: started.body.run_id,
+      kind: 'manual',
+      status: 'RUNNING',
+      windows_total: 3,
+      windows_reached: 0,
+      batches: { pending: 0, completed: 0, failed: 0, unknown: 0 },
+      requested_by: 'ops-dave',
+      closed_at: null,
+    });
+
+    const stranger = await orchestrator.http
+      .get(`/v1/stripe/sync/runs/${id}`)
+      .set('Authorization', await bearerFor(await configured('op_stranger')));
+    expect(stranger.status).toBe(404);
+    const strangerCancel = await orchestrator.http
+      .post(`/v1/stripe/sync/runs/${id}/cancel`)
+      .set('Authorization', await bearerFor(await configured('op_stranger2')));
+    expect(strangerCancel.status).toBe(404);
+
+    const cancelled = await orchestrator.http.post(`/v1/stripe/sync/runs/${id}/cancel`).set(headers);
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body).toEqual({ workflow_id: id, run_id: started.body.run_id, status: 'cancel_requested' });
+    const history = await orchestrator.temporal.workflow.getHandle(id).fetchHistory();
+    expect(history.events?.some((event) => event.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
+
+    await orchestrator.temporal.workflow.getHandle(id).terminate('test: closes it');
+    const closed = await orchestrator.http.post(`/v1/stripe/sync/runs/${id}/cancel`).set(headers);
+    expect([closed.status, closed.body.code]).toEqual([409, 'SYNC.NOT_RUNNING']);
+    const notAnId = await orchestrator.http.get('/v1/stripe/sync/runs/hourly-sync').set(headers);
+    expect(notAnId.status).toBe(400);
+    expect(notAnId.body.details[0].field).toBe('workflow_id');
+  });
 });

@@ -22,6 +22,7 @@ export interface ManualRun {
   batchId?: string;
   timeFrom: string;
   timeTo: string;
+  windowMinutes: number;
   customerId?: string;
   forceRerun: boolean;
 }
@@ -94,8 +95,8 @@ export class ManualSyncAdmission {
       const started = await start();
       const inserted: unknown[] = await db.query(
         `INSERT INTO stripe_manual_sync_runs (tenant_id, environment_id, kind, workflow_id, run_id, requested_by, requested_as, batch_id,
-                                              time_from, time_to, customer_id, force_rerun)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                              time_from, time_to, window_minutes, customer_id, force_rerun)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (workflow_id, run_id) DO NOTHING
          RETURNING id`,
         [
@@ -109,6 +110,7 @@ export class ManualSyncAdmission {
           run.batchId ?? null,
           run.timeFrom,
           run.timeTo,
+          run.windowMinutes,
           run.customerId ?? null,
           run.forceRerun,
         ],

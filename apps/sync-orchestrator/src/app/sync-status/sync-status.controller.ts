@@ -78,13 +78,13 @@ export class SyncStatusController {
     const timeTo = batch.windowEnd.toISOString();
     const windowMinutes = Math.round((batch.windowEnd.getTime() - batch.windowStart.getTime()) / 60_000);
     const workflowId = batchRetryWorkflowId(batch.id);
-    const run = { timeFrom, timeTo, customerId: batch.customerId, forceRerun: false };
+    const run = { timeFrom, timeTo, windowMinutes, customerId: batch.customerId, forceRerun: false };
     const started = await this.admission.admit(
       principal,
       { kind: 'retry', workflowId, requestedBy: principal.subject, requestedAs: principal.actingAs, batchId: batch.id, ...run },
       () =>
         this.starter.start(
-          { tenantId: principal.tenantId, environmentId: principal.environmentId, ...run, windowMinutes, trigger: 'manual' },
+          { tenantId: principal.tenantId, environmentId: principal.environmentId, ...run, trigger: 'manual' },
           { workflowId, requestedBy: principal.subject },
         ),
     );

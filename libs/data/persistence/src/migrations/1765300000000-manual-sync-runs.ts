@@ -23,6 +23,7 @@ export class ManualSyncRuns1765300000000 implements MigrationInterface {
         batch_id uuid,
         time_from timestamptz NOT NULL,
         time_to timestamptz NOT NULL,
+        window_minutes integer NOT NULL CHECK (window_minutes > 0),
         customer_id varchar(128),
         force_rerun boolean NOT NULL,
         started_at timestamptz NOT NULL DEFAULT now(),
