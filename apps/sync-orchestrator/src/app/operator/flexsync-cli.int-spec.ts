@@ -178,6 +178,19 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
     const page = JSON.parse((await flexsync(['batches', 'list', '--limit', '5', '--json'], operator)).stdout);
     expect(page.data).toHaveLength(5);
     expect(page.next_cursor).toEqual(expect.any(String));
+
+    // README: flexsync sync cancel <workflow_id> (this one has ended), flexsync batches retry <batch_id>
+    await expect(flexsync(['sync', 'cancel', result.started.workflow_id], operator)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('SYNC.NOT_RUNNING'),
+    });
+    const [failed] = await orchestrator.dataSource.query(
+      `UPDATE stripe_sync_batches SET sync_status = 'failed', error_message = 'meter mapping not found'
+        WHERE id = (SELECT id FROM stripe_sync_batches WHERE tenant_id = $1 AND environment_id = $2 LIMIT 1) RETURNING id`,
+      [tenant.tenantId, tenant.environmentId],
+    );
+    const retried = await flexsync(['batches', 'retry', failed[0].id], operator);
+    expect(retried.stdout).toContain('retry started stripe-sync-retry-');
   }, 180_000);
 
   it('answers --help everywhere, exits 2 on a usage error and 1 with the API’s reason on a refusal', async () => {
