@@ -1,98 +1,28 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SyncStatus, TenantScope } from '@flexsync/persistence';
 import { decimalToScaled, normalizeDecimal } from '../decimal';
-import { ledgerPayloadHash, pushIdentifier } from '../identity';
+import { pushIdentifier } from '../identity';
+import {
+  emptyReconcileCounts,
+  FIXABLE_FAILURE,
+  type HeldValue,
+  type LedgerWindow,
+  type MeasuredSeries,
+  type PushRow,
+  type ReconcileCounts,
+  type RemainderUpdate,
+  type ReversalPush,
+  type RunRef,
+  type SeriesKey,
+  type SeriesRemainder,
+  seriesKeyOf,
+  type StripeTarget,
+  unvaluedHash,
+  type ValuedPush,
+} from './ledger-rows';
+import { readRemainders, storeRemainders } from './remainder-store';
 import { planSeries, SeriesLedgerRow } from './series-reconciliation';
-
-export interface LedgerWindow {
-  start: Date;
-  end: Date;
-}
-
-export interface SeriesKey {
-  customerId: string;
-  meterId: string;
-  eventType: string;
-}
-
-/** One ClickHouse aggregate of the window. */
-export interface MeasuredSeries extends SeriesKey {
-  /** Exact decimal. */
-  quantity: string;
-  eventCount: number;
-}
-
-/** The Temporal run acting on the ledger, recorded on the rows it touches. */
-export interface RunRef {
-  workflowId: string | null;
-  runId: string | null;
-}
-
-export interface ReconcileCounts {
-  armed: number;
-  corrections: number;
-  rearmed: number;
-  resumed: number;
-  unchanged: number;
-  withdrawn: number;
-}
-
-export function emptyReconcileCounts(): ReconcileCounts {
-  return { armed: 0, corrections: 0, rearmed: 0, resumed: 0, unchanged: 0, withdrawn: 0 };
-}
-
-/** Raised when a window overlaps an already-synced window of another size. */
-export class WindowConflictError extends Error {
-  constructor(window: LedgerWindow, existing: LedgerWindow) {
-    super(
-      `window ${window.start.toISOString()}..${window.end.toISOString()} overlaps the already-synced window ` +
-        `${existing.start.toISOString()}..${existing.end.toISOString()}; syncing it could send the same usage twice ` +
-        `(was aggregation_window_minutes changed?)`,
-    );
-    this.name = 'WindowConflictError';
-  }
-}
-
-/** A pending (or, for a forced rerun, completed) push as the pusher reads it. */
-export interface PushRow extends SeriesKey {
-  id: string;
-  revision: number;
-  identifier: string;
-  payloadHash: string;
-  /** The window's measured total as of this revision (normalized decimal). */
-  quantity: string;
-  eventCount: string;
-  status: SyncStatus;
-  attemptCount: number;
-  /** The meter event frozen when the row was valued; absent while unvalued. */
-  frozen?: FrozenMeterEvent;
-  /** Has a value but not the meter event it was sent as (written outside the worker): never sent. */
-  incomplete: boolean;
-  /** For unvalued rows: the quantity the series' valued revisions already cover in this window. */
-  coveredQuantity: string;
-}
-
-export interface FrozenMeterEvent {
-  eventName: string;
-  stripeCustomerId: string;
-  value: string;
-  precision: number;
-  /** Unix seconds. */
-  timestamp: number;
-}
-
-export interface ValuedPush {
-  id: string;
-  payloadHash: string;
-  event: FrozenMeterEvent;
-}
-
-export interface SeriesRemainder {
-  precision: number;
-  remainder: string;
-}
-
-export interface RemainderUpdate extends SeriesKey, SeriesRemainder {}
+import { registerSyncWindow } from './window-store';
 
 interface PushRowRecord {
   id: string;
@@ -111,7 +41,13 @@ interface PushRowRecord {
   event_timestamp: string | null;
   sync_status: SyncStatus;
   attempt_count: number;
+  error_message: string | null;
+  first_sent_ms: string | null;
+  outcome_uncertain: boolean;
+  failure_count: number;
   covered_quantity: string | null;
+  held: { event_name: string; provider_customer_id: string; value: string }[] | null;
+  last_revision: number | null;
 }
 
 interface SeriesRowRecord {
@@ -123,18 +59,22 @@ interface SeriesRowRecord {
   aggregated_quantity: string;
   valued: boolean;
   sync_status: SyncStatus;
+  sent_value: string | null;
+  event_name: string | null;
+  provider_customer_id: string | null;
+}
+
+/** A recorded failure: when the system itself tries again (absent: it will not on its own). */
+export interface RecordedFailure {
+  id: string;
+  attempt: number;
+  error: string;
+  latencyMs?: number;
+  nextAttemptAt?: string;
+  uncertain?: boolean;
 }
 
 const SERIES_ORDER = `customer_id COLLATE "C", meter_id COLLATE "C", event_type COLLATE "C"`;
-
-export function seriesKeyOf(key: SeriesKey): string {
-  return `${key.customerId}\u0000${key.meterId}\u0000${key.eventType}`;
-}
-
-/** Byte-wise comparison, the order of both ClickHouse's `ORDER BY` on Strings and Postgres' "C" collation. */
-export function compareSeries(a: SeriesKey, b: SeriesKey): number {
-  return Buffer.compare(Buffer.from(seriesKeyOf(a), 'utf8'), Buffer.from(seriesKeyOf(b), 'utf8'));
-}
 
 /**
  * The write-ahead ledger (`stripe_sync_batches`) and what goes with it. Every write for a tenant+environment runs
@@ -153,34 +93,9 @@ export class SyncLedger {
     });
   }
 
-  /**
-   * Records that the window is being synced; refuses a window that overlaps an already-synced window of another
-   * size, because its usage may already be in Stripe under the other window's identities. (Windows are aligned to
-   * the tenant's `aggregation_window_minutes`; this catches a change of that setting across already-synced time.)
-   */
+  /** Records that the window is being synced; refuses one overlapping a synced window of another size. */
   async registerWindow(scope: TenantScope, window: LedgerWindow): Promise<void> {
-    await this.underTenantLock(scope, async (manager) => {
-      // Only windows that hold ledger rows count: an empty window of the old size sent nothing that could repeat.
-      const overlapping: { window_start: Date; window_end: Date }[] = await manager.query(
-        `SELECT w.window_start, w.window_end FROM stripe_sync_windows w
-          WHERE w.tenant_id = $1 AND w.environment_id = $2
-            AND w.window_start < $4 AND w.window_end > $3
-            AND NOT (w.window_start = $3 AND w.window_end = $4)
-            AND EXISTS (SELECT 1 FROM stripe_sync_batches b
-                         WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
-                           AND b.window_start = w.window_start AND b.window_end = w.window_end)
-          ORDER BY w.window_start LIMIT 1`,
-        [scope.tenantId, scope.environmentId, window.start, window.end],
-      );
-      if (overlapping.length > 0) {
-        throw new WindowConflictError(window, { start: overlapping[0].window_start, end: overlapping[0].window_end });
-      }
-      await manager.query(
-        `INSERT INTO stripe_sync_windows (tenant_id, environment_id, window_start, window_end) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, environment_id, window_start, window_end) DO UPDATE SET updated_at = now()`,
-        [scope.tenantId, scope.environmentId, window.start, window.end],
-      );
-    });
+    await this.underTenantLock(scope, (manager) => registerSyncWindow(manager, scope, window));
   }
 
   /**
@@ -197,6 +112,8 @@ export class SyncLedger {
     upTo?: SeriesKey;
     /** Series to leave alone (meters whose mapping has sync disabled). */
     skip: (key: SeriesKey) => boolean;
+    /** The series' Stripe target under today's mappings, when both are mapped. */
+    target?: (key: SeriesKey) => StripeTarget | undefined;
     run: RunRef;
   }): Promise<ReconcileCounts> {
     const { scope, window, run } = params;
@@ -213,6 +130,9 @@ export class SyncLedger {
           quantity: decimalToScaled(row.aggregated_quantity),
           valued: row.valued,
           status: row.sync_status,
+          ...(row.sent_value !== null && row.event_name !== null && row.provider_customer_id !== null
+            ? { sent: { eventName: row.event_name, stripeCustomerId: row.provider_customer_id, value: BigInt(row.sent_value) } }
+            : {}),
         });
         bySeries.set(seriesKeyOf(key), entry);
       }
@@ -226,7 +146,7 @@ export class SyncLedger {
         if (params.skip(key)) continue;
         const quantity = measured ? normalizeDecimal(measured.quantity) : '0';
         const eventCount = String(measured?.eventCount ?? 0);
-        const plan = planSeries(decimalToScaled(quantity), ledgerRows);
+        const plan = planSeries(decimalToScaled(quantity), ledgerRows, params.target?.(key));
         rearms.push(...plan.rearmIds);
         counts.rearmed += plan.rearmIds.length;
         counts.resumed += plan.resumedIds.length;
@@ -281,7 +201,8 @@ export class SyncLedger {
         await manager.query(
           `UPDATE stripe_sync_batches b
               SET aggregated_quantity = u.quantity::numeric, event_count = u.event_count::bigint, payload_hash = u.payload_hash,
-                  sync_status = 'pending', error_message = NULL, workflow_id = $3, run_id = $4, updated_at = now()
+                  sync_status = 'pending', error_message = NULL, next_attempt_at = NULL, workflow_id = $3, run_id = $4,
+                  updated_at = now()
              FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[]) AS u(id, quantity, event_count, payload_hash)
             WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sent_value IS NULL`,
           [
@@ -298,7 +219,9 @@ export class SyncLedger {
       }
       if (rearms.length > 0) {
         await manager.query(
-          `UPDATE stripe_sync_batches SET sync_status = 'pending', error_message = NULL, workflow_id = $3, run_id = $4, updated_at = now()
+          // The cause stays until an outcome replaces it: a pending row with attempts and no cause is one whose last
+          // call was never answered (a crash after it), which the page planner must tell apart.
+          `UPDATE stripe_sync_batches SET sync_status = 'pending', next_attempt_at = NULL, workflow_id = $3, run_id = $4, updated_at = now()
             WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($5::uuid[]) AND sync_status = 'failed'`,
           [scope.tenantId, scope.environmentId, run.workflowId, run.runId, rearms],
         );
@@ -340,7 +263,7 @@ export class SyncLedger {
     }
     return manager.query(
       `SELECT id, customer_id, meter_id, event_type, revision, aggregated_quantity::text AS aggregated_quantity,
-              sent_value IS NOT NULL AS valued, sync_status
+              sent_value IS NOT NULL AS valued, sync_status, sent_value::text AS sent_value, event_name, provider_customer_id
          FROM stripe_sync_batches
         WHERE tenant_id = $1 AND environment_id = $2 AND window_start = $3 AND window_end = $4
           ${conditions.map((condition) => `AND ${condition}`).join(' ')}
@@ -367,7 +290,8 @@ export class SyncLedger {
               b.aggregated_quantity::text AS aggregated_quantity, b.event_count::text AS event_count, b.sent_value::text AS sent_value,
               b.event_name, b.provider_customer_id, b.value_precision,
               extract(epoch FROM b.meter_event_timestamp)::bigint::text AS event_timestamp,
-              b.sync_status, b.attempt_count,
+              b.sync_status, b.attempt_count, b.error_message, b.outcome_uncertain, b.failure_count,
+              (extract(epoch FROM b.first_sent_at) * 1000)::bigint::text AS first_sent_ms,
               -- "C" equality so the lookup can use every column of the byte-ordered series index.
               CASE WHEN b.sent_value IS NULL THEN (
                 SELECT p.aggregated_quantity::text FROM stripe_sync_batches p
@@ -376,7 +300,24 @@ export class SyncLedger {
                    AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
                    AND p.event_type COLLATE "C" = b.event_type
                    AND p.sent_value IS NOT NULL
-                 ORDER BY p.revision DESC LIMIT 1) END AS covered_quantity
+                 ORDER BY p.revision DESC LIMIT 1) END AS covered_quantity,
+              CASE WHEN b.sent_value IS NULL THEN (
+                SELECT json_agg(json_build_object('event_name', h.event_name, 'provider_customer_id', h.provider_customer_id,
+                                                  'value', h.value::text))
+                  FROM (SELECT p.event_name, p.provider_customer_id, sum(p.sent_value) AS value FROM stripe_sync_batches p
+                         WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
+                           AND p.window_start = b.window_start AND p.window_end = b.window_end
+                           AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
+                           AND p.event_type COLLATE "C" = b.event_type
+                           AND p.sent_value IS NOT NULL AND p.event_name IS NOT NULL AND p.provider_customer_id IS NOT NULL
+                         GROUP BY p.event_name, p.provider_customer_id
+                        HAVING sum(p.sent_value) <> 0) h) END AS held,
+              CASE WHEN b.sent_value IS NULL THEN (
+                SELECT max(p.revision) FROM stripe_sync_batches p
+                 WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
+                   AND p.window_start = b.window_start AND p.window_end = b.window_end
+                   AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
+                   AND p.event_type COLLATE "C" = b.event_type) END AS last_revision
          FROM stripe_sync_batches b
         WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.window_start = $3 AND b.window_end = $4
           AND ${statuses}
@@ -405,7 +346,15 @@ export class SyncLedger {
       eventCount: record.event_count,
       status: record.sync_status,
       attemptCount: record.attempt_count,
+      errorMessage: record.error_message,
+      firstSentAtMs: record.first_sent_ms === null ? null : Number(record.first_sent_ms),
+      outcomeUncertain: record.outcome_uncertain,
+      failureCount: record.failure_count,
       coveredQuantity: normalizeDecimal(record.covered_quantity ?? '0'),
+      held: (record.held ?? []).map(
+        (held): HeldValue => ({ eventName: held.event_name, stripeCustomerId: held.provider_customer_id, value: held.value }),
+      ),
+      lastRevision: record.last_revision ?? record.revision,
       incomplete:
         record.sent_value !== null &&
         (record.event_name === null ||
@@ -430,42 +379,40 @@ export class SyncLedger {
     }));
   }
 
-  async remainders(manager: EntityManager, scope: TenantScope, keys: readonly SeriesKey[]): Promise<Map<string, SeriesRemainder>> {
-    if (keys.length === 0) return new Map();
-    const rows: (SeriesKey & { precision: number; remainder: string })[] = await manager.query(
-      `SELECT r.customer_id AS "customerId", r.meter_id AS "meterId", r.event_type AS "eventType",
-              r.value_precision AS precision, r.remainder::text AS remainder
-         FROM stripe_sync_value_remainders r
-         JOIN unnest($3::text[], $4::text[], $5::text[]) AS k(customer_id, meter_id, event_type)
-           ON r.customer_id = k.customer_id AND r.meter_id = k.meter_id AND r.event_type = k.event_type
-        WHERE r.tenant_id = $1 AND r.environment_id = $2`,
-      [scope.tenantId, scope.environmentId, keys.map((k) => k.customerId), keys.map((k) => k.meterId), keys.map((k) => k.eventType)],
-    );
-    return new Map(rows.map((row) => [seriesKeyOf(row), { precision: row.precision, remainder: normalizeDecimal(row.remainder) }]));
+  remainders(manager: EntityManager, scope: TenantScope, keys: readonly SeriesKey[]): Promise<Map<string, SeriesRemainder>> {
+    return readRemainders(manager, scope, keys);
   }
 
   /**
    * The write-ahead commit of a page, before any Stripe call: freezes the meter event of each newly valued row,
-   * counts an attempt on every row about to be sent, and stores the series' new remainders.
+   * inserts the reversals that move series off targets they no longer have, counts an attempt on every row about
+   * to be sent (stamping its first send), marks the rows that may not be re-sent `unknown`, and stores the series'
+   * new remainders.
    */
   async commitPushes(
     manager: EntityManager,
     params: {
       scope: TenantScope;
+      window: LedgerWindow;
       valued: readonly ValuedPush[];
-      /** Frozen rows about to be sent again. */
-      attemptIds: readonly string[];
+      reversals: readonly ReversalPush[];
+      /** Frozen rows about to be sent again; `uncertain` ones had a call that was never answered. */
+      attempts: readonly { id: string; uncertain: boolean }[];
+      unknown: readonly { id: string; error: string }[];
       remainders: readonly RemainderUpdate[];
+      nowMs: number;
       run: RunRef;
     },
-  ): Promise<void> {
+  ): Promise<{ reversalIds: string[] }> {
     const { scope, valued, run } = params;
+    const sentAt = new Date(params.nowMs);
     if (valued.length > 0) {
       await manager.query(
         `UPDATE stripe_sync_batches b
             SET sent_value = u.value::bigint, event_name = u.event_name, provider_customer_id = u.customer,
                 value_precision = u.precision, meter_event_timestamp = to_timestamp(u.ts), payload_hash = u.payload_hash,
-                attempt_count = b.attempt_count + 1, workflow_id = $3, run_id = $4, updated_at = now()
+                attempt_count = b.attempt_count + 1, first_sent_at = COALESCE(b.first_sent_at, $12), workflow_id = $3,
+                run_id = $4, updated_at = now()
            FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::text[])
                 AS u(id, value, event_name, customer, precision, ts, payload_hash)
           WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sent_value IS NULL`,
@@ -481,46 +428,101 @@ export class SyncLedger {
           valued.map((row) => row.event.precision),
           valued.map((row) => String(row.event.timestamp)),
           valued.map((row) => row.payloadHash),
+          sentAt,
         ],
       );
     }
-    if (params.attemptIds.length > 0) {
-      await manager.query(
-        `UPDATE stripe_sync_batches SET attempt_count = attempt_count + 1, workflow_id = $3, run_id = $4, updated_at = now()
-          WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($5::uuid[]) AND sync_status = 'pending'`,
-        [scope.tenantId, scope.environmentId, run.workflowId, run.runId, params.attemptIds],
-      );
-    }
-    if (params.remainders.length > 0) {
-      await manager.query(
-        `INSERT INTO stripe_sync_value_remainders (tenant_id, environment_id, customer_id, meter_id, event_type, value_precision, remainder)
-         SELECT $1, $2, u.customer_id, u.meter_id, u.event_type, u.precision, u.remainder::numeric
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[]) AS u(customer_id, meter_id, event_type, precision, remainder)
-         ON CONFLICT (tenant_id, environment_id, customer_id, meter_id, event_type)
-         DO UPDATE SET value_precision = EXCLUDED.value_precision, remainder = EXCLUDED.remainder, updated_at = now()`,
+    let reversalIds: string[] = [];
+    if (params.reversals.length > 0) {
+      const reversals = params.reversals;
+      const inserted: { id: string; identifier: string }[] = await manager.query(
+        `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end,
+                                          revision, identifier, payload_hash, aggregated_quantity, event_count, sent_value,
+                                          event_name, provider_customer_id, value_precision, meter_event_timestamp,
+                                          sync_status, attempt_count, first_sent_at, workflow_id, run_id)
+         SELECT $1, $2, u.customer_id, u.meter_id, u.event_type, $3, $4, u.revision, u.identifier, u.payload_hash,
+                u.quantity::numeric, u.event_count::bigint, u.value::bigint, u.event_name, u.customer, u.precision,
+                to_timestamp(u.ts), 'pending', 1, $5, $6, $7
+           FROM unnest($8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[],
+                       $16::text[], $17::text[], $18::text[], $19::int[], $20::bigint[])
+                AS u(customer_id, meter_id, event_type, revision, identifier, payload_hash, quantity, event_count, value,
+                     event_name, customer, precision, ts)
+         RETURNING id, identifier`,
         [
           scope.tenantId,
           scope.environmentId,
-          params.remainders.map((r) => r.customerId),
-          params.remainders.map((r) => r.meterId),
-          params.remainders.map((r) => r.eventType),
-          params.remainders.map((r) => r.precision),
-          params.remainders.map((r) => r.remainder),
+          params.window.start,
+          params.window.end,
+          sentAt,
+          run.workflowId,
+          run.runId,
+          reversals.map((row) => row.customerId),
+          reversals.map((row) => row.meterId),
+          reversals.map((row) => row.eventType),
+          reversals.map((row) => row.revision),
+          reversals.map((row) => row.identifier),
+          reversals.map((row) => row.payloadHash),
+          reversals.map((row) => row.quantity),
+          reversals.map((row) => row.eventCount),
+          reversals.map((row) => row.event.value),
+          reversals.map((row) => row.event.eventName),
+          reversals.map((row) => row.event.stripeCustomerId),
+          reversals.map((row) => row.event.precision),
+          reversals.map((row) => String(row.event.timestamp)),
+        ],
+      );
+      const ids = new Map(inserted.map((row) => [row.identifier, row.id]));
+      reversalIds = reversals.map((row) => ids.get(row.identifier) ?? '');
+    }
+    if (params.attempts.length > 0) {
+      await manager.query(
+        `UPDATE stripe_sync_batches b
+            SET attempt_count = b.attempt_count + 1, first_sent_at = COALESCE(b.first_sent_at, $5),
+                outcome_uncertain = b.outcome_uncertain OR u.uncertain, workflow_id = $3, run_id = $4, updated_at = now()
+           FROM unnest($6::uuid[], $7::boolean[]) AS u(id, uncertain)
+          WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'pending'`,
+        [
+          scope.tenantId,
+          scope.environmentId,
+          run.workflowId,
+          run.runId,
+          sentAt,
+          params.attempts.map((row) => row.id),
+          params.attempts.map((row) => row.uncertain),
         ],
       );
     }
+    if (params.unknown.length > 0) {
+      await manager.query(
+        `UPDATE stripe_sync_batches b
+            SET sync_status = 'unknown', outcome_uncertain = true, next_attempt_at = NULL, error_message = u.error,
+                workflow_id = $3, run_id = $4, updated_at = now()
+           FROM unnest($5::uuid[], $6::text[]) AS u(id, error)
+          WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'pending'`,
+        [
+          scope.tenantId,
+          scope.environmentId,
+          run.workflowId,
+          run.runId,
+          params.unknown.map((row) => row.id),
+          params.unknown.map((row) => row.error),
+        ],
+      );
+    }
+    await storeRemainders(manager, scope, params.remainders);
+    return { reversalIds };
   }
 
   /**
    * `TrackSyncBatchActivity`'s write, idempotent: a success marks the row completed whatever it said before (Stripe
    * holds the event); a failure only lands on a row still pending at the attempt that failed, so a stale outcome
-   * never overwrites a newer attempt or a success.
+   * never overwrites a newer attempt or a success. A failure carries when the system tries again on its own.
    */
   async recordOutcomes(
     scope: TenantScope,
     outcomes: {
       completed: { ids: readonly string[]; latencyMs: readonly number[] };
-      failed: readonly { id: string; attempt: number; error: string; latencyMs?: number }[];
+      failed: readonly RecordedFailure[];
     },
   ): Promise<{ completed: number; failed: number }> {
     let completed = 0;
@@ -528,8 +530,8 @@ export class SyncLedger {
     if (outcomes.completed.ids.length > 0) {
       const result: [unknown[], number] = await this.db.query(
         `UPDATE stripe_sync_batches b
-            SET sync_status = 'completed', stripe_event_id = b.identifier, error_message = NULL, latency_ms = u.latency_ms,
-                completed_at = now(), updated_at = now()
+            SET sync_status = 'completed', stripe_event_id = b.identifier, error_message = NULL, next_attempt_at = NULL,
+                latency_ms = u.latency_ms, completed_at = now(), updated_at = now()
            FROM unnest($3::uuid[], $4::int[]) AS u(id, latency_ms)
           WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status <> 'completed'`,
         [scope.tenantId, scope.environmentId, outcomes.completed.ids, outcomes.completed.latencyMs.map((ms) => Math.round(ms))],
@@ -539,8 +541,10 @@ export class SyncLedger {
     if (outcomes.failed.length > 0) {
       const result: [unknown[], number] = await this.db.query(
         `UPDATE stripe_sync_batches b
-            SET sync_status = 'failed', error_message = u.error, latency_ms = u.latency_ms, updated_at = now()
-           FROM unnest($3::uuid[], $4::int[], $5::text[], $6::int[]) AS u(id, attempt, error, latency_ms)
+            SET sync_status = 'failed', error_message = u.error, latency_ms = u.latency_ms, next_attempt_at = u.next_attempt_at,
+                failure_count = b.failure_count + 1, outcome_uncertain = b.outcome_uncertain OR u.uncertain, updated_at = now()
+           FROM unnest($3::uuid[], $4::int[], $5::text[], $6::int[], $7::timestamptz[], $8::boolean[])
+                AS u(id, attempt, error, latency_ms, next_attempt_at, uncertain)
           WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'pending' AND b.attempt_count = u.attempt`,
         [
           scope.tenantId,
@@ -549,24 +553,38 @@ export class SyncLedger {
           outcomes.failed.map((row) => row.attempt),
           outcomes.failed.map((row) => row.error),
           outcomes.failed.map((row) => (row.latencyMs === undefined ? null : Math.round(row.latencyMs))),
+          outcomes.failed.map((row) => row.nextAttemptAt ?? null),
+          outcomes.failed.map((row) => row.uncertain === true),
         ],
       );
       failed = result[1];
     }
     return { completed, failed };
   }
-}
 
-/** The hash of a row not yet valued: its identity and measured totals (the Stripe fields are still unknown). */
-export function unvaluedHash(identifier: string, quantity: string, eventCount: string): string {
-  return ledgerPayloadHash({
-    identifier,
-    aggregatedQuantity: quantity,
-    eventCount,
-    eventName: null,
-    stripeCustomerId: null,
-    value: null,
-    valuePrecision: null,
-    timestamp: null,
-  });
+  /**
+   * Makes due now the tenant's failed rows whose blocking cause is gone: a meter or customer mapping that exists
+   * (and syncs) now, or a circuit that is closed again after auth errors. The scheduler then visits their windows
+   * and the visit re-arms and sends them, without an operator. Reads the mapping-service's tables, never writes them.
+   */
+  async dueFixedFailures(scope: TenantScope): Promise<number> {
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches b SET next_attempt_at = now(), updated_at = now()
+        WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'failed' AND b.next_attempt_at > now()
+          AND (
+            (b.error_message IN ('${FIXABLE_FAILURE.meterNotFound}', '${FIXABLE_FAILURE.meterDisabled}') AND EXISTS (
+               SELECT 1 FROM meter_provider_mappings m
+                WHERE m.tenant_id = b.tenant_id AND m.environment_id = b.environment_id AND m.provider_type = 'stripe'
+                  AND m.meter_id = b.meter_id AND m.sync_enabled))
+            OR (b.error_message = '${FIXABLE_FAILURE.customerNotFound}' AND EXISTS (
+               SELECT 1 FROM customer_integration_mappings c
+                WHERE c.tenant_id = b.tenant_id AND c.environment_id = b.environment_id AND c.provider_type = 'stripe'
+                  AND c.customer_id = b.customer_id AND c.status = 'mapped'))
+            OR (b.error_message LIKE 'auth error%' AND NOT EXISTS (
+               SELECT 1 FROM stripe_circuit_breakers s
+                WHERE s.tenant_id = b.tenant_id AND s.environment_id = b.environment_id AND s.state <> 'closed')))`,
+      [scope.tenantId, scope.environmentId],
+    );
+    return result[1];
+  }
 }
