@@ -572,18 +572,18 @@ export class SyncLedger {
       `UPDATE stripe_sync_batches b SET next_attempt_at = now(), updated_at = now()
         WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'failed' AND b.next_attempt_at > now()
           AND (
-            (b.error_message IN ('${FIXABLE_FAILURE.meterNotFound}', '${FIXABLE_FAILURE.meterDisabled}') AND EXISTS (
+            (b.error_message IN ($3, $4) AND EXISTS (
                SELECT 1 FROM meter_provider_mappings m
                 WHERE m.tenant_id = b.tenant_id AND m.environment_id = b.environment_id AND m.provider_type = 'stripe'
                   AND m.meter_id = b.meter_id AND m.sync_enabled))
-            OR (b.error_message = '${FIXABLE_FAILURE.customerNotFound}' AND EXISTS (
+            OR (b.error_message = $5 AND EXISTS (
                SELECT 1 FROM customer_integration_mappings c
                 WHERE c.tenant_id = b.tenant_id AND c.environment_id = b.environment_id AND c.provider_type = 'stripe'
                   AND c.customer_id = b.customer_id AND c.status = 'mapped'))
             OR (b.error_message LIKE 'auth error%' AND NOT EXISTS (
                SELECT 1 FROM stripe_circuit_breakers s
                 WHERE s.tenant_id = b.tenant_id AND s.environment_id = b.environment_id AND s.state <> 'closed')))`,
-      [scope.tenantId, scope.environmentId],
+      [scope.tenantId, scope.environmentId, FIXABLE_FAILURE.meterNotFound, FIXABLE_FAILURE.meterDisabled, FIXABLE_FAILURE.customerNotFound],
     );
     return result[1];
   }
