@@ -133,4 +133,27 @@ describe('StripeEventSyncWorkflow: stranded failed rows', () => {
       expect(row.dueInSeconds).toBeNull();
     }
   });
+
+  it('still sends a row given up for good when an operator retries it (the run POST /batches/:id/retry starts)', async () => {
+    const { tenant, apiKey, range } = await edgeTenant(spec, 'operatorretry');
+    const fault = spec.emulator.injectFault({
+      kind: 'status',
+      status: 503,
+      shouldRetry: false,
+      account: apiKey,
+      pathPrefix: '/v1/billing/meter_events',
+    });
+    const { activities } = spec.harness.pipeline();
+    await spec.harness.runSync(range, activities);
+    spec.emulator.removeFault(fault.id);
+
+    // What the retry endpoint starts: the batch's window, limited to its customer.
+    await spec.harness.runSync({ ...range, customerId: 'client_a' }, activities);
+
+    expect((await retryStates(tenant)).map((row) => [row.customerId, row.syncStatus])).toEqual([
+      ['client_a', 'completed'],
+      ['client_b', 'failed'],
+    ]);
+    expect(stripeTotals(spec.emulator, apiKey)).toEqual({ 'cus_a/api_calls': '5' });
+  });
 });
