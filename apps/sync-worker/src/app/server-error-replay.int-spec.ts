@@ -9,7 +9,8 @@ describe('StripeEventSyncWorkflow: retries after a 5xx', () => {
     const { tenant, apiKey, range } = await edgeTenant(spec, 'fivexx');
     spec.emulator.injectFault({ kind: 'status', status: 500, times: 1, account: apiKey, pathPrefix: '/v1/billing/meter_events' });
 
-    const result = await spec.harness.runSync(range, spec.harness.pipeline().activities);
+    const { activities, registry } = spec.harness.pipeline();
+    const result = await spec.harness.runSync(range, activities);
 
     expect(result.windows[0]).toMatchObject({ completed: 2, failed: 0 });
     const calls = spec.emulator.requests({ account: apiKey, pathPrefix: '/v1/billing/meter_events' });
@@ -28,6 +29,8 @@ describe('StripeEventSyncWorkflow: retries after a 5xx', () => {
         .sort(),
     ).toEqual(ledger.map((row) => row.identifier).sort());
     expect(stripeTotals(spec.emulator, apiKey)).toEqual({ 'cus_a/api_calls': '5', 'cus_b/api_calls': '6' });
+    // Every call waited for the account's token bucket first, the retry included.
+    expect(await registry.metrics()).toMatch(/^stripe_sync_rate_limiter_wait_seconds_count 3$/m);
   });
 
   it('uses a fresh key on a later run too, so a push that gave up after 5xx answers is not replayed its own 500', async () => {
