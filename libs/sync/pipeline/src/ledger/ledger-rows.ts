@@ -54,6 +54,8 @@ export function sameTarget(a: StripeTarget, b: StripeTarget): boolean {
 export interface HeldValue extends StripeTarget {
   /** Whole-number Stripe value, as text. */
   value: string;
+  /** The precision those values were computed with (value = quantity × 10^precision). */
+  precision: number;
 }
 
 /** A pending (or, for a forced rerun, completed) push as the pusher reads it. */

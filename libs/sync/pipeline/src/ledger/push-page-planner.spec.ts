@@ -60,13 +60,19 @@ function frozen(overrides: Partial<PushRow> = {}): PushRow {
 
 describe('planning a page of pushes', () => {
   it('sends the delta to the current target when the series never moved', () => {
-    const plan = planPushPage([unvalued({ held: [{ eventName: 'api_calls', stripeCustomerId: 'cus_a2', value: '5' }] })], context());
+    const plan = planPushPage(
+      [unvalued({ held: [{ eventName: 'api_calls', stripeCustomerId: 'cus_a2', value: '5', precision: 0 }] })],
+      context(),
+    );
     expect(plan.sends.map((send) => [send.event.stripeCustomerId, send.event.value])).toEqual([['cus_a2', '2']]);
     expect(plan.reversals).toEqual([]);
   });
 
   it('moves a remapped series: the old target gets the reversal of what it holds, the new one the full value', () => {
-    const plan = planPushPage([unvalued({ held: [{ eventName: 'api_calls', stripeCustomerId: 'cus_a', value: '5' }] })], context());
+    const plan = planPushPage(
+      [unvalued({ held: [{ eventName: 'api_calls', stripeCustomerId: 'cus_a', value: '5', precision: 0 }] })],
+      context(),
+    );
 
     expect(plan.sends.map((send) => [send.event.stripeCustomerId, send.event.value])).toEqual([['cus_a2', '7']]);
     expect(plan.reversals).toEqual([
@@ -78,6 +84,17 @@ describe('planning a page of pushes', () => {
     ]);
     expect(plan.reversalSends.map((send) => send.identifier)).toEqual(plan.reversals.map((reversal) => reversal.identifier));
     expect(new Set([plan.sends[0]?.identifier, plan.reversals[0]?.identifier]).size).toBe(2);
+  });
+
+  it('moves a value computed at another precision in exact quantity terms', () => {
+    const meters = new Map([['meter_api', { eventName: 'api_calls_v2', precision: 2, syncEnabled: true }]]);
+    const held = [{ eventName: 'api_calls', stripeCustomerId: 'cus_a2', value: '5', precision: 0 }];
+    const plan = planPushPage([unvalued({ quantity: '5.25', coveredQuantity: '5', held })], context({ meters }));
+
+    expect(plan.sends.map((send) => [send.event.eventName, send.event.value])).toEqual([['api_calls_v2', '525']]);
+    expect(plan.reversals.map((reversal) => [reversal.event.eventName, reversal.event.value, reversal.event.precision])).toEqual([
+      ['api_calls', '-5', 0],
+    ]);
   });
 
   it("fails rows with a missing mapping as re-checkable, and windows past Stripe's limit for good", () => {

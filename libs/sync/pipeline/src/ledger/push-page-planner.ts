@@ -1,5 +1,5 @@
 import type { TenantScope } from '@flexsync/persistence';
-import { decimalToScaled, scaledToDecimal } from '../decimal';
+import { DECIMAL_SCALE, decimalToScaled, scaledToDecimal } from '../decimal';
 import { pushIdentifier } from '../identity';
 import { checkMeterEventTimestamp, meterEventTimestamp } from '../meter-event-timestamp';
 import { toStripeValue } from '../stripe-value';
@@ -86,7 +86,8 @@ export function clipError(error: string): string {
  *
  * - An unvalued row gets its meter event from today's mappings and the carried remainder. If other targets still
  *   hold a value of the series in the window (a meter or customer remap), each gets a reversal of exactly what it
- *   holds, and the row's value also carries those sums to the current target: Σ old targets = 0, Σ new = the total.
+ *   holds, and the row's value also carries that quantity to the current target (at the current precision, through
+ *   the remainder): Σ old targets = 0, Σ new = the total.
  * - A frozen row is re-sent with its frozen body, unless a call of it may have reached Stripe (an uncertain answer,
  *   or a call whose outcome was never recorded) and its first send is past Stripe's dedupe horizon: then re-sending
  *   could count it twice, and it goes `unknown` for reconciliation (design rule 11).
@@ -152,12 +153,16 @@ export function planPushPage(rows: readonly PushRow[], context: PushPageContext)
       fail(row, timestamp.reason, false);
       continue;
     }
+    const target = { eventName: meter.eventName, stripeCustomerId };
+    const moved = row.held.filter((held) => !sameTarget(held, target));
+    // What moves to the current target, as a quantity: exact whatever precision the old values were computed with.
+    const movedScaled = moved.reduce((sum, held) => sum + BigInt(held.value) * 10n ** BigInt(DECIMAL_SCALE - held.precision), 0n);
     const seriesKey = seriesKeyOf(row);
     const carried = remainders.get(seriesKey) ?? { precision: meter.precision, remainder: '0' };
     let value;
     try {
       value = toStripeValue({
-        quantityDelta: scaledToDecimal(decimalToScaled(row.quantity) - decimalToScaled(row.coveredQuantity)),
+        quantityDelta: scaledToDecimal(decimalToScaled(row.quantity) - decimalToScaled(row.coveredQuantity) + movedScaled),
         precision: meter.precision,
         carried: carried.remainder,
         carriedPrecision: carried.precision,
@@ -166,11 +171,9 @@ export function planPushPage(rows: readonly PushRow[], context: PushPageContext)
       fail(row, `value cannot be sent to Stripe: ${error instanceof Error ? error.message : String(error)}`, false);
       continue;
     }
-    const target = { eventName: meter.eventName, stripeCustomerId };
-    const moved = row.held.filter((held) => !sameTarget(held, target));
     const event: FrozenMeterEvent = {
       ...target,
-      value: (value.value + moved.reduce((sum, held) => sum + BigInt(held.value), 0n)).toString(),
+      value: value.value.toString(),
       precision: meter.precision,
       timestamp: timestamp.seconds,
     };
@@ -189,7 +192,7 @@ export function planPushPage(rows: readonly PushRow[], context: PushPageContext)
         eventName: held.eventName,
         stripeCustomerId: held.stripeCustomerId,
         value: (-BigInt(held.value)).toString(),
-        precision: meter.precision,
+        precision: held.precision,
         timestamp: timestamp.seconds,
       };
       const reversal = { identifier, quantity: row.quantity, eventCount: row.eventCount };

@@ -46,7 +46,7 @@ interface PushRowRecord {
   outcome_uncertain: boolean;
   failure_count: number;
   covered_quantity: string | null;
-  held: { event_name: string; provider_customer_id: string; value: string }[] | null;
+  held: { event_name: string; provider_customer_id: string; value: string; precision: number }[] | null;
   last_revision: number | null;
 }
 
@@ -303,14 +303,16 @@ export class SyncLedger {
                  ORDER BY p.revision DESC LIMIT 1) END AS covered_quantity,
               CASE WHEN b.sent_value IS NULL THEN (
                 SELECT json_agg(json_build_object('event_name', h.event_name, 'provider_customer_id', h.provider_customer_id,
-                                                  'value', h.value::text))
-                  FROM (SELECT p.event_name, p.provider_customer_id, sum(p.sent_value) AS value FROM stripe_sync_batches p
+                                                  'value', h.value::text, 'precision', h.value_precision))
+                  FROM (SELECT p.event_name, p.provider_customer_id, p.value_precision, sum(p.sent_value) AS value
+                          FROM stripe_sync_batches p
                          WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
                            AND p.window_start = b.window_start AND p.window_end = b.window_end
                            AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
                            AND p.event_type COLLATE "C" = b.event_type
                            AND p.sent_value IS NOT NULL AND p.event_name IS NOT NULL AND p.provider_customer_id IS NOT NULL
-                         GROUP BY p.event_name, p.provider_customer_id
+                           AND p.value_precision IS NOT NULL
+                         GROUP BY p.event_name, p.provider_customer_id, p.value_precision
                         HAVING sum(p.sent_value) <> 0) h) END AS held,
               CASE WHEN b.sent_value IS NULL THEN (
                 SELECT max(p.revision) FROM stripe_sync_batches p
@@ -352,7 +354,12 @@ export class SyncLedger {
       failureCount: record.failure_count,
       coveredQuantity: normalizeDecimal(record.covered_quantity ?? '0'),
       held: (record.held ?? []).map(
-        (held): HeldValue => ({ eventName: held.event_name, stripeCustomerId: held.provider_customer_id, value: held.value }),
+        (held): HeldValue => ({
+          eventName: held.event_name,
+          stripeCustomerId: held.provider_customer_id,
+          value: held.value,
+          precision: held.precision,
+        }),
       ),
       lastRevision: record.last_revision ?? record.revision,
       incomplete:
