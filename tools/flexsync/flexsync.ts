@@ -59,7 +59,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const TERMINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW']);
+/** Temporal statuses of a closed run (the orchestrator describes the latest run of a chain, never a continued one). */
+const CLOSED_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 
 /** Polls the run's progress, drawing the bar on stderr (in place on a terminal), until the run closes. */
 async function watch(client: OrchestratorClient, workflowId: string, intervalMs: number): Promise<RunProgress> {
@@ -73,8 +74,7 @@ async function watch(client: OrchestratorClient, workflowId: string, intervalMs:
       process.stderr.write(inPlace ? `\r${line}` : `${line}\n`);
       previous = line;
     }
-    // CONTINUED_AS_NEW is never what the latest run reports; the orchestrator describes the latest run.
-    if (progress.status !== 'RUNNING' && TERMINAL_STATUSES.has(progress.status)) {
+    if (CLOSED_STATUSES.has(progress.status)) {
       if (inPlace) process.stderr.write('\n');
       return progress;
     }
