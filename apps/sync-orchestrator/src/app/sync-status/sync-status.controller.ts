@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkRes
 import { CurrentTenant, TenantAdmin, TenantPrincipal } from '@flexsync/auth';
 import { DomainError } from '@flexsync/runtime';
 import { ManualSyncStartedView } from '../manual-sync/manual-sync.dto';
+import { stripeAgeProblem } from '../manual-sync/stripe-age-limit';
 import { ManualSyncAdmission } from '../shared/manual-sync-admission';
 import { batchRetryWorkflowId } from '../shared/manual-sync-workflow-id';
 import { SyncWorkflowStarter } from '../shared/sync-workflow-starter';
@@ -76,6 +77,10 @@ export class SyncStatusController {
     }
     const timeFrom = batch.windowStart.toISOString();
     const timeTo = batch.windowEnd.toISOString();
+    const tooOld = stripeAgeProblem({ start: timeFrom, end: timeTo }, Date.now());
+    if (tooOld !== undefined) {
+      throw new DomainError('SYNC.NOT_RETRYABLE', `this batch's window cannot be sent again: it ${tooOld}`);
+    }
     const windowMinutes = Math.round((batch.windowEnd.getTime() - batch.windowStart.getTime()) / 60_000);
     const workflowId = batchRetryWorkflowId(batch.id);
     const run = { timeFrom, timeTo, windowMinutes, customerId: batch.customerId, forceRerun: false };

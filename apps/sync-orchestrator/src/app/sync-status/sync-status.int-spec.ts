@@ -13,13 +13,24 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     await orchestrator.close();
   });
 
+  const HOUR_MS = 3_600_000;
+  /** A recent window, inside Stripe's 35-day limit, so a retry of it can be sent. */
+  const windowStart = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS);
+  const windowEnd = new Date(windowStart.getTime() + HOUR_MS);
+
   let sequence = 0;
-  async function batch(tenant: TestTenant, status: SyncStatus, latencyMs: number | null, customer = 'client_123'): Promise<string> {
+  async function batch(
+    tenant: TestTenant,
+    status: SyncStatus,
+    latencyMs: number | null,
+    customer = 'client_123',
+    window = { start: windowStart, end: windowEnd },
+  ): Promise<string> {
     sequence += 1;
     const rows: { id: string }[] = await orchestrator.dataSource.query(
       `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end, identifier,
                                         payload_hash, aggregated_quantity, event_count, sync_status, latency_ms, error_message)
-       VALUES ($1, $2, $3, 'meter_storage', 'increment', '2025-06-21T04:00:00Z', '2025-06-21T05:00:00Z', $4, 'hash', 42, 3, $5, $6, $7)
+       VALUES ($1, $2, $3, 'meter_storage', 'increment', $8, $9, $4, 'hash', 42, 3, $5, $6, $7)
        RETURNING id`,
       [
         tenant.tenantId,
@@ -29,6 +40,8 @@ describe('sync status and the push ledger API (real Postgres)', () => {
         status,
         latencyMs,
         status === 'failed' ? 'auth error: invalid key' : null,
+        window.start,
+        window.end,
       ],
     );
     return rows[0].id;
@@ -100,7 +113,7 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     const retried = await orchestrator.http.post(`/v1/stripe/sync/batches/${failed}/retry`).set('Authorization', auth);
     expect(retried.status).toBe(202);
     orchestrator.startedWorkflows.push(retried.body.workflow_id);
-    expect(retried.body).toMatchObject({ time_from: '2025-06-21T04:00:00.000Z', time_to: '2025-06-21T05:00:00.000Z', windows: 1 });
+    expect(retried.body).toMatchObject({ time_from: windowStart.toISOString(), time_to: windowEnd.toISOString(), windows: 1 });
 
     const notFailed = await orchestrator.http.post(`/v1/stripe/sync/batches/${completed}/retry`).set('Authorization', auth);
     expect(notFailed.status).toBe(409);
@@ -164,5 +177,15 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     expect(listed.body.data.map((b: { id: string; sync_status: string }) => [b.id, b.sync_status])).toEqual([[unknown, 'unknown']]);
     const status = await orchestrator.http.get('/v1/stripe/sync/status').set('Authorization', auth);
     expect(status.body.batches.unknown).toBe(1);
+  });
+
+  it('refuses with 409 to retry a failed batch whose window is beyond Stripe’s 35-day limit, starting nothing', async () => {
+    const tenant = uniqueTenant('retry_old');
+    const start = new Date(windowStart.getTime() - 40 * 24 * HOUR_MS);
+    const old = await batch(tenant, 'failed', null, 'client_1', { start, end: new Date(start.getTime() + HOUR_MS) });
+    const response = await orchestrator.http.post(`/v1/stripe/sync/batches/${old}/retry`).set('Authorization', await bearerFor(tenant));
+    expect([response.status, response.body.code]).toEqual([409, 'SYNC.NOT_RETRYABLE']);
+    expect(response.body.message).toContain('35-day');
+    expect(await orchestrator.dataSource.query('SELECT 1 FROM stripe_manual_sync_runs WHERE batch_id = $1', [old])).toEqual([]);
   });
 });
