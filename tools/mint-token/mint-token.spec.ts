@@ -30,6 +30,7 @@ describe('tools/mint-token', () => {
     const { stdout } = await mint(['--tenant', 'tenant_demo', '--env', 'env_demo', '--env-allowed', 'env_other', '--ttl', '600']);
     const token = stdout.trim();
     await expect(verifier.authenticate(`Bearer ${token}`)).resolves.toEqual({
+      actingAs: 'tenant_admin',
       tenantId: 'tenant_demo',
       environmentId: 'env_demo',
       subject: 'dev:tenant_demo',
@@ -41,6 +42,24 @@ describe('tools/mint-token', () => {
   it('mints other roles on request, which the services refuse with 403', async () => {
     const { stdout } = await mint(['--tenant', 'tenant_demo', '--env', 'env_demo', '--role', 'viewer']);
     await expect(verifier.authenticate(`Bearer ${stdout.trim()}`)).rejects.toMatchObject({ code: 'AUTH.FORBIDDEN' });
+  }, 30_000);
+
+  it('mints an operator token (no tenant claims) that admits operator routes for the tenant a request names', async () => {
+    const { stdout } = await mint(['--operator', '--sub', 'ops@flexprice', '--ttl', '600']);
+    await expect(
+      verifier.authenticate(`Bearer ${stdout.trim()}`, 'env_b', { allowOperator: true, tenantHeader: 'tenant_b' }),
+    ).resolves.toMatchObject({ tenantId: 'tenant_b', environmentId: 'env_b', subject: 'ops@flexprice', actingAs: 'operator' });
+    await expect(verifier.authenticate(`Bearer ${stdout.trim()}`)).rejects.toMatchObject({ code: 'AUTH.FORBIDDEN' });
+  }, 30_000);
+
+  it('refuses an operator token without --sub (operators are audited by it) and a ttl past the maximum token age', async () => {
+    await expect(mint(['--operator'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--sub') });
+    await expect(mint(['--tenant', 't', '--env', 'e', '--ttl', '90000'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('AUTH_JWT_MAX_AGE_SECONDS'),
+    });
+    const { stdout } = await mint(['--tenant', 't', '--env', 'e', '--ttl', '90000'], { ...ENV, AUTH_JWT_MAX_AGE_SECONDS: '172800' });
+    expect(stdout.trim().split('.')).toHaveLength(3);
   }, 30_000);
 
   it('exits 2 with usage when tenant or environment is missing', async () => {

@@ -8,7 +8,10 @@ import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch
 import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
+import { ManualSyncRuns } from './manual-sync/manual-sync-runs';
+import { ManualSyncRunsController } from './manual-sync/manual-sync-runs.controller';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
+import { ManualSyncAdmission } from './shared/manual-sync-admission';
 import { TenantSyncSettingsReader } from './shared/sync-settings';
 import { SyncWorkflowStarter } from './shared/sync-workflow-starter';
 import { TEMPORAL_CLIENT } from './shared/temporal-client.token';
@@ -29,7 +32,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
-      controllers: [HealthController, ManualSyncController, SyncStatusController],
+      controllers: [HealthController, ManualSyncController, ManualSyncRunsController, SyncStatusController],
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), TEMPORAL_CLIENT],
@@ -42,7 +45,9 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,
+        ManualSyncAdmission,
         StartManualSync,
+        ManualSyncRuns,
         SyncBatchReader,
         HourlySyncSchedule,
       ],

@@ -50,4 +50,11 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
   @Min(0)
   @Max(59)
   STRIPE_SYNC_GRACE_PERIOD_MINUTES = 5;
+
+  /** Manual syncs and batch retries that may run at once per tenant and environment; more answer 429 with Retry-After. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  STRIPE_MANUAL_SYNC_MAX_RUNNING = 5;
 }

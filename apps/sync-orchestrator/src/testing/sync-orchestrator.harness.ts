@@ -3,7 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import supertest from 'supertest';
 import { DataSource } from 'typeorm';
 import type { Client } from '@temporalio/client';
-import { mintTenantToken } from '@flexsync/auth';
+import { mintOperatorToken, mintTenantToken } from '@flexsync/auth';
 import { loadConfig } from '@flexsync/runtime';
 import { connectTemporalClient } from '@flexsync/temporal';
 import { stackEnv, TestTenant } from '@flexsync/testing';
@@ -63,6 +63,15 @@ export async function startOrchestrator(overrides: Record<string, string> = {}):
   };
 }
 
-export async function bearerFor(tenant: TestTenant): Promise<string> {
-  return `Bearer ${await mintTenantToken(TEST_AUTH, { tenantId: tenant.tenantId, environmentId: tenant.environmentId })}`;
+export async function bearerFor(tenant: TestTenant, subject?: string): Promise<string> {
+  return `Bearer ${await mintTenantToken(TEST_AUTH, { tenantId: tenant.tenantId, environmentId: tenant.environmentId, subject })}`;
+}
+
+/** Headers of an operator acting on `tenant`: the token names no tenant, the request does. */
+export async function operatorHeadersFor(tenant: TestTenant, subject = 'ops@flexprice.test'): Promise<Record<string, string>> {
+  return {
+    Authorization: `Bearer ${await mintOperatorToken(TEST_AUTH, { subject })}`,
+    'X-Tenant-ID': tenant.tenantId,
+    'X-Environment-ID': tenant.environmentId,
+  };
 }

@@ -25,6 +25,9 @@ export const REDACTED_LOG_PATHS = [
 export interface TenantScopedRequest extends IncomingMessage {
   tenantId?: string;
   environmentId?: string;
+  /** The caller's token `sub` and role, so each line says who acted. */
+  subject?: string;
+  actingAs?: string;
 }
 
 export function createLoggerModule(service: string, level: string): DynamicModule {
@@ -35,7 +38,9 @@ export function createLoggerModule(service: string, level: string): DynamicModul
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
       customProps: (req: IncomingMessage) => {
         const scoped = req as TenantScopedRequest;
-        return scoped.tenantId ? { tenant_id: scoped.tenantId, environment_id: scoped.environmentId } : {};
+        return scoped.tenantId
+          ? { tenant_id: scoped.tenantId, environment_id: scoped.environmentId, sub: scoped.subject, acting_as: scoped.actingAs }
+          : {};
       },
       autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
       serializers: {

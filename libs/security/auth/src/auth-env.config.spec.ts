@@ -23,7 +23,13 @@ function problems(env: NodeJS.ProcessEnv): string {
 describe('AuthEnvConfig', () => {
   it('loads an HS256 secret into verifier options', () => {
     const config = loadConfig('svc', AuthEnvConfig, { ...BASE, AUTH_JWT_SECRET: SECRET });
-    expect(authOptionsFrom(config)).toEqual({ jwtSecret: SECRET, jwksUrl: undefined, issuer: 'flexsync', audience: 'flexsync-api' });
+    expect(authOptionsFrom(config)).toEqual({
+      jwtSecret: SECRET,
+      jwksUrl: undefined,
+      issuer: 'flexsync',
+      audience: 'flexsync-api',
+      maxTokenAgeSeconds: 86_400,
+    });
   });
 
   it('loads a JWKS URL into verifier options', () => {
@@ -54,7 +60,21 @@ describe('AuthEnvConfig', () => {
     );
   });
 
-  it('refuses a JWKS URL that is not http(s)', () => {
-    expect(problems({ ...BASE, AUTH_JWKS_URL: 'ftp://idp.example.com/jwks' })).toContain('AUTH_JWKS_URL must be an http(s):// URL');
+  it('refuses a JWKS URL that is not https, naming the key', () => {
+    expect(problems({ ...BASE, AUTH_JWKS_URL: 'ftp://idp.example.com/jwks' })).toContain('AUTH_JWKS_URL must be an https:// URL');
+    expect(problems({ ...BASE, AUTH_JWKS_URL: 'http://idp.example.com/jwks' })).toContain(
+      'AUTH_JWKS_URL must be an https:// URL (http only on loopback)',
+    );
+  });
+
+  it('allows http for a JWKS on loopback (local identity provider, tests)', () => {
+    expect(problems({ ...BASE, AUTH_JWKS_URL: 'http://127.0.0.1:9999/jwks' })).toBe('');
+  });
+
+  it('takes the maximum token age from AUTH_JWT_MAX_AGE_SECONDS and refuses nonsense', () => {
+    const config = loadConfig('svc', AuthEnvConfig, { ...BASE, AUTH_JWT_SECRET: SECRET, AUTH_JWT_MAX_AGE_SECONDS: '600' });
+    expect(authOptionsFrom(config).maxTokenAgeSeconds).toBe(600);
+    expect(problems({ ...BASE, AUTH_JWT_SECRET: SECRET, AUTH_JWT_MAX_AGE_SECONDS: '0' })).toContain('AUTH_JWT_MAX_AGE_SECONDS');
+    expect(problems({ ...BASE, AUTH_JWT_SECRET: SECRET, AUTH_JWT_MAX_AGE_SECONDS: 'a day' })).toContain('AUTH_JWT_MAX_AGE_SECONDS');
   });
 });

@@ -1,7 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsNotEmpty, IsString, MinLength, registerDecorator, ValidateIf, ValidationArguments } from 'class-validator';
-import { IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
-import { AuthOptions, MIN_JWT_SECRET_LENGTH } from './auth-options';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  registerDecorator,
+  ValidateIf,
+  ValidationArguments,
+} from 'class-validator';
+import { IntFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
+import { AuthOptions, DEFAULT_MAX_TOKEN_AGE_SECONDS, MIN_JWT_SECRET_LENGTH } from './auth-options';
+import { isTrustedJwksUrl, JWKS_URL_RULE } from './jwks-url';
 
 /** The auth settings of a service's environment. */
 export interface AuthEnvFields {
@@ -9,6 +21,7 @@ export interface AuthEnvFields {
   AUTH_JWKS_URL?: string;
   AUTH_JWT_ISSUER: string;
   AUTH_JWT_AUDIENCE: string;
+  AUTH_JWT_MAX_AGE_SECONDS?: number;
 }
 
 function isSet(value: unknown): boolean {
@@ -40,11 +53,25 @@ export function AuthJwtSecretField(): PropertyDecorator {
   );
 }
 
+function IsTrustedJwksUrl(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isTrustedJwksUrl',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isTrustedJwksUrl(value),
+        defaultMessage: (args: ValidationArguments) => `${args.property} must be ${JWKS_URL_RULE}`,
+      },
+    });
+  };
+}
+
 /** `AUTH_JWKS_URL`: where the identity provider publishes its signing keys; optional when a secret is set, never together with one. */
 export function AuthJwksUrlField(): PropertyDecorator {
   return applyDecorators(
     ValidateIf((config: AuthEnvFields) => isSet(config.AUTH_JWKS_URL)),
-    IsHttpUrl(),
+    IsTrustedJwksUrl(),
     NotTogetherWith('AUTH_JWT_SECRET'),
   );
 }
@@ -54,10 +81,21 @@ export function AuthClaimField(): PropertyDecorator {
   return applyDecorators(IsString(), IsNotEmpty());
 }
 
+/** `AUTH_JWT_MAX_AGE_SECONDS`: how long after `iat` a token is still accepted (default a day). */
+export function AuthMaxTokenAgeField(): PropertyDecorator {
+  return applyDecorators(
+    IntFromEnv(),
+    IsOptional(),
+    IsInt({ message: 'AUTH_JWT_MAX_AGE_SECONDS must be a whole number of seconds' }),
+    Min(60, { message: 'AUTH_JWT_MAX_AGE_SECONDS must be at least 60' }),
+    Max(30 * 86_400, { message: 'AUTH_JWT_MAX_AGE_SECONDS must be at most 2592000 (30 days)' }),
+  );
+}
+
 /**
  * A service config with the auth keys. Extend it instead of `ServiceBaseConfig`:
  * `class MappingServiceConfig extends AuthEnvConfig { … }`, then `AuthModule.forRoot(authOptionsFrom(config))`.
- * Classes that cannot extend it declare the four fields with the `Auth*Field()` decorators.
+ * Classes that cannot extend it declare the fields with the `Auth*Field()` decorators.
  */
 export class AuthEnvConfig extends ServiceBaseConfig implements AuthEnvFields {
   @AuthJwtSecretField()
@@ -71,6 +109,9 @@ export class AuthEnvConfig extends ServiceBaseConfig implements AuthEnvFields {
 
   @AuthClaimField()
   AUTH_JWT_AUDIENCE!: string;
+
+  @AuthMaxTokenAgeField()
+  AUTH_JWT_MAX_AGE_SECONDS = DEFAULT_MAX_TOKEN_AGE_SECONDS;
 }
 
 export function authOptionsFrom(config: AuthEnvFields): AuthOptions {
@@ -79,5 +120,6 @@ export function authOptionsFrom(config: AuthEnvFields): AuthOptions {
     jwksUrl: isSet(config.AUTH_JWKS_URL) ? config.AUTH_JWKS_URL : undefined,
     issuer: config.AUTH_JWT_ISSUER,
     audience: config.AUTH_JWT_AUDIENCE,
+    maxTokenAgeSeconds: config.AUTH_JWT_MAX_AGE_SECONDS ?? DEFAULT_MAX_TOKEN_AGE_SECONDS,
   };
 }

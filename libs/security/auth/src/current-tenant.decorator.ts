@@ -1,8 +1,8 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiHeader, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { DomainError } from '@flexsync/runtime';
-import { TENANT_ADMIN_ROLE } from './auth-options';
-import { TenantAdminGuard } from './tenant-admin.guard';
+import { OPERATOR_ROLE, TENANT_ADMIN_ROLE } from './auth-options';
+import { ADMITS_OPERATORS, TenantAdminGuard } from './tenant-admin.guard';
 import { AuthenticatedRequest, TenantPrincipal } from './tenant-principal';
 
 /** The verified caller of a route guarded by `TenantAdminGuard`. */
@@ -15,10 +15,25 @@ export const CurrentTenant = createParamDecorator((_data: unknown, context: Exec
   return principal;
 });
 
-/** Guards a controller or route with `TenantAdminGuard` and documents the bearer auth and environment header in OpenAPI. */
-export function TenantAdmin(): ClassDecorator & MethodDecorator {
+/**
+ * Guards a controller or route with `TenantAdminGuard` and documents the bearer auth and headers in OpenAPI.
+ * `{ operators: true }` also admits operator tokens, which name the tenant and environment in `X-Tenant-ID` and
+ * `X-Environment-ID`; leave it off wherever operators have no business (keys, mappings).
+ */
+export function TenantAdmin(options: { operators?: boolean } = {}): ClassDecorator & MethodDecorator {
+  const operatorDocs = options.operators
+    ? [
+        SetMetadata(ADMITS_OPERATORS, true),
+        ApiHeader({
+          name: 'X-Tenant-ID',
+          required: false,
+          description: `Required with an ${OPERATOR_ROLE} token: the tenant to act on (with X-Environment-ID). A tenant admin may send only its own.`,
+        }),
+      ]
+    : [];
   return applyDecorators(
     UseGuards(TenantAdminGuard),
+    ...operatorDocs,
     ApiBearerAuth(),
     ApiHeader({
       name: 'X-Environment-ID',
@@ -26,6 +41,8 @@ export function TenantAdmin(): ClassDecorator & MethodDecorator {
       description: "Act on this environment instead of the token's environment_id; it must be listed in the token's environment_ids.",
     }),
     ApiUnauthorizedResponse({ description: 'missing, malformed, expired or wrongly signed token' }),
-    ApiForbiddenResponse({ description: `the token lacks the ${TENANT_ADMIN_ROLE} role or does not allow the requested environment` }),
+    ApiForbiddenResponse({
+      description: `the token lacks the ${TENANT_ADMIN_ROLE} role or does not allow the requested tenant or environment`,
+    }),
   );
 }

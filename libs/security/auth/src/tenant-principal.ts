@@ -7,6 +7,8 @@ export interface TenantPrincipal {
   /** The token's `sub`. */
   subject: string;
   roles: string[];
+  /** Which role admitted the request: a tenant admin acts on its own tenant only, an operator on the one it names. */
+  actingAs: 'tenant_admin' | 'operator';
 }
 
 /** The request after `TenantAdminGuard`: the principal plus the scope the request logger reads. */
@@ -14,4 +16,6 @@ export interface AuthenticatedRequest extends Request {
   principal?: TenantPrincipal;
   tenantId?: string;
   environmentId?: string;
+  subject?: string;
+  actingAs?: TenantPrincipal['actingAs'];
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DomainError } from '@flexsync/runtime';
 import { AuthOptions } from './auth-options';
-import { mintTenantToken } from './tenant-token-minter';
+import { mintOperatorToken, mintTenantToken } from './tenant-token-minter';
 import { TenantTokenVerifier } from './tenant-token-verifier';
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123';
@@ -20,8 +20,26 @@ async function rejection(work: Promise<unknown>): Promise<DomainError> {
   throw new Error('expected a DomainError');
 }
 
-function hs256(claims: Record<string, unknown>): SignJWT {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('admin@tenant').setIssuedAt();
+function hs256(claims: Record<string, unknown>, header: Record<string, unknown> = { typ: 'JWT' }): SignJWT {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', ...header })
+    .setSubject('admin@tenant')
+    .setIssuedAt();
+}
+
+const NOW_SECONDS = () => Math.floor(Date.now() / 1000);
+const TENANT_CLAIMS = { tenant_id: 't1', environment_id: 'e1', roles: ['tenant_admin'] };
+
+/** An otherwise valid tenant-admin token, built claim by claim so one can be left out or bent. */
+function tenantToken(options: { iat?: number | null; header?: Record<string, unknown>; expiresIn?: number } = {}): Promise<string> {
+  const jwt = new SignJWT(TENANT_CLAIMS)
+    .setProtectedHeader({ alg: 'HS256', ...(options.header ?? { typ: 'JWT' }) })
+    .setSubject('admin@tenant')
+    .setIssuer(OPTIONS.issuer)
+    .setAudience(OPTIONS.audience)
+    .setExpirationTime(NOW_SECONDS() + (options.expiresIn ?? 3600));
+  if (options.iat !== null) jwt.setIssuedAt(options.iat ?? NOW_SECONDS());
+  return jwt.sign(new TextEncoder().encode(SECRET));
 }
 
 describe('TenantTokenVerifier with an HS256 secret', () => {
@@ -34,6 +52,7 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
       environmentId: 'e1',
       subject: 'alice',
       roles: ['tenant_admin'],
+      actingAs: 'tenant_admin',
     });
   });
 
@@ -129,6 +148,37 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
     expect(error.message).toContain(reason);
   });
 
+  it.each([
+    ['without an iat', () => tenantToken({ iat: null }), 'iat'],
+    [
+      'issued longer ago than the maximum token age, though not expired',
+      () => tenantToken({ iat: NOW_SECONDS() - 25 * 3600, expiresIn: 3600 }),
+      'maximum token age',
+    ],
+    ['issued in the future', () => tenantToken({ iat: NOW_SECONDS() + 600 }), 'iat'],
+    ['without a typ header', () => tenantToken({ header: {} }), 'typ'],
+    ['whose typ header is not a JWT access token', () => tenantToken({ header: { typ: 'dpop+jwt' } }), 'typ'],
+  ])('answers 401 AUTH.INVALID_TOKEN for a token %s', async (_name, mint, reason) => {
+    const error = await rejection(sut.authenticate(`Bearer ${await mint()}`));
+    expect([error.code, error.status]).toEqual(['AUTH.INVALID_TOKEN', 401]);
+    expect(error.message).toContain(reason);
+  });
+
+  it.each([
+    ['JWT', 'JWT'],
+    ['at+jwt (RFC 9068 access tokens)', 'at+jwt'],
+    ['application/at+JWT', 'application/at+JWT'],
+  ])('accepts typ %s', async (_name, typ) => {
+    await expect(sut.authenticate(`Bearer ${await tenantToken({ header: { typ } })}`)).resolves.toMatchObject({ tenantId: 't1' });
+  });
+
+  it('takes the maximum token age from the options', async () => {
+    const strict = new TenantTokenVerifier({ ...OPTIONS, maxTokenAgeSeconds: 60 });
+    const error = await rejection(strict.authenticate(`Bearer ${await tenantToken({ iat: NOW_SECONDS() - 120 })}`));
+    expect(error.message).toContain('maximum token age');
+    await expect(strict.authenticate(`Bearer ${await tenantToken()}`)).resolves.toMatchObject({ tenantId: 't1' });
+  });
+
   it('refuses unsigned (alg none) tokens', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     const exp = Math.floor(Date.now() / 1000) + 3600;
@@ -170,6 +220,81 @@ describe('TenantTokenVerifier with an HS256 secret', () => {
     expect(() => new TenantTokenVerifier({ ...OPTIONS, jwtSecret: 'short' })).toThrow('at least 32');
     expect(() => new TenantTokenVerifier({ ...OPTIONS, jwksUrl: 'http://127.0.0.1:1/jwks' })).toThrow('not both');
   });
+
+  it.each(['http://idp.example.com/jwks.json', 'http://10.0.0.7/jwks.json', 'ftp://idp.example.com/jwks'])(
+    'refuses to fetch signing keys from %s (only https, or http on loopback)',
+    (jwksUrl) => {
+      expect(() => new TenantTokenVerifier({ jwksUrl, issuer: 'i', audience: 'a' })).toThrow('https');
+    },
+  );
+
+  it.each([
+    'https://idp.example.com/jwks.json',
+    'http://127.0.0.1:8080/jwks.json',
+    'http://localhost:8080/jwks.json',
+    'http://[::1]:8080/jwks',
+  ])('accepts a JWKS URL %s', (jwksUrl) => {
+    expect(() => new TenantTokenVerifier({ jwksUrl, issuer: 'i', audience: 'a' })).not.toThrow();
+  });
+});
+
+describe('TenantTokenVerifier: operators and tenant admins', () => {
+  const sut = new TenantTokenVerifier(OPTIONS);
+  const operatorToken = () => mintOperatorToken(SIGNING, { subject: 'ops@flexprice' });
+  const adminToken = () => mintTenantToken(SIGNING, { tenantId: 't1', environmentId: 'e1', subject: 'alice' });
+
+  it('lets an operator act on the tenant and environment the request names, where a route admits operators', async () => {
+    await expect(
+      sut.authenticate(`Bearer ${await operatorToken()}`, 'env_b', { allowOperator: true, tenantHeader: 'tenant_b' }),
+    ).resolves.toEqual({
+      tenantId: 'tenant_b',
+      environmentId: 'env_b',
+      subject: 'ops@flexprice',
+      roles: ['operator'],
+      actingAs: 'operator',
+    });
+  });
+
+  it('answers 400 naming the header when an operator does not name a valid tenant and environment', async () => {
+    for (const [tenant, environment, field] of [
+      [undefined, 'e1', 'X-Tenant-ID'],
+      ['t1', undefined, 'X-Environment-ID'],
+      ["t1'; --", 'e1', 'X-Tenant-ID'],
+    ] as const) {
+      const error = await rejection(
+        sut.authenticate(`Bearer ${await operatorToken()}`, environment, { allowOperator: true, tenantHeader: tenant }),
+      );
+      expect([error.code, error.status]).toEqual(['REQUEST.INVALID', 400]);
+      expect(error.details).toEqual([expect.objectContaining({ field })]);
+    }
+  });
+
+  it('refuses an operator with 403 where a route admits tenant admins only', async () => {
+    const error = await rejection(sut.authenticate(`Bearer ${await operatorToken()}`, 'e1', { tenantHeader: 't1' }));
+    expect([error.code, error.status]).toEqual(['AUTH.FORBIDDEN', 403]);
+  });
+
+  it('never lets a tenant admin act on another tenant, whatever the request names', async () => {
+    const error = await rejection(sut.authenticate(`Bearer ${await adminToken()}`, undefined, { allowOperator: true, tenantHeader: 't2' }));
+    expect([error.code, error.status]).toEqual(['AUTH.TENANT_NOT_ALLOWED', 403]);
+    await expect(
+      sut.authenticate(`Bearer ${await adminToken()}`, undefined, { allowOperator: true, tenantHeader: 't1' }),
+    ).resolves.toMatchObject({
+      tenantId: 't1',
+      actingAs: 'tenant_admin',
+    });
+  });
+
+  it('refuses an operator token that is not valid otherwise (expired, wrong audience)', async () => {
+    const expired = await mintOperatorToken(SIGNING, { subject: 'ops', ttlSeconds: -60 });
+    expect((await rejection(sut.authenticate(`Bearer ${expired}`, 'e1', { allowOperator: true, tenantHeader: 't1' }))).code).toBe(
+      'AUTH.INVALID_TOKEN',
+    );
+    const foreign = await mintOperatorToken({ ...SIGNING, audience: 'another-api' }, { subject: 'ops' });
+    expect((await rejection(sut.authenticate(`Bearer ${foreign}`, 'e1', { allowOperator: true, tenantHeader: 't1' }))).code).toBe(
+      'AUTH.INVALID_TOKEN',
+    );
+  });
 });
 
 describe('TenantTokenVerifier with a JWKS URL', () => {
@@ -195,7 +320,7 @@ describe('TenantTokenVerifier with a JWKS URL', () => {
 
   function es256(claims: Record<string, unknown>): SignJWT {
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key', typ: 'at+jwt' })
       .setSubject('idp-user')
       .setIssuer(OPTIONS.issuer)
       .setAudience(OPTIONS.audience)

@@ -12,7 +12,7 @@ import { ManualSyncRequestDto, ManualSyncStartedView } from './manual-sync.dto';
 import { StartManualSync } from './start-manual-sync.use-case';
 
 @ApiTags('sync')
-@TenantAdmin()
+@TenantAdmin({ operators: true })
 @Controller('v1/stripe/sync')
 export class ManualSyncController {
   constructor(private readonly startManualSync: StartManualSync) {}

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import { PinoLogger } from 'nestjs-pino';
@@ -12,6 +11,13 @@ import { TEMPORAL_CLIENT } from './temporal-client.token';
 export interface StartedSync {
   workflowId: string;
   runId: string;
+}
+
+export interface SyncStartRequest {
+  /** Stable per distinct request (see `manual-sync-workflow-id.ts`): a running workflow with this id is joined, not duplicated. */
+  workflowId: string;
+  /** The caller's token `sub`, kept in the workflow's memo for the audit trail. */
+  requestedBy: string;
 }
 
 /** Starts `StripeEventSyncWorkflow` runs on the `stripe-sync` task queue. */
@@ -34,18 +40,26 @@ export class SyncWorkflowStarter {
     });
   }
 
-  async start(input: StripeEventSyncInput, label: string): Promise<StartedSync> {
-    const workflowId = `stripe-sync-${label}-${input.tenantId}-${input.environmentId}-${randomUUID()}`;
+  /** Starts the workflow, or returns the running one with the same id (Temporal decides atomically). */
+  async start(input: StripeEventSyncInput, request: SyncStartRequest): Promise<StartedSync> {
+    const { workflowId } = request;
     try {
       const handle = await this.temporal.workflow.start(STRIPE_EVENT_SYNC_WORKFLOW, {
         taskQueue: this.config.TEMPORAL_TASK_QUEUE,
         workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
         args: [input],
-        memo: { trigger: input.trigger },
+        memo: { trigger: input.trigger, requested_by: request.requestedBy },
       });
       this.started.inc({ trigger: input.trigger, result: 'started' });
       this.logger.info(
-        { tenant_id: input.tenantId, environment_id: input.environmentId, workflow_id: workflowId, run_id: handle.firstExecutionRunId },
+        {
+          tenant_id: input.tenantId,
+          environment_id: input.environmentId,
+          workflow_id: workflowId,
+          run_id: handle.firstExecutionRunId,
+          requested_by: request.requestedBy,
+        },
         'sync workflow started',
       );
       return { workflowId, runId: handle.firstExecutionRunId };

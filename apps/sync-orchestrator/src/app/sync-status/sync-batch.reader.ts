@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { StripeCircuitBreaker, StripeSyncBatch, SyncStatus, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
+import type { BatchCursor } from './batch-cursor';
 
 export interface BatchFilter {
   status?: SyncStatus;
@@ -10,8 +11,17 @@ export interface BatchFilter {
   customerId?: string;
   limit: number;
   /** Keyset cursor: rows strictly older than (createdAt, id). */
-  after?: { createdAt: Date; id: string };
+  after?: BatchCursor;
 }
+
+export interface BatchPage {
+  rows: StripeSyncBatch[];
+  /** Where the next page starts; absent on the last page. */
+  next?: BatchCursor;
+}
+
+/** `created_at` at full precision, in UTC, independent of the session's TimeZone. */
+const CREATED_AT_KEY = `to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export interface BatchCounts {
   counts: Record<SyncStatus, number>;
@@ -47,18 +57,26 @@ export class SyncBatchReader {
     return this.breakers.count({ where: { tenantId: scope.tenantId, environmentId: scope.environmentId, state: 'open' } });
   }
 
-  async list(scope: TenantScope, filter: BatchFilter): Promise<StripeSyncBatch[]> {
+  async list(scope: TenantScope, filter: BatchFilter): Promise<BatchPage> {
     const query = this.batches
       .createQueryBuilder('b')
+      .addSelect(CREATED_AT_KEY, 'cursor_created_at')
       .where('b.tenant_id = :tenantId AND b.environment_id = :environmentId', scope)
       .orderBy('b.created_at', 'DESC')
       .addOrderBy('b.id', 'DESC')
-      .limit(filter.limit);
+      // One row more than asked tells whether another page exists.
+      .limit(filter.limit + 1);
     if (filter.status) query.andWhere('b.sync_status = :status', { status: filter.status });
     if (filter.windowStart) query.andWhere('b.window_start = :windowStart', { windowStart: filter.windowStart });
     if (filter.customerId) query.andWhere('b.customer_id = :customerId', { customerId: filter.customerId });
-    if (filter.after) query.andWhere('(b.created_at, b.id) < (:createdAt, :id)', filter.after);
-    return query.getMany();
+    if (filter.after) {
+      query.andWhere('(b.created_at, b.id) < (CAST(:createdAt AS timestamptz), CAST(:id AS uuid))', filter.after);
+    }
+    const { entities, raw } = await query.getRawAndEntities<{ cursor_created_at: string; b_id: string }>();
+    if (entities.length <= filter.limit) return { rows: entities };
+    const rows = entities.slice(0, filter.limit);
+    const last = raw[filter.limit - 1];
+    return { rows, next: { createdAt: last.cursor_created_at, id: last.b_id } };
   }
 
   async require(scope: TenantScope, id: string): Promise<StripeSyncBatch> {

@@ -4,6 +4,10 @@ import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'c
 import type { StripeSyncBatch, SyncStatus } from '@flexsync/persistence';
 import { FLEXPRICE_ID_PATTERN, FLEXPRICE_ID_RULE } from '@flexsync/runtime';
 
+/** Every ledger state, listed through a Record so a state added to `SyncStatus` fails to compile until it is here. */
+const LEDGER_STATES: Record<SyncStatus, true> = { pending: true, completed: true, failed: true, unknown: true };
+export const SYNC_STATUSES = Object.keys(LEDGER_STATES) as SyncStatus[];
+
 export class SyncStatusView {
   @ApiProperty({
     example: 0.97,
@@ -18,7 +22,10 @@ export class SyncStatusView {
   @ApiProperty({ example: 380, nullable: true, description: 'mean Stripe push latency of completed batches over the period' })
   average_latency_ms!: number | null;
 
-  @ApiProperty({ example: { pending: 0, completed: 97, failed: 3 } })
+  @ApiProperty({
+    example: { pending: 0, completed: 97, failed: 3, unknown: 0 },
+    description: 'unknown: may have reached Stripe, outcome undecided until reconciliation',
+  })
   batches!: Record<SyncStatus, number>;
 
   @ApiProperty({ example: '2025-06-21T04:00:00.000Z', description: 'start of the period (last 24 hours)' })
@@ -26,9 +33,9 @@ export class SyncStatusView {
 }
 
 export class ListBatchesQueryDto {
-  @ApiPropertyOptional({ enum: ['pending', 'completed', 'failed'] })
+  @ApiPropertyOptional({ enum: SYNC_STATUSES })
   @IsOptional()
-  @IsIn(['pending', 'completed', 'failed'], { message: 'status must be one of pending, completed, failed' })
+  @IsIn(SYNC_STATUSES, { message: `status must be one of ${SYNC_STATUSES.join(', ')}` })
   status?: SyncStatus;
 
   @ApiPropertyOptional({ example: '2025-06-21T04:00:00Z' })
@@ -75,7 +82,7 @@ export class SyncBatchView {
   @ApiProperty({ nullable: true }) sent_value!: string | null;
   @ApiProperty() event_count!: string;
   @ApiProperty({ nullable: true }) stripe_event_id!: string | null;
-  @ApiProperty({ enum: ['pending', 'completed', 'failed'] }) sync_status!: SyncStatus;
+  @ApiProperty({ enum: SYNC_STATUSES }) sync_status!: SyncStatus;
   @ApiProperty({ nullable: true }) error_message!: string | null;
   @ApiProperty() attempt_count!: number;
   @ApiProperty({ nullable: true }) workflow_id!: string | null;

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   'AUTH.INVALID_TOKEN': 401,
   'AUTH.FORBIDDEN': 403,
   'AUTH.ENVIRONMENT_NOT_ALLOWED': 403,
+  'AUTH.TENANT_NOT_ALLOWED': 403,
   'AUTH.KEYS_UNAVAILABLE': 503,
   'CONFIG.NOT_FOUND': 404,
   'STRIPE.AUTH_FAILED': 401,
@@ -22,6 +23,9 @@ export const ERROR_STATUS = {
   'SYNC.INVALID_WINDOW': 400,
   'SYNC.UNAVAILABLE': 503,
   'SYNC.NOT_RETRYABLE': 409,
+  'SYNC.OUTCOME_UNKNOWN': 409,
+  'SYNC.TOO_MANY_RUNNING': 429,
+  'SYNC.NOT_RUNNING': 409,
   'ROUTE.NOT_FOUND': 404,
   INTERNAL: 500,
   'CONFIG.SECRET_UNREADABLE': 500,
@@ -36,14 +40,18 @@ export interface FieldProblem {
 
 /** A failure the caller can act on. `details` must never carry secret values. */
 export class DomainError extends Error {
+  /** Sent as `Retry-After` (429/503): when the caller may try again. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown> | FieldProblem[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get status(): number {

@@ -34,6 +34,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     } else if (status >= 500) {
       this.logger.error({ err: exception, path: request.path, code: body.code }, 'request failed');
     }
+    if (exception instanceof DomainError && exception.retryAfterSeconds !== undefined) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     response.status(status).json(body);
   }
 

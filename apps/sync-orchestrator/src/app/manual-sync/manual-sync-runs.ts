@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import type { TenantPrincipal } from '@flexsync/auth';
+import type { SyncStatus, TenantScope } from '@flexsync/persistence';
+import { DomainError } from '@flexsync/runtime';
+import { TEMPORAL_CLIENT } from '../shared/temporal-client.token';
+import type { CancelRequestedView, ManualSyncRunView } from './manual-sync-run.views';
+
+interface RunRow {
+  kind: 'manual' | 'retry';
+  run_id: string;
+  time_from: Date;
+  time_to: Date;
+  window_minutes: number;
+  requested_by: string;
+  started_at: Date;
+}
+
+/**
+ * Progress and cancellation of the manual syncs and retries a tenant started (`stripe_manual_sync_runs`): scheduled
+ * runs are not reachable here, and every lookup is scoped to the caller's tenant and environment.
+ */
+@Injectable()
+export class ManualSyncRuns {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(ManualSyncRuns.name);
+  }
+
+  /** Progress from Temporal (status) and the ledger (rows this workflow armed, and the latest window it reached). */
+  async progress(scope: TenantScope, workflowId: string): Promise<ManualSyncRunView> {
+    const run = await this.requireRun(scope, workflowId);
+    const execution = await this.describe(workflowId);
+    const ledger: { sync_status: SyncStatus; n: string; latest: Date | null }[] = await this.dataSource.query(
+      `SELECT sync_status, count(*) AS n, max(window_start) AS latest FROM stripe_sync_batches
+        WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3
+        GROUP BY sync_status`,
+      [scope.tenantId, scope.environmentId, workflowId],
+    );
+    const batches: Record<SyncStatus, number> = { pending: 0, completed: 0, failed: 0, unknown: 0 };
+    let latest: number | undefined;
+    for (const row of ledger) {
+      batches[row.sync_status] = Number(row.n);
+      if (row.latest) latest = Math.max(latest ?? 0, row.latest.getTime());
+    }
+    const windowMs = run.window_minutes * 60_000;
+    const windowsTotal = Math.round((run.time_to.getTime() - run.time_from.getTime()) / windowMs);
+    const reached = latest === undefined ? 0 : Math.floor((latest - run.time_from.getTime()) / windowMs) + 1;
+    return {
+      workflow_id: workflowId,
+      run_id: execution.runId,
+      kind: run.kind,
+      status: execution.status,
+      time_from: run.time_from.toISOString(),
+      time_to: run.time_to.toISOString(),
+      windows_total: windowsTotal,
+      // Windows without usage leave no ledger row; a completed run has reached them all.
+      windows_reached: execution.status === 'COMPLETED' ? windowsTotal : Math.min(windowsTotal, reached),
+      batches,
+      requested_by: run.requested_by,
+      started_at: run.started_at.toISOString(),
+      closed_at: execution.closedAt,
+    };
+  }
+
+  /** Asks Temporal to cancel the run; the workflow stops between activities and the ledger keeps what was pushed. */
+  async cancel(principal: TenantPrincipal, workflowId: string): Promise<CancelRequestedView> {
+    await this.requireRun(principal, workflowId);
+    const execution = await this.describe(workflowId);
+    if (execution.status !== 'RUNNING') {
+      throw new DomainError('SYNC.NOT_RUNNING', `the workflow is not running (${execution.status}); nothing to cancel`);
+    }
+    try {
+      await this.temporal.workflow.getHandle(workflowId, execution.runId).cancel();
+    } catch (error) {
+      throw new DomainError('SYNC.UNAVAILABLE', 'the sync scheduler (Temporal) is unavailable; try again', undefined, { cause: error });
+    }
+    this.logger.info(
+      {
+        tenant_id: principal.tenantId,
+        environment_id: principal.environmentId,
+        workflow_id: workflowId,
+        run_id: execution.runId,
+        requested_by: principal.subject,
+        requested_as: principal.actingAs,
+      },
+      'manual sync cancel requested',
+    );
+    return { workflow_id: workflowId, run_id: execution.runId, status: 'cancel_requested' };
+  }
+
+  private async requireRun(scope: TenantScope, workflowId: string): Promise<RunRow> {
+    const rows: RunRow[] = await this.dataSource.query(
+      `SELECT kind, run_id, time_from, time_to, window_minutes, requested_by, started_at FROM stripe_manual_sync_runs
+        WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3
+        ORDER BY started_at DESC LIMIT 1`,
+      [scope.tenantId, scope.environmentId, workflowId],
+    );
+    if (rows.length === 0) throw new DomainError('SYNC.NOT_FOUND', 'no manual sync with this workflow_id for this tenant and environment');
+    return rows[0];
+  }
+
+  /** The latest run of the workflow id (an identical sync started again after the first ended reuses the id). */
+  private async describe(workflowId: string): Promise<{ runId: string; status: string; closedAt: string | null }> {
+    try {
+      const description = await this.temporal.workflow.getHandle(workflowId).describe();
+      return {
+        runId: description.runId,
+        status: description.status.name,
+        closedAt: description.closeTime ? description.closeTime.toISOString() : null,
+      };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new DomainError('SYNC.NOT_FOUND', 'Temporal no longer knows this workflow (past the namespace retention)');
+      }
+      throw new DomainError('SYNC.UNAVAILABLE', 'the sync scheduler (Temporal) is unavailable; try again', undefined, { cause: error });
+    }
+  }
+}
