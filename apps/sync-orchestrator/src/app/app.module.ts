@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
+import { SyncCoverageStore } from '@flexsync/sync-pipeline';
 import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
+import { SyncCoverageController } from './coverage/sync-coverage.controller';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
@@ -29,7 +31,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
-      controllers: [HealthController, ManualSyncController, SyncStatusController],
+      controllers: [HealthController, ManualSyncController, SyncStatusController, SyncCoverageController],
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), TEMPORAL_CLIENT],
@@ -45,6 +47,11 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         StartManualSync,
         SyncBatchReader,
         HourlySyncSchedule,
+        {
+          provide: SyncCoverageStore,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) => new SyncCoverageStore(dataSource),
+        },
       ],
     };
   }
