@@ -248,6 +248,35 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     );
   });
 
+  it('reads the tenant list a page at a time, continuing as new between pages, and starts every tenant once', async () => {
+    const prefix = uniqueTenant('sched_page').tenantId;
+    const seeded: Seeded[] = [];
+    for (const label of ['a', 'b', 'c']) {
+      seeded.push(await seed(`sched_page_${label}`, { tenant: { tenantId: `${prefix}_${label}`, environmentId: 'env' } }));
+    }
+    const pipeline = spec.harness.pipeline();
+    // The real keyset query, started at this spec's tenants and ended after them (the database holds every spec's).
+    const activities: SyncWorkerActivities = {
+      ...pipeline.activities,
+      ListSyncTenantsActivity: async (input) => {
+        const page = await pipeline.activities.ListSyncTenantsActivity({
+          ...input,
+          after: input.after ?? { tenantId: prefix, environmentId: '' },
+        });
+        const tenants = page.tenants.filter((tenant) => tenant.tenantId.startsWith(`${prefix}_`));
+        return { tenants, next: tenants.length === page.tenants.length ? page.next : undefined };
+      },
+    };
+    const driver = await ScheduleDriver.start(spec.harness, activities, bundle);
+    drivers.push(driver);
+
+    const result = await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2, tenantPageSize: 1 });
+    await driver.settle();
+
+    expect(result).toMatchObject({ started: 3, alreadyRunning: 0, failedToStart: 0, pages: 4 });
+    for (const tenant of seeded) expect(stripeTotal(tenant.apiKey)).toBe('330');
+  });
+
   it('runs the same fan-out when StripeEventSyncWorkflow is started bare, as the playbook’s cron command does', async () => {
     const seeded = await seed('sched_bare');
     const pipeline = spec.harness.pipeline();
