@@ -4,13 +4,14 @@ import {
   defineSearchAttributeKey,
   SearchAttributeType,
 } from '@temporalio/common';
-import { continueAsNew, log, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { log, makeContinueAsNewFunc, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
   DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN,
   DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
   scheduledTenantSyncWorkflowId,
+  STRIPE_SCHEDULED_SYNC_WORKFLOW,
   STRIPE_TENANT_COVERAGE_WORKFLOW,
 } from '@flexsync/sync-contracts';
 import type {
@@ -92,7 +93,9 @@ export async function StripeScheduledSyncWorkflow(input: ScheduledSyncInput = {}
   tally.pages += 1;
 
   if (page.next) {
-    return continueAsNew<typeof StripeScheduledSyncWorkflow>({ ...input, firedAt, continuation: { after: page.next, tally } });
+    // Named, because a bare `StripeEventSyncWorkflow` start runs this function under its own type and must go on as the fan-out.
+    const nextPage = makeContinueAsNewFunc<typeof StripeScheduledSyncWorkflow>({ workflowType: STRIPE_SCHEDULED_SYNC_WORKFLOW });
+    return nextPage({ ...input, firedAt, continuation: { after: page.next, tally } });
   }
   return { firedAt, ...tally };
 }
