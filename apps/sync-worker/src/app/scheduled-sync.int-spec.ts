@@ -158,7 +158,8 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     const slow = await seed('sched_slow');
     const quick = await seed('sched_quick');
     const slowAccount = spec.emulator.accounts().find((account) => account.apiKeys.includes(slow.apiKey));
-    spec.emulator.injectFault({ kind: 'latency', latencyMs: 6_000, account: slowAccount?.id });
+    // Slow but inside the push's 5 s timeout: a timed-out push would be an unknown outcome, another spec's subject.
+    spec.emulator.injectFault({ kind: 'latency', latencyMs: 3_000, account: slowAccount?.id });
     const driver = await driverFor([slow, quick]);
 
     const first = await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2 });
