@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
+import { SyncCoverageStore } from '@flexsync/sync-pipeline';
 import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
+import { SyncCoverageController } from './coverage/sync-coverage.controller';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { ManualSyncRuns } from './manual-sync/manual-sync-runs';
@@ -32,7 +34,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
-      controllers: [HealthController, ManualSyncController, ManualSyncRunsController, SyncStatusController],
+      controllers: [HealthController, ManualSyncController, ManualSyncRunsController, SyncStatusController, SyncCoverageController],
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), TEMPORAL_CLIENT],
@@ -50,6 +52,11 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         ManualSyncRuns,
         SyncBatchReader,
         HourlySyncSchedule,
+        {
+          provide: SyncCoverageStore,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) => new SyncCoverageStore(dataSource),
+        },
       ],
     };
   }

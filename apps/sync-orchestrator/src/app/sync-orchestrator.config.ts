@@ -4,6 +4,8 @@ import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField } 
 import {
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
+  DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN,
+  DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
   STRIPE_SYNC_SCHEDULE_ID,
   STRIPE_SYNC_TASK_QUEUE,
 } from '@flexsync/sync-contracts';
@@ -31,7 +33,7 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
   @Matches(/^[A-Za-z0-9_.-]{1,200}$/, { message: '$property must be letters, digits, _ . -' })
   STRIPE_SYNC_SCHEDULE_ID = STRIPE_SYNC_SCHEDULE_ID;
 
-  /** Hours re-aggregated at each tick (the hour that just closed and the ones before), so late usage is corrected. */
+  /** Hours re-aggregated at each tick even when delivered (the hour that just closed and the ones before), so late usage is corrected. */
   @IntFromEnv()
   @IsInt()
   @Min(1)
@@ -43,6 +45,20 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
   @Min(1)
   @Max(200)
   STRIPE_SYNC_MAX_CONCURRENT_TENANTS = DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS;
+
+  /** Tenants the fan-out reads per page before it continues as new. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  STRIPE_SYNC_TENANT_PAGE_SIZE = DEFAULT_SCHEDULED_TENANT_PAGE_SIZE;
+
+  /** Windows one tenant's scheduled run syncs at most; a longer backlog goes on at the next tick. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(2000)
+  STRIPE_SYNC_MAX_WINDOWS_PER_RUN = DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN;
 
   /** Minutes after the hour at which the hourly sync fires ("hourly + grace"). */
   @IntFromEnv()

@@ -178,6 +178,8 @@ async function main(): Promise<void> {
       },
       TrackSyncBatchActivity: activities.TrackSyncBatchActivity,
       ListSyncTenantsActivity: activities.ListSyncTenantsActivity,
+      PlanTenantCoverageActivity: activities.PlanTenantCoverageActivity,
+      RecordWindowCoverageActivity: activities.RecordWindowCoverageActivity,
     };
 
     const started = Date.now();

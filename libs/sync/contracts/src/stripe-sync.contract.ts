@@ -16,6 +16,11 @@ export interface StripeEventSyncInput {
   /** ISO-8601; rounded up to a window boundary. */
   timeTo: string;
   windowMinutes: number;
+  /**
+   * The windows to sync, oldest first, when planned by the caller (the scheduler's coverage plan, which may mix
+   * sizes across a change of `aggregation_window_minutes`); without it `[timeFrom, timeTo)` is split by `windowMinutes`.
+   */
+  windows?: SyncWindow[];
   /** Limits the sync to one FlexPrice customer (playbook `entity_id`). */
   customerId?: string;
   /**
@@ -43,6 +48,8 @@ export interface StripeEventSyncContinuation {
 
 export interface WindowPushProgress {
   aggregation: WindowUsageSummary;
+  /** Workflow time just before the window was aggregated; recorded as the window's coverage once it is pushed. */
+  aggregatedAt?: string;
   /** 1 = first sweep over the window's pending rows; later sweeps pick up rows added meanwhile. */
   pass: number;
   afterId?: string;

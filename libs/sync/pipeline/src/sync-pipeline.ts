@@ -6,6 +6,7 @@ import { EventsProcessedStore } from '@flexsync/clickhouse';
 import type { SecretBox } from '@flexsync/crypto';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
+import { CoverageMetrics, PlanTenantCoverageActivity, RecordWindowCoverageActivity, SyncCoverageStore } from './coverage';
 import { MappingReader } from './ledger/mappings';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
@@ -52,5 +53,17 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   });
   const push = new SyncToStripeActivity(ledger, mappings, accounts, breakers, metrics, deps.logger, deps.settings.push);
   const track = new TrackSyncBatchActivity(ledger, metrics, deps.logger);
-  return { activities: bindSyncActivities(aggregate, push, track, new ListSyncTenantsActivity(deps.db)), aggregate, push, track, metrics };
+  const coverageStore = new SyncCoverageStore(deps.db);
+  const coverageMetrics = new CoverageMetrics(deps.registry);
+  const coverage = {
+    plan: new PlanTenantCoverageActivity(coverageStore, coverageMetrics, deps.logger),
+    record: new RecordWindowCoverageActivity(coverageStore, coverageMetrics, deps.logger),
+  };
+  return {
+    activities: bindSyncActivities(aggregate, push, track, new ListSyncTenantsActivity(deps.db), coverage),
+    aggregate,
+    push,
+    track,
+    metrics,
+  };
 }

@@ -1,2 +1,3 @@
 export * from './stripe-event-sync.workflow';
 export * from './stripe-scheduled-sync.workflow';
+export * from './stripe-tenant-coverage.workflow';

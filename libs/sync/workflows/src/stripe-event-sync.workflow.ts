@@ -2,6 +2,7 @@ import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workfl
 import { SYNC_FAILURE, splitIntoWindows } from '@flexsync/sync-contracts';
 import type {
   PushTally,
+  ScheduledSyncActivities,
   ScheduledSyncResult,
   StripeEventSyncInput,
   StripeEventSyncResult,
@@ -31,6 +32,11 @@ const { SyncToStripeActivity } = proxyActivities<StripeSyncActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
+const { RecordWindowCoverageActivity } = proxyActivities<ScheduledSyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
+});
+
 // Outcomes live only in this workflow's history until recorded, so recording them is retried for longer.
 const { TrackSyncBatchActivity } = proxyActivities<StripeSyncActivities>({
   startToCloseTimeout: '2 minutes',
@@ -58,7 +64,7 @@ function shouldContinueAsNew(budget: number): boolean {
 export async function StripeEventSyncWorkflow(input?: StripeEventSyncInput): Promise<StripeEventSyncResult | ScheduledSyncResult> {
   // Started bare (playbook §7: `temporal workflow start --workflow StripeEventSyncWorkflow --cron …`): the hourly fan-out.
   if (!input) return StripeScheduledSyncWorkflow();
-  const windows = splitIntoWindows(input.timeFrom, input.timeTo, input.windowMinutes);
+  const windows = input.windows ?? splitIntoWindows(input.timeFrom, input.timeTo, input.windowMinutes);
   const budget = input.historyEventBudget ?? DEFAULT_HISTORY_EVENT_BUDGET;
   const scope = { tenantId: input.tenantId, environmentId: input.environmentId };
   const finished: WindowSyncSummary[] = [...(input.continuation?.finished ?? [])];
@@ -66,8 +72,11 @@ export async function StripeEventSyncWorkflow(input?: StripeEventSyncInput): Pro
   for (let index = input.continuation?.windowIndex ?? 0; index < windows.length; index += 1) {
     const window = windows[index];
     const resumed = index === input.continuation?.windowIndex ? input.continuation.current : undefined;
+    // Workflow time before the aggregation is scheduled, so the aggregation read ClickHouse no earlier than this.
+    const aggregatedAt = new Date().toISOString();
     const progress: WindowPushProgress = resumed ?? {
       aggregation: await AggregateEventsActivity({ ...scope, window, customerId: input.customerId }),
+      aggregatedAt,
       pass: 1,
       pushed: emptyTally(),
     };
@@ -107,6 +116,10 @@ export async function StripeEventSyncWorkflow(input?: StripeEventSyncInput): Pro
           continuation: { windowIndex: index, finished, current: progress },
         });
       }
+    }
+    // Coverage counts whole-window aggregations only: a sync limited to one customer leaves the others unmeasured.
+    if (input.customerId === undefined && progress.aggregatedAt !== undefined) {
+      await RecordWindowCoverageActivity({ ...scope, window, aggregatedAt: progress.aggregatedAt });
     }
     finished.push({ ...progress.aggregation, ...progress.pushed });
     if (index + 1 < windows.length && shouldContinueAsNew(budget)) {

@@ -1,23 +1,26 @@
 import {
-  defineSearchAttributeKey,
-  SearchAttributeType,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
+  defineSearchAttributeKey,
+  SearchAttributeType,
 } from '@temporalio/common';
-import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, makeContinueAsNewFunc, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import {
-  closedWindowRange,
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
-  STRIPE_EVENT_SYNC_WORKFLOW,
+  DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN,
+  DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
+  scheduledTenantSyncWorkflowId,
+  STRIPE_SCHEDULED_SYNC_WORKFLOW,
+  STRIPE_TENANT_COVERAGE_WORKFLOW,
 } from '@flexsync/sync-contracts';
 import type {
   ScheduledSyncActivities,
   ScheduledSyncInput,
   ScheduledSyncResult,
-  ScheduledTenantSync,
-  StripeEventSyncInput,
+  ScheduledSyncTally,
   SyncTenant,
+  TenantCoverageInput,
 } from '@flexsync/sync-contracts';
 
 /** Temporal sets this on runs a Schedule starts; a catch-up run keeps the time it was due, not when it ran. */
@@ -28,56 +31,71 @@ const { ListSyncTenantsActivity } = proxyActivities<ScheduledSyncActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-function describe(error: unknown): string {
-  return error instanceof Error
-    ? error.cause instanceof Error
-      ? `${error.message}: ${error.cause.message}`
-      : error.message
-    : String(error);
-}
+type StartOutcome = 'started' | 'already_running' | 'failed';
 
-async function syncTenant(tenant: SyncTenant, firedAt: string, lookbackHours: number): Promise<ScheduledTenantSync> {
-  const range = closedWindowRange(firedAt, lookbackHours, tenant.windowMinutes);
-  const base = { tenantId: tenant.tenantId, environmentId: tenant.environmentId };
-  if (!range) return { ...base, workflowId: '', timeFrom: '', timeTo: '', outcome: 'nothing_closed' };
-  // One id per tenant and tick: a re-fired tick finds the run in progress instead of starting a second one.
-  const workflowId = `stripe-sync-scheduled-${tenant.tenantId}-${tenant.environmentId}-${range.timeFrom}-${range.timeTo}`;
-  const result = { ...base, workflowId, ...range };
+async function startTenantRun(tenant: SyncTenant, args: Omit<TenantCoverageInput, 'tenantId' | 'environmentId'>): Promise<StartOutcome> {
+  const scope = { tenantId: tenant.tenantId, environmentId: tenant.environmentId };
+  const workflowId = scheduledTenantSyncWorkflowId(scope);
   try {
-    const args: StripeEventSyncInput = { ...base, ...range, windowMinutes: tenant.windowMinutes, forceRerun: false, trigger: 'schedule' };
-    // By name: StripeEventSyncWorkflow itself delegates here when started without input, so importing it would be circular.
-    await executeChild(STRIPE_EVENT_SYNC_WORKFLOW, {
+    // Started, not awaited: one slow tenant never holds up the fan-out or the next tick. ABANDON lets the run go on
+    // after this fan-out closes (it closes as soon as every run is started). One id per tenant+environment: while a
+    // run is in progress the next tick finds it and moves on instead of starting a second one over the same windows.
+    await startChild(STRIPE_TENANT_COVERAGE_WORKFLOW, {
       workflowId,
-      args: [args],
-      // A tenant's sync finishes even if this fan-out run is cut short; the ledger makes a re-run harmless anyway.
+      args: [{ ...scope, ...args } satisfies TenantCoverageInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });
-    return { ...result, outcome: 'completed' };
+    return 'started';
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { ...result, outcome: 'already_running' };
-    return { ...result, outcome: 'failed', error: describe(error) };
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';
+    log.error('tenant sync run could not be started', {
+      tenant_id: tenant.tenantId,
+      environment_id: tenant.environmentId,
+      workflow_id: workflowId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 'failed';
   }
 }
 
 /**
- * The hourly fan-out ("hourly + grace"): for every tenant+environment with sync enabled, syncs the windows that
- * closed in the looked-back hours as a child `StripeEventSyncWorkflow`, at most `maxConcurrentTenants` at a time.
- * One tenant's failure never stops the others.
+ * The hourly fan-out ("hourly + grace"): reads the tenants with sync enabled a page at a time and starts, for each,
+ * its coverage run (`StripeTenantCoverageWorkflow`), which syncs every closed window not yet fully delivered. It
+ * waits for the starts only, at most `maxConcurrentTenants` at once, and continues as new between pages, so neither
+ * the number of tenants nor a slow one bounds it. One tenant's failure never stops the others.
  */
 export async function StripeScheduledSyncWorkflow(input: ScheduledSyncInput = {}): Promise<ScheduledSyncResult> {
   const info = workflowInfo();
   const firedAt = input.firedAt ?? (info.typedSearchAttributes.get(SCHEDULED_START_TIME) ?? info.runStartTime).toISOString();
-  const lookbackHours = input.lookbackHours ?? DEFAULT_SCHEDULED_LOOKBACK_HOURS;
   const concurrency = Math.max(1, input.maxConcurrentTenants ?? DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS);
-  const queue = await ListSyncTenantsActivity();
-  const results: ScheduledTenantSync[] = [];
+  const runArgs = {
+    firedAt,
+    lookbackHours: input.lookbackHours ?? DEFAULT_SCHEDULED_LOOKBACK_HOURS,
+    maxWindows: input.maxWindowsPerRun ?? DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN,
+  };
+  const tally: ScheduledSyncTally = input.continuation?.tally ?? { started: 0, alreadyRunning: 0, failedToStart: 0, pages: 0 };
+
+  const page = await ListSyncTenantsActivity({
+    after: input.continuation?.after,
+    limit: input.tenantPageSize ?? DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
+  });
+  const queue = [...page.tenants];
   const lane = async (): Promise<void> => {
     for (let tenant = queue.shift(); tenant; tenant = queue.shift()) {
-      results.push(await syncTenant(tenant, firedAt, lookbackHours));
+      const outcome = await startTenantRun(tenant, runArgs);
+      if (outcome === 'started') tally.started += 1;
+      else if (outcome === 'already_running') tally.alreadyRunning += 1;
+      else tally.failedToStart += 1;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
-  results.sort((a, b) => `${a.tenantId}|${a.environmentId}`.localeCompare(`${b.tenantId}|${b.environmentId}`));
-  return { firedAt, tenants: results };
+  tally.pages += 1;
+
+  if (page.next) {
+    // Named, because a bare `StripeEventSyncWorkflow` start runs this function under its own type and must go on as the fan-out.
+    const nextPage = makeContinueAsNewFunc<typeof StripeScheduledSyncWorkflow>({ workflowType: STRIPE_SCHEDULED_SYNC_WORKFLOW });
+    return nextPage({ ...input, firedAt, continuation: { after: page.next, tally } });
+  }
+  return { firedAt, ...tally };
 }

@@ -41,7 +41,7 @@ describe('the hourly sync schedule (real Temporal)', () => {
       type: 'startWorkflow',
       workflowType: STRIPE_SCHEDULED_SYNC_WORKFLOW,
       taskQueue,
-      args: [{ lookbackHours: 2, maxConcurrentTenants: 10 }],
+      args: [{ lookbackHours: 2, maxConcurrentTenants: 10, tenantPageSize: 200, maxWindowsPerRun: 72 }],
     });
     expect(description.policies.overlap).toBe(ScheduleOverlapPolicy.BUFFER_ONE);
     expect(description.policies.catchupWindow).toBe(86_400_000);

@@ -3,6 +3,7 @@ import { SyncPipelineLedger1764600000000 } from './1764600000000-sync-pipeline-l
 import { WebhookEventIdIndex1764700000000 } from './1764700000000-webhook-event-id-index';
 import { SyncLedgerRetryAndUnknown1765000000000 } from './1765000000000-sync-ledger-retry-and-unknown';
 import { SyncLedgerSendHistory1765100000000 } from './1765100000000-sync-ledger-send-history';
+import { SyncWindowCoverage1765200000000 } from './1765200000000-sync-window-coverage';
 import { ManualSyncRuns1765300000000 } from './1765300000000-manual-sync-runs';
 
 /** Ordered list of schema migrations; new ones are appended here. */
@@ -12,5 +13,6 @@ export const MIGRATIONS = [
   WebhookEventIdIndex1764700000000,
   SyncLedgerRetryAndUnknown1765000000000,
   SyncLedgerSendHistory1765100000000,
+  SyncWindowCoverage1765200000000,
   ManualSyncRuns1765300000000,
 ];

@@ -1,0 +1,3 @@
+export * from './coverage-metrics';
+export * from './coverage.activities';
+export * from './sync-coverage.store';

@@ -1,0 +1,153 @@
+import type { DataSource } from 'typeorm';
+import type { TenantScope } from '@flexsync/persistence';
+import { planWindows } from '@flexsync/sync-contracts';
+import type { SyncWindow, TenantCoveragePlan } from '@flexsync/sync-contracts';
+import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
+
+const HOUR_MS = 3_600_000;
+/** Windows never delivered are reported for as long again as Stripe accepts them; older ones are not looked at. */
+const REPORT_HORIZON_MS = 2 * STRIPE_MAX_EVENT_AGE_SECONDS * 1000;
+
+export interface CoverageQuery {
+  /** Windows that closed at or before this instant are due. */
+  closedBy: Date;
+  /** Stripe's age limit is measured from now, as the push measures it. */
+  nowMs: number;
+  /** Hours before `closedBy` whose windows are re-synced even when delivered (late usage). */
+  lookbackHours: number;
+  maxWindows: number;
+}
+
+interface SyncedWindowRow {
+  window_start: Date;
+  window_end: Date;
+  aggregated_at: Date | null;
+}
+
+/** A ledger row still to push: `pending`, or `failed` with the system's own retry due (`unknown` waits for reconciliation). */
+const OPEN_ROW = `sync_status = 'pending' OR (sync_status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now())`;
+
+const key = (start: number, end: number): string => `${start}|${end}`;
+
+/**
+ * Coverage per tenant+environment and window (`stripe_sync_windows`), against the ledger (`stripe_sync_batches`,
+ * read only). A closed window is fully delivered when its whole-window aggregation began after it closed and none of
+ * its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due from `lookbackHours` before
+ * the hour its config was created in (or its oldest synced window, if earlier) up to `closedBy`, tiled by `planWindows` so a
+ * change of window size never overlaps windows already synced. Windows older than Stripe accepts (the same rule and
+ * margin as the push) are counted as beyond the limit instead of planned.
+ */
+export class SyncCoverageStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** Undefined when the tenant has no Stripe config (deleted since it was listed). */
+  async plan(scope: TenantScope, query: CoverageQuery): Promise<TenantCoveragePlan | undefined> {
+    const configs: { aggregation_window_minutes: number; created_at: Date }[] = await this.db.query(
+      `SELECT aggregation_window_minutes, created_at FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
+      [scope.tenantId, scope.environmentId],
+    );
+    const config = configs[0];
+    if (!config) return undefined;
+    const closedByMs = query.closedBy.getTime();
+    const horizon = new Date(query.nowMs - REPORT_HORIZON_MS);
+    const [synced, open] = await Promise.all([
+      this.db.query(
+        `SELECT window_start, window_end, aggregated_at FROM stripe_sync_windows
+          WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3 AND window_start < $4
+          ORDER BY window_start, window_end`,
+        [scope.tenantId, scope.environmentId, horizon, query.closedBy],
+      ) as Promise<SyncedWindowRow[]>,
+      this.openWindows(scope, horizon),
+    ]);
+
+    const createdHour = Math.floor(config.created_at.getTime() / HOUR_MS) * HOUR_MS;
+    const anchor = synced.reduce(
+      (earliest, row) => Math.min(earliest, row.window_start.getTime()),
+      createdHour - query.lookbackHours * HOUR_MS,
+    );
+    const from = Math.max(anchor, horizon.getTime());
+    const tiles =
+      from < closedByMs
+        ? planWindows({
+            synced: synced.map((row) => ({ start: row.window_start.toISOString(), end: row.window_end.toISOString() })),
+            windowMinutes: config.aggregation_window_minutes,
+            from: new Date(from).toISOString(),
+            to: query.closedBy.toISOString(),
+          })
+        : [];
+    const aggregatedAt = new Map(synced.map((row) => [key(row.window_start.getTime(), row.window_end.getTime()), row.aggregated_at]));
+
+    const lookbackFrom = Math.floor(closedByMs / HOUR_MS) * HOUR_MS - query.lookbackHours * HOUR_MS;
+    const undelivered: SyncWindow[] = [];
+    const recent: SyncWindow[] = [];
+    let beyondLimit = 0;
+    let coveredUntil: number | undefined;
+    for (const tile of tiles) {
+      const start = Date.parse(tile.start);
+      const end = Date.parse(tile.end);
+      const aggregated = aggregatedAt.get(key(start, end));
+      const delivered = !!aggregated && aggregated.getTime() >= end && !open.has(key(start, end));
+      const withinLimit = meterEventTimestamp({ start: new Date(start), end: new Date(end) }, query.nowMs).ok;
+      if (!delivered && !withinLimit) beyondLimit += 1;
+      else if (!delivered) {
+        undelivered.push(tile);
+        coveredUntil ??= start;
+      } else if (end > lookbackFrom) recent.push(tile);
+    }
+    const lastEnd = tiles.length > 0 ? Date.parse(tiles[tiles.length - 1].end) : closedByMs;
+    const windows = [...undelivered, ...recent]
+      .sort((a, b) => Date.parse(a.start) - Date.parse(b.start))
+      .slice(0, Math.max(0, query.maxWindows));
+    return {
+      tenantId: scope.tenantId,
+      environmentId: scope.environmentId,
+      windowMinutes: config.aggregation_window_minutes,
+      undelivered: undelivered.length,
+      beyondLimit,
+      oldestUndelivered: undelivered[0]?.start,
+      freshnessLagSeconds: Math.max(0, Math.round((closedByMs - (coveredUntil ?? lastEnd)) / 1000)),
+      windows,
+    };
+  }
+
+  /**
+   * Records that a run aggregated the whole window (from `aggregatedAt`) and pushed it, and whether it is now fully
+   * delivered. The ledger registered the window when it aggregated it; the upsert only guards against a window row
+   * that went missing.
+   */
+  async recordWindow(scope: TenantScope, window: { start: Date; end: Date }, aggregatedAt: Date): Promise<{ delivered: boolean }> {
+    const params = [scope.tenantId, scope.environmentId, window.start, window.end];
+    await this.db.query(
+      `INSERT INTO stripe_sync_windows (tenant_id, environment_id, window_start, window_end, aggregated_at, last_synced_at)
+       VALUES ($1, $2, $3, $4, $5, now())
+       ON CONFLICT (tenant_id, environment_id, window_start, window_end) DO UPDATE
+         SET aggregated_at = GREATEST(stripe_sync_windows.aggregated_at, EXCLUDED.aggregated_at),
+             last_synced_at = now(), updated_at = now()`,
+      [...params, aggregatedAt],
+    );
+    const rows: { delivered: boolean }[] = await this.db.query(
+      `UPDATE stripe_sync_windows w
+          SET delivered_at = CASE WHEN w.aggregated_at >= w.window_end AND NOT EXISTS (
+                SELECT 1 FROM stripe_sync_batches b
+                 WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
+                   AND b.window_start = w.window_start AND b.window_end = w.window_end
+                   AND (${OPEN_ROW})
+              ) THEN now() END
+        WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.window_start = $3 AND w.window_end = $4
+       RETURNING w.delivered_at IS NOT NULL AS delivered`,
+      params,
+    );
+    return { delivered: rows[0]?.delivered ?? false };
+  }
+
+  /** Windows holding a row still to push: `pending`, or `failed` with the system's own retry due. */
+  private async openWindows(scope: TenantScope, horizon: Date): Promise<Set<string>> {
+    const rows: { window_start: Date; window_end: Date }[] = await this.db.query(
+      `SELECT DISTINCT window_start, window_end FROM stripe_sync_batches
+        WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3
+          AND (${OPEN_ROW})`,
+      [scope.tenantId, scope.environmentId, horizon],
+    );
+    return new Set(rows.map((row) => key(row.window_start.getTime(), row.window_end.getTime())));
+  }
+}

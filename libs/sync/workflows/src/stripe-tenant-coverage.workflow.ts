@@ -1,0 +1,43 @@
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { STRIPE_EVENT_SYNC_WORKFLOW } from '@flexsync/sync-contracts';
+import type { ScheduledSyncActivities, StripeEventSyncInput, TenantCoverageInput, TenantCoverageResult } from '@flexsync/sync-contracts';
+import type { StripeEventSyncWorkflow } from './stripe-event-sync.workflow';
+
+const HOUR_MS = 3_600_000;
+
+const { PlanTenantCoverageActivity } = proxyActivities<ScheduledSyncActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+/**
+ * One tenant+environment's scheduled run: plans its coverage as of the tick (every closed window not yet fully
+ * delivered, oldest first, plus the look-back's windows for late usage, at most `maxWindows`) and syncs those
+ * windows in one `StripeEventSyncWorkflow`. A longer backlog goes on at the next tick; windows older than Stripe
+ * accepts are reported by the plan (metric, log), never silently dropped.
+ */
+export async function StripeTenantCoverageWorkflow(input: TenantCoverageInput): Promise<TenantCoverageResult> {
+  const scope = { tenantId: input.tenantId, environmentId: input.environmentId };
+  // Ticks fire a few minutes after the hour (the grace period): the windows due are those closed by that hour.
+  const closedBy = new Date(Math.floor(Date.parse(input.firedAt) / HOUR_MS) * HOUR_MS).toISOString();
+  const { windows, ...plan } = await PlanTenantCoverageActivity({
+    ...scope,
+    closedBy,
+    lookbackHours: input.lookbackHours,
+    maxWindows: input.maxWindows,
+  });
+  if (windows.length === 0) return { ...scope, plan, windowsSynced: 0 };
+
+  const syncWorkflowId = `${workflowInfo().workflowId}-${closedBy}`;
+  const args: StripeEventSyncInput = {
+    ...scope,
+    timeFrom: windows[0].start,
+    timeTo: windows[windows.length - 1].end,
+    windowMinutes: plan.windowMinutes,
+    windows,
+    forceRerun: false,
+    trigger: 'schedule',
+  };
+  await executeChild<typeof StripeEventSyncWorkflow>(STRIPE_EVENT_SYNC_WORKFLOW, { workflowId: syncWorkflowId, args: [args] });
+  return { ...scope, plan, windowsSynced: windows.length, syncWorkflowId };
+}
