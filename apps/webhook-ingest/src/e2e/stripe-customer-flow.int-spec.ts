@@ -115,8 +115,8 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
     await ensureTopics(createKafkaClient({ clientId: 'e2e-setup', brokers: env.KAFKA_BROKERS.split(',') }), [
       { topic: TOPIC, numPartitions: 3 },
     ]);
-    const apiKey = secretBox.seal(['sk', 'test', 'e2e000000000000000000'].join('_'));
-    const webhookSecret = secretBox.seal(WEBHOOK_SECRET);
+    const apiKey = secretBox.seal(['sk', 'test', 'e2e000000000000000000'].join('_'), { ...tenant, field: 'api_key' });
+    const webhookSecret = secretBox.seal(WEBHOOK_SECRET, { ...tenant, field: 'webhook_secret' });
     await pool.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
        VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)`,

@@ -64,7 +64,7 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
     );
     for (const row of stored) {
       expect(row.apiKeyKeyId).toBe('k1');
-      expect(row.apiKeyCiphertext).toMatch(/^v1\./);
+      expect(row.apiKeyCiphertext).toMatch(/^v2\./);
       for (const key of keys) expect(JSON.stringify(row)).not.toContain(key);
     }
   });

@@ -61,8 +61,8 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
   const withGlobalSecret = uniqueTenant('wh_global');
 
   async function seedConfig(tenant: TestTenant, webhookSecret: string | null): Promise<void> {
-    const apiKey = secretBox.seal(['sk', 'test', 'notarealkey0000000000'].join('_'));
-    const sealed = webhookSecret ? secretBox.seal(webhookSecret) : null;
+    const apiKey = secretBox.seal(['sk', 'test', 'notarealkey0000000000'].join('_'), { ...tenant, field: 'api_key' });
+    const sealed = webhookSecret ? secretBox.seal(webhookSecret, { ...tenant, field: 'webhook_secret' }) : null;
     await dataSource.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
        VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)

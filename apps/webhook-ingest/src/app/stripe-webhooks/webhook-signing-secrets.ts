@@ -66,7 +66,10 @@ export class WebhookSigningSecrets {
     if (row.webhookSecretCiphertext && row.webhookSecretKeyId) {
       try {
         return {
-          secret: this.secretBox.open({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId }),
+          secret: this.secretBox.open(
+            { ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId },
+            { ...scope, field: 'webhook_secret' },
+          ),
           source: 'tenant',
         };
       } catch (error) {

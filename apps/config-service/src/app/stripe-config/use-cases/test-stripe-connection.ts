@@ -50,20 +50,18 @@ export class TestStripeConnection {
 
   private openApiKey(scope: TenantScope, ciphertext: string, keyId: string): string {
     try {
-      return this.secretBox.open({ ciphertext, keyId });
+      return this.secretBox.open({ ciphertext, keyId }, { ...scope, field: 'api_key' });
     } catch (error) {
       if (!(error instanceof SecretBoxError)) throw error;
       this.logger.error(
         { tenant_id: scope.tenantId, environment_id: scope.environmentId, key_id: keyId, reason: error.reason },
         'stored api key cannot be opened',
       );
+      // The key id stays in the operator's log: API clients learn only that the stored key is unusable.
       throw new DomainError(
         'CONFIG.SECRET_UNREADABLE',
-        'the stored API key cannot be decrypted with the configured keyring; save the key again',
-        {
-          key_id: keyId,
-          reason: error.reason,
-        },
+        'the stored API key cannot be decrypted for this tenant and environment; save the key again',
+        { reason: error.reason },
       );
     }
   }
