@@ -162,6 +162,12 @@ export class StripeAccountClient {
     return { livemode: balance.livemode, available: amounts(balance.available), pending: amounts(balance.pending) };
   }
 
+  /** `GET /v1/account`: which Stripe account the key belongs to (`acct_…`), to bind webhooks to it. */
+  async retrieveAccount(): Promise<{ id: string }> {
+    const account = await this.call('retrieveAccount', () => this.stripe.accounts.retrieveCurrent());
+    return { id: account.id };
+  }
+
   /** `POST /v1/billing/meter_events`. */
   async createMeterEvent(event: MeterEventToSend): Promise<MeterEventReceipt> {
     const operation = 'createMeterEvent';

@@ -131,6 +131,7 @@ export class SaveStripeConfig {
         apiKeyKeyId: sealed.keyId,
         apiKeyMasked: masked,
         livemode: null,
+        stripeAccountId: null,
         lastTestedAt: null,
         lastTestStatus: null,
         lastTestMessage: null,

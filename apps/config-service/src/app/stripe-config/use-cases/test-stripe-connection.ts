@@ -10,8 +10,8 @@ import { StripeConfigStore } from '../stripe-config.store';
 export type ConnectionTestOutcome = ConnectionProbeResult & { testedAt: Date };
 
 /**
- * `POST /v1/stripe/config/test`: opens the stored key, asks Stripe for the balance, and records the outcome on the
- * config (last tested at, result) and in the audit trail.
+ * `POST /v1/stripe/config/test`: opens the stored key, asks Stripe for the balance and the account, and records the
+ * outcome on the config (last tested at, result, livemode, Stripe account id) and in the audit trail.
  */
 @Injectable()
 export class TestStripeConnection {
@@ -41,7 +41,9 @@ export class TestStripeConnection {
         environment_id: scope.environmentId,
         actor: principal.subject,
         result: result.result,
-        ...(result.result === 'connected' ? { livemode: result.livemode } : { reason: result.message }),
+        ...(result.result === 'connected'
+          ? { livemode: result.livemode, stripe_account_id: result.accountId }
+          : { reason: result.message }),
       },
       'stripe connection tested',
     );
@@ -78,14 +80,18 @@ export class TestStripeConnection {
         lastTestedAt: testedAt,
         lastTestStatus: result.result,
         lastTestMessage: result.result === 'connected' ? null : result.message,
-        ...(result.result === 'connected' ? { livemode: result.livemode } : {}),
+        // What webhook-ingest checks deliveries against; a failed test keeps the last account seen.
+        ...(result.result === 'connected' ? { livemode: result.livemode, stripeAccountId: result.accountId } : {}),
       });
       if (!updated) return;
       await this.store.audit(manager, scope, {
         actor,
         action: 'tested',
         changedFields: [],
-        detail: { result: result.result, ...(result.result === 'connected' ? { livemode: result.livemode } : {}) },
+        detail: {
+          result: result.result,
+          ...(result.result === 'connected' ? { livemode: result.livemode, stripe_account_id: result.accountId } : {}),
+        },
       });
     });
   }
