@@ -102,6 +102,8 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
       STRIPE_WEBHOOK_SECRET: GLOBAL_SECRET,
+      // These tests cover the shared secret's behaviour; outside development it needs this explicit opt-in.
+      STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED: 'true',
       FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       HTTP_BODY_LIMIT_BYTES: String(64 * 1024),
@@ -244,19 +246,22 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     await post(withOwnSecret, payload, sign(payload, ownSecret, Math.floor(Date.now() / 1000) - 290)).expect(200);
   });
 
-  it('answers the same 404 for an unknown tenant, an unknown environment of a known tenant and an impossible id', async () => {
+  it('answers an unknown tenant, an unknown environment of a known tenant and an impossible id as a bad signature', async () => {
     const payload = JSON.stringify(customerEvent('customer.created', { id: 'cus_404' }));
     const signature = sign(payload, GLOBAL_SECRET);
-    const unknown = await post(uniqueTenant('wh_nobody'), payload, signature).expect(404);
-    const otherEnv = await post({ tenantId: withOwnSecret.tenantId, environmentId: 'env_nope' }, payload, signature).expect(404);
+    const unknown = await post(uniqueTenant('wh_nobody'), payload, signature).expect(400);
+    const otherEnv = await post({ tenantId: withOwnSecret.tenantId, environmentId: 'env_nope' }, payload, signature).expect(400);
     const impossible = await request(app.getHttpServer())
       .post(`/webhooks/stripe/${'t'.repeat(300)}/env`)
       .set('Content-Type', 'application/json')
       .set('Stripe-Signature', signature)
       .send(payload)
-      .expect(404);
+      .expect(400);
     for (const response of [unknown, otherEnv, impossible]) {
-      expect(response.body).toEqual({ code: 'WEBHOOK.UNKNOWN_ENDPOINT', message: 'no webhook endpoint here' });
+      expect(response.body).toEqual({
+        code: 'WEBHOOK.INVALID_SIGNATURE',
+        message: 'the Stripe-Signature header does not verify for this payload',
+      });
     }
   });
 
