@@ -50,6 +50,13 @@ export class WebhookIngestConfig extends ServiceBaseConfig implements Encryption
   @IsBoolean()
   STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED = false;
 
+  /** After a failed check, the stored secret is re-read (rotation) at most this often per endpoint. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS = 1000;
+
   /** How long "no endpoint here" is remembered, so a scan of made-up tenants does not reach Postgres each time. */
   @IntFromEnv()
   @IsInt()

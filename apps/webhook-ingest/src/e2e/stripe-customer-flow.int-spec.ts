@@ -221,12 +221,13 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
     expect(rows[0].n).toBe(1);
   });
 
-  it('answers 400 to a bad signature and to a stale timestamp, 404 to an unknown tenant, and maps nothing for them', async () => {
+  it('answers 400 to a bad signature, a stale timestamp and an unknown tenant alike (no tenant enumeration), and maps nothing for them', async () => {
     const base = { type: 'customer.created', created: now(), metadata: { flexprice_customer_id: 'client_rejected' } };
     const bad = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_badsig' }, { secret: 'whsec_not_the_right_one' });
     const stale = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_stale' }, { signatureTimestamp: now() - 301 });
     const unknown = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_unknown' }, { to: uniqueTenant('e2e_nobody') });
-    expect([bad.status, stale.status, unknown.status]).toEqual([400, 400, 404]);
+    expect([bad.status, stale.status, unknown.status]).toEqual([400, 400, 400]);
+    expect(unknown.body).toEqual(bad.body);
     const probe = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_probe', metadata: { flexprice_customer_id: 'client_probe' } });
     expect(probe.status).toBe(200);
     await eventually(async () => ((await mappings(['cus_e2e_probe'])).length === 1 ? true : undefined));

@@ -104,6 +104,8 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       STRIPE_WEBHOOK_SECRET: GLOBAL_SECRET,
       // These tests cover the shared secret's behaviour; outside development it needs this explicit opt-in.
       STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED: 'true',
+      // The rotation test re-signs at once; production waits WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS between re-reads.
+      WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS: '0',
       FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       HTTP_BODY_LIMIT_BYTES: String(64 * 1024),

@@ -21,6 +21,7 @@ export interface WebhookEndpoint {
 
 interface CachedEndpoint {
   endpoint: WebhookEndpoint | undefined;
+  readAt: number;
   expiresAt: number;
 }
 
@@ -72,15 +73,25 @@ export class WebhookSigningSecrets {
     this.cache.delete(key);
     if (ttl > 0) {
       if (this.cache.size >= MAX_CACHED_ENDPOINTS) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, { endpoint, expiresAt: Date.now() + ttl });
+      this.cache.set(key, { endpoint, readAt: Date.now(), expiresAt: Date.now() + ttl });
     }
     return endpoint;
   }
 
-  /** True when `resolve` would answer from the cache (so a failed check is worth one fresh read). */
-  isCached(scope: TenantScope): boolean {
+  /**
+   * True when a failed check is worth one fresh read (the secret may have been rotated): the endpoint came from the
+   * cache and was read more than `WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS` ago. The interval keeps a stream of forged
+   * signatures for a known tenant as cheap as one for an unknown tenant (no database read, no decryption each).
+   */
+  worthRereading(scope: TenantScope): boolean {
     const cached = this.cache.get(cacheKey(scope));
-    return cached !== undefined && cached.endpoint !== undefined && cached.expiresAt > Date.now();
+    const now = Date.now();
+    return (
+      cached !== undefined &&
+      cached.endpoint !== undefined &&
+      cached.expiresAt > now &&
+      now - cached.readAt >= this.config.WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS
+    );
   }
 
   private endpointFor(

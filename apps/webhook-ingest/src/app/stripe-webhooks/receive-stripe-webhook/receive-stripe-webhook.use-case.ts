@@ -127,10 +127,10 @@ export class ReceiveStripeWebhook {
       throw this.reject(scope, endpoint ? 'no_secret' : 'unknown_endpoint', invalidSignature());
     }
 
-    const wasCached = this.secrets.isCached(scope);
+    const worthRereading = this.secrets.worthRereading(scope);
     let current = endpoint;
     let check = verifyStripeSignature(rawBody, signature, endpoint.secret, this.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
-    if (!check.ok && check.reason === 'invalid_signature' && wasCached) {
+    if (!check.ok && check.reason === 'invalid_signature' && worthRereading) {
       // The secret may have been rotated since it was cached: check once more against the stored one.
       const fresh = await this.unavailableOnFailure(scope, () => this.secrets.resolve(scope, { fresh: true }));
       if (!fresh) throw this.reject(scope, 'unknown_endpoint', invalidSignature());
