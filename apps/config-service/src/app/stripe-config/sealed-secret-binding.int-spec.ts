@@ -74,9 +74,22 @@ describe('sealed secrets are bound to their tenant, environment and field (real 
     expectRefusedWithoutSecrets(response.body, response.text);
   });
 
-  it('still opens its own untouched row', async () => {
-    const a = await configure('bound-own', { api_key: KEY_A });
-    const response = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${a.token}`).expect(200);
-    expect(response.body).toMatchObject({ status: 'connected' });
+  it('still opens its own untouched row, and never shows the key id in PUT, GET, test or history answers', async () => {
+    const tenant = uniqueTenant('bound-own');
+    const token = await tokenFor(tenant);
+    const put = await service.http
+      .put('/v1/stripe/config')
+      .set('Authorization', `Bearer ${token}`)
+      .send(validConfigBody({ api_key: KEY_A, webhook_secret: WEBHOOK_SECRET_A }))
+      .expect(201);
+    const test = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(test.body).toMatchObject({ status: 'connected' });
+    const get = await service.http.get('/v1/stripe/config').set('Authorization', `Bearer ${token}`).expect(200);
+    const history = await service.http.get('/v1/stripe/config/history').set('Authorization', `Bearer ${token}`).expect(200);
+    for (const answer of [put, test, get, history]) {
+      expect(answer.text).not.toMatch(/key_id|keyId|"k1"/);
+      expect(answer.text).not.toContain(KEY_A);
+      expect(answer.text).not.toContain(WEBHOOK_SECRET_A);
+    }
   });
 });

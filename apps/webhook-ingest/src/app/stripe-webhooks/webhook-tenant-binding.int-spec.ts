@@ -153,6 +153,23 @@ describe('webhook deliveries bound to the tenant (real Postgres and Kafka)', () 
     });
   });
 
+  it("refuses a delivery to a tenant whose row holds another tenant's sealed webhook secret (503, nothing recorded)", async () => {
+    const victim = uniqueTenant('wh_bound_victim');
+    await seedConfig(victim, `whsec_victim_${randomUUID().replace(/-/g, '')}`);
+    await dataSource.query(
+      `UPDATE stripe_tenant_configs AS victim
+          SET webhook_secret_ciphertext = source.webhook_secret_ciphertext, webhook_secret_key_id = source.webhook_secret_key_id
+         FROM stripe_tenant_configs AS source
+        WHERE victim.tenant_id = $1 AND victim.environment_id = $2 AND source.tenant_id = $3 AND source.environment_id = $4`,
+      [victim.tenantId, victim.environmentId, tenant.tenantId, tenant.environmentId],
+    );
+    const delivery = event();
+    const payload = JSON.stringify(delivery);
+    const response = await post(victim, payload, sign(payload, secret)).expect(503);
+    expect(response.text).not.toContain(secret);
+    expect(await inboxCount(victim, delivery.id as string)).toBe(0);
+  });
+
   it('does not verify with the shared global secret outside development', async () => {
     const delivery = event();
     const payload = JSON.stringify(delivery);
