@@ -73,9 +73,21 @@ export class WebhookSigningSecrets {
     this.cache.delete(key);
     if (ttl > 0) {
       if (this.cache.size >= MAX_CACHED_ENDPOINTS) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, { endpoint, readAt: Date.now(), expiresAt: Date.now() + ttl });
+      const entry = { endpoint, readAt: Date.now(), expiresAt: Date.now() + ttl };
+      this.cache.set(key, entry);
+      if (endpoint?.source === 'tenant') {
+        // A decrypted secret leaves memory when its TTL ends, even if the endpoint is never called again.
+        setTimeout(() => {
+          if (this.cache.get(key) === entry) this.cache.delete(key);
+        }, ttl).unref();
+      }
     }
     return endpoint;
+  }
+
+  /** How many decrypted tenant secrets this process holds right now. */
+  get openSecretCount(): number {
+    return [...this.cache.values()].filter((entry) => entry.endpoint?.source === 'tenant').length;
   }
 
   /**
