@@ -116,15 +116,17 @@ describe('stripe emulator: fault injection', () => {
     expect(emulator.requestCounts()).toMatchObject({ total: 2, dropped: 1, accepted: 1 });
   });
 
-  it('does not save an injected failure against the idempotency key, so a retry executes', async () => {
+  it('saves an injected 5xx against the idempotency key, as Stripe does, so a retry under the same key gets it replayed', async () => {
     emulator.injectFault({ kind: 'status', status: 500, times: 1 });
 
     const failed = await meterEvent('ev-retry', { 'Idempotency-Key': 'retry-key' });
-    const retried = await meterEvent('ev-retry', { 'Idempotency-Key': 'retry-key' });
+    const replayed = await meterEvent('ev-retry', { 'Idempotency-Key': 'retry-key' });
+    const fresh = await meterEvent('ev-retry', { 'Idempotency-Key': 'retry-key-2' });
 
     expect(failed.status).toBe(500);
-    expect(retried.status).toBe(200);
-    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(replayed.status).toBe(500);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(fresh.status).toBe(200);
     expect(emulator.meterEvents()).toHaveLength(1);
   });
 

@@ -102,6 +102,44 @@ describe('stripe emulator: idempotency keys', () => {
     expect(corrected.headers.get('idempotent-replayed')).toBeNull();
   });
 
+  it('saves a 5xx under its key and replays it, while a fresh key with the same identifier goes through once', async () => {
+    emulator.injectFault({ kind: 'status', status: 500, times: 1, pathPrefix: '/v1/billing/meter_events' });
+
+    const failed = await send('key-500');
+    const replayed = await send('key-500');
+    const fresh = await send('key-500-fresh');
+    const duplicate = await send('key-500-again');
+
+    expect(failed.status).toBe(500);
+    expect(replayed.status).toBe(500);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toEqual(failed.body);
+    expect(fresh.status).toBe(200);
+    expect(duplicate.status).toBe(400);
+    expect(String(errorOf(duplicate)['message'])).toContain('already exists with identifier ev-idem');
+    expect(emulator.totals()).toEqual([expect.objectContaining({ total: 3 })]);
+  });
+
+  it('does not save an injected 429, which Stripe answers before executing', async () => {
+    emulator.injectFault({ kind: 'status', status: 429, times: 1, pathPrefix: '/v1/billing/meter_events' });
+
+    const limited = await send('key-429');
+    const retried = await send('key-429');
+
+    expect(limited.status).toBe(429);
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('replays a saved success rather than a 5xx injected after it', async () => {
+    const first = await send('key-ok');
+    emulator.injectFault({ kind: 'status', status: 503, times: 1, pathPrefix: '/v1/billing/meter_events' });
+    const replay = await send('key-ok');
+
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+  });
+
   it('forgets a key after 24 hours', async () => {
     await send('key-5');
     emulator.advanceClock(24 * 60 * 60 * 1000 + 1000);

@@ -291,7 +291,13 @@ class StripeEmulatorServer {
       request.socket.destroy();
       return;
     }
-    if (decision.status !== undefined) {
+    // Stripe saves a 5xx under the request's Idempotency-Key like any executed answer (and replays it for the
+    // key's 24 h), so such a fault is answered once the key is looked up, below.
+    const savedFault =
+      decision.status !== undefined && idempotencyKey !== undefined && (decision.status.status ?? 500) >= 500
+        ? decision.status
+        : undefined;
+    if (decision.status !== undefined && savedFault === undefined) {
       log.fault = 'status';
       if (decision.latencyMs > 0) {
         await sleep(decision.latencyMs);
@@ -347,6 +353,21 @@ class StripeEmulatorServer {
           return;
         case 'new':
           break;
+      }
+      if (savedFault !== undefined) {
+        log.fault = 'status';
+        if (decision.latencyMs > 0) {
+          await sleep(decision.latencyMs);
+        }
+        const error = faultError(savedFault);
+        this.idempotency.complete(account.id, idempotencyKey, {
+          status: error.statusCode,
+          body: JSON.stringify({ error: error.body }, null, 2),
+          headers: error.headers,
+          requestId,
+        });
+        respondError(error);
+        return;
       }
     }
 

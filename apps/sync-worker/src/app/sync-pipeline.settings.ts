@@ -17,6 +17,7 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
       retryBaseMs: config.STRIPE_PUSH_RETRY_BASE_MS,
       retryMaxMs: config.STRIPE_PUSH_RETRY_MAX_MS,
       dedupeWindowHours: config.STRIPE_IDENTIFIER_DEDUPE_HOURS,
+      rowRetry: { baseMs: config.SYNC_ROW_RETRY_BASE_SECONDS * 1000, maxMs: config.SYNC_ROW_RETRY_MAX_SECONDS * 1000 },
     },
     aggregatePageSize: config.SYNC_AGGREGATE_PAGE_SIZE,
     circuitCooldownSeconds: config.STRIPE_CIRCUIT_COOLDOWN_SECONDS,

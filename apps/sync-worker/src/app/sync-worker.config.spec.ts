@@ -33,6 +33,8 @@ describe('sync-worker configuration', () => {
       STRIPE_PUSH_MAX_ATTEMPTS: 5,
       STRIPE_CIRCUIT_COOLDOWN_SECONDS: 300,
       STRIPE_IDENTIFIER_DEDUPE_HOURS: 24,
+      SYNC_ROW_RETRY_BASE_SECONDS: 60,
+      SYNC_ROW_RETRY_MAX_SECONDS: 21_600,
       SYNC_PUSH_PAGE_SIZE: 1000,
     });
     expect(config.STRIPE_API_BASE_URL).toBeUndefined();

@@ -94,6 +94,23 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
   @Max(300_000)
   STRIPE_PUSH_RETRY_MAX_MS = 15_000;
 
+  /**
+   * The system's own retries of failed rows across runs (`next_attempt_at`): the first comes this long after the
+   * first failure, doubling per failure up to `SYNC_ROW_RETRY_MAX_SECONDS`. Mapping and key failures are re-checked
+   * on the same schedule, and come due at once when the mapping or key is fixed.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  SYNC_ROW_RETRY_BASE_SECONDS = 60;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 86_400)
+  SYNC_ROW_RETRY_MAX_SECONDS = 6 * 3_600;
+
   /** How long a tenant's circuit stays open after Stripe refused its key, before one probe push. */
   @IntFromEnv()
   @IsInt()

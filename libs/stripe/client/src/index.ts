@@ -1,4 +1,5 @@
 export { maskSecret, redactSecrets } from './mask-secret';
+export { retryBackoffMs } from './retry-backoff';
 export { parseStripeBaseUrl, type StripeHostSettings } from './stripe-base-url';
 export {
   StripeCallError,
@@ -11,6 +12,7 @@ export { TokenBucketRateLimiter, type RequestRateLimiter, type TokenBucketRateLi
 export {
   METER_EVENT_STREAM_BATCH_LIMIT,
   StripeAccountClient,
+  meterEventRetryKey,
   type AccountBalance,
   type BalanceAmount,
   type BillingMeter,

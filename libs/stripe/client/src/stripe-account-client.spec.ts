@@ -153,7 +153,7 @@ describe('StripeAccountClient against the emulator', () => {
     });
   });
 
-  it('succeeds through two 500s with stripe-node retries, sending one Idempotency-Key three times', async () => {
+  it('succeeds through two 500s by retrying under a fresh Idempotency-Key each time, with the same identifier', async () => {
     emulator.injectFault({ kind: 'status', status: 500, times: 2, pathPrefix: '/v1/billing/meter_events' });
 
     await client({ maxNetworkRetries: 2 }).createMeterEvent(event('flexprice_retry'));
@@ -161,9 +161,19 @@ describe('StripeAccountClient against the emulator', () => {
     const calls = emulator.requests({ pathPrefix: '/v1/billing/meter_events' });
     expect(calls.map((call) => [call.status, call.idempotencyKey])).toEqual([
       [500, 'flexprice_retry'],
-      [500, 'flexprice_retry'],
-      [200, 'flexprice_retry'],
+      [500, 'flexprice_retry~5xx1'],
+      [200, 'flexprice_retry~5xx2'],
     ]);
+    expect(emulator.meterEvents()).toEqual([expect.objectContaining({ identifier: 'flexprice_retry' })]);
+  }, 20_000);
+
+  it('keeps the Idempotency-Key after a dropped connection, so Stripe replays what it did', async () => {
+    emulator.injectFault({ kind: 'drop', times: 1, pathPrefix: '/v1/billing/meter_events' });
+
+    await client({ maxNetworkRetries: 1 }).createMeterEvent(event('flexprice_drop'));
+
+    const keys = emulator.requests({ pathPrefix: '/v1/billing/meter_events' }).map((call) => call.idempotencyKey);
+    expect(new Set(keys)).toEqual(new Set(['flexprice_drop']));
     expect(emulator.meterEvents()).toHaveLength(1);
   }, 20_000);
 

@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { maskSecret } from './mask-secret';
 import type { RequestRateLimiter } from './request-rate-limiter';
 import { parseStripeBaseUrl } from './stripe-base-url';
+import { retryBackoffMs } from './retry-backoff';
 import { StripeCallError, toStripeCallError } from './stripe-call-error';
 
 export interface StripeAccountClientOptions {
@@ -9,7 +10,10 @@ export interface StripeAccountClientOptions {
   apiKey: string;
   /** e.g. `http://127.0.0.1:12180` for the emulator; defaults to Stripe's API. */
   baseUrl?: string;
-  /** stripe-node's own retries (same Idempotency-Key on each); default 0 so the caller's retry policy decides. */
+  /**
+   * Retries of one call; default 0 so the caller's retry policy decides. Meter events are retried here rather than
+   * by stripe-node, which re-uses the Idempotency-Key on each retry and so would only get a saved 5xx replayed.
+   */
   maxNetworkRetries?: number;
   /** Per-request timeout; default 20 s. */
   timeoutMs?: number;
@@ -84,8 +88,20 @@ export interface AccountBalance {
 export const METER_EVENT_STREAM_BATCH_LIMIT = 100;
 /** Renew a session token this long before Stripe says it expires. */
 const SESSION_RENEWAL_MARGIN_MS = 60_000;
+/** Pause before the client's own meter event retries (stripe-node's defaults: 0.5 s doubling, up to 5 s). */
+const METER_EVENT_RETRY_BASE_MS = 500;
+const METER_EVENT_RETRY_MAX_MS = 5_000;
 /** Timestamps above this are milliseconds passed by mistake (year 5138 in seconds). */
 const MAX_UNIX_SECONDS = 99_999_999_999;
+
+/**
+ * The Idempotency-Key of a meter event after `serverErrors` 5xx answers to it: the base key first, then a fresh key
+ * per 5xx (Stripe would replay the saved 5xx for the old one). Deterministic, so a key is never reused for another
+ * body, and within Stripe's 255 characters for any identifier of up to 100.
+ */
+export function meterEventRetryKey(baseKey: string, serverErrors: number): string {
+  return serverErrors === 0 ? baseKey : `${baseKey}~5xx${serverErrors}`;
+}
 
 function localError(detail: string, param: string, operation: string): StripeCallError {
   return new StripeCallError({ kind: 'invalid_request', detail, param, operation });
@@ -168,33 +184,53 @@ export class StripeAccountClient {
     return { id: account.id };
   }
 
-  /** `POST /v1/billing/meter_events`. */
+  /**
+   * `POST /v1/billing/meter_events`. Stripe saves a 5xx under its Idempotency-Key and replays it for 24 h, so each
+   * retry after a 5xx goes out under a fresh key ({@link meterEventRetryKey}) with the same `identifier`, whose own
+   * dedupe still stops a double count; after a network failure or a 409 the key is kept (Stripe replays what it
+   * did, if it did anything).
+   */
   async createMeterEvent(event: MeterEventToSend): Promise<MeterEventReceipt> {
     const operation = 'createMeterEvent';
     const value = wholeNumber(event.value, operation);
     const timestamp = unixSeconds(event.timestamp, operation);
-    await this.options.rateLimiter?.acquire();
-    const created = await this.call(operation, () =>
-      this.stripe.billing.meterEvents.create(
-        {
-          event_name: event.eventName,
-          payload: {
-            [event.customerPayloadKey ?? 'stripe_customer_id']: event.stripeCustomerId,
-            [event.valuePayloadKey ?? 'value']: value,
-          },
-          identifier: event.identifier,
-          timestamp,
-        },
-        { idempotencyKey: event.idempotencyKey ?? event.identifier },
-      ),
-    );
-    return {
-      identifier: created.identifier,
-      eventName: created.event_name,
-      timestamp: created.timestamp,
-      created: created.created,
-      livemode: created.livemode,
-    };
+    const baseKey = event.idempotencyKey ?? event.identifier;
+    const maxRetries = this.options.maxNetworkRetries ?? 0;
+    let idempotencyKey = baseKey;
+    let serverErrors = 0;
+    for (let retry = 0; ; retry += 1) {
+      await this.options.rateLimiter?.acquire();
+      try {
+        const created = await this.call(operation, () =>
+          this.stripe.billing.meterEvents.create(
+            {
+              event_name: event.eventName,
+              payload: {
+                [event.customerPayloadKey ?? 'stripe_customer_id']: event.stripeCustomerId,
+                [event.valuePayloadKey ?? 'value']: value,
+              },
+              identifier: event.identifier,
+              timestamp,
+            },
+            { idempotencyKey, maxNetworkRetries: 0 },
+          ),
+        );
+        return {
+          identifier: created.identifier,
+          eventName: created.event_name,
+          timestamp: created.timestamp,
+          created: created.created,
+          livemode: created.livemode,
+        };
+      } catch (error) {
+        if (!(error instanceof StripeCallError) || !error.retryable || retry >= maxRetries) throw error;
+        if (error.kind === 'server') {
+          serverErrors += 1;
+          idempotencyKey = meterEventRetryKey(baseKey, serverErrors);
+        }
+        await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(retry + 1, METER_EVENT_RETRY_BASE_MS, METER_EVENT_RETRY_MAX_MS)));
+      }
+    }
   }
 
   /** `POST /v1/billing/meter_event_adjustments` with `type=cancel`: the event stops counting. */

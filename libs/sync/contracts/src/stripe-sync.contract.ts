@@ -111,6 +111,10 @@ export interface FailedPush {
   attempt: number;
   error: string;
   latencyMs?: number;
+  /** ISO-8601: when the system itself tries the push again (backoff, or a re-check of its cause); absent: never. */
+  nextAttemptAt?: string;
+  /** A call of this push may have reached Stripe without a readable answer (5xx, network, timeout). */
+  uncertain?: boolean;
 }
 
 /** Per-row outcomes of one page, columnar so a page of a thousand rows stays a few tens of kilobytes. */

@@ -1,6 +1,6 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import type { RunRef } from './ledger/sync-ledger';
+import type { RunRef } from './ledger/ledger-rows';
 
 /** The Temporal activity being executed, or a stand-in when an activity class is called directly (unit tests). */
 export interface ActivityRun extends RunRef {

@@ -6,7 +6,9 @@ import type { AggregateEventsInput, WindowUsageSummary } from '@flexsync/sync-co
 import { activityLogger, currentActivityRun } from './activity-run';
 import { decimalToScaled, scaledToDecimal } from './decimal';
 import type { MappingReader } from './ledger/mappings';
-import { compareSeries, emptyReconcileCounts, MeasuredSeries, SeriesKey, SyncLedger, WindowConflictError } from './ledger/sync-ledger';
+import { compareSeries, emptyReconcileCounts, MeasuredSeries, SeriesKey, StripeTarget } from './ledger/ledger-rows';
+import type { SyncLedger } from './ledger/sync-ledger';
+import { WindowConflictError } from './ledger/window-store';
 import type { SyncPipelineMetrics } from './sync-metrics';
 
 export interface AggregateEventsOptions {
@@ -54,6 +56,9 @@ export class AggregateEventsActivity {
       }
       throw error;
     }
+    // A visit of any window is when the tenant's failures whose mapping has been fixed since come due.
+    const madeDue = await this.ledger.dueFixedFailures(scope);
+    if (madeDue > 0) log.info({ rows: madeDue }, 'failed pushes whose mapping or key is fixed are due again');
     const meters = await this.mappings.meterMappings(scope);
     const skip = (key: SeriesKey): boolean => meters.get(key.meterId)?.syncEnabled === false;
 
@@ -65,6 +70,16 @@ export class AggregateEventsActivity {
     let page: MeasuredSeries[] = [];
     let after: SeriesKey | undefined;
     const flush = async (upTo: SeriesKey | undefined): Promise<void> => {
+      // Today's targets of the page's series, so a series whose meter or customer was remapped is moved (rule 13).
+      const customers = await this.mappings.stripeCustomers(
+        scope,
+        page.map((series) => series.customerId),
+      );
+      const target = (key: SeriesKey): StripeTarget | undefined => {
+        const eventName = meters.get(key.meterId)?.eventName;
+        const stripeCustomerId = customers.get(key.customerId);
+        return eventName === undefined || stripeCustomerId === undefined ? undefined : { eventName, stripeCustomerId };
+      };
       const pageCounts = await this.ledger.reconcilePage({
         scope,
         window,
@@ -73,6 +88,7 @@ export class AggregateEventsActivity {
         after,
         upTo,
         skip,
+        target,
         run,
       });
       for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] += pageCounts[key];

@@ -25,6 +25,7 @@ export class SyncPipelineMetrics {
   readonly aggregates: Counter<'result'>;
   readonly stripeCalls: Counter<'result'>;
   readonly pushDuration: Histogram<'result'>;
+  readonly rateLimiterWait: Histogram;
   readonly circuitState: Gauge<'tenant_id' | 'environment_id'>;
 
   constructor(registry: Registry) {
@@ -51,6 +52,12 @@ export class SyncPipelineMetrics {
       help: 'Duration of one meter event call to Stripe (rate-limiter wait excluded)',
       labelNames: ['result'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers: [registry],
+    });
+    this.rateLimiterWait = new Histogram({
+      name: 'stripe_sync_rate_limiter_wait_seconds',
+      help: "Time a meter event call waited for its Stripe account's token bucket before going out",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
     this.circuitState = new Gauge({

@@ -88,6 +88,18 @@ export class StripeSyncBatch extends TenantScopedEntity {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt!: Date | null;
 
+  /** The first call's time: Stripe's 24 h identifier dedupe is measured from it. */
+  @Column({ name: 'first_sent_at', type: 'timestamptz', nullable: true })
+  firstSentAt!: Date | null;
+
+  /** Some call may have reached Stripe without a readable answer (timeout, dropped connection, 5xx, crash). */
+  @Column({ name: 'outcome_uncertain', type: 'boolean', default: false })
+  outcomeUncertain!: boolean;
+
+  /** Failures recorded so far: the backoff step of `next_attempt_at`. */
+  @Column({ name: 'failure_count', type: 'integer', default: 0 })
+  failureCount!: number;
+
   @Column({ name: 'workflow_id', type: 'text', nullable: true })
   workflowId!: string | null;
 

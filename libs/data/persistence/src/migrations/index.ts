@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
 import { SyncPipelineLedger1764600000000 } from './1764600000000-sync-pipeline-ledger';
 import { WebhookEventIdIndex1764700000000 } from './1764700000000-webhook-event-id-index';
 import { SyncLedgerRetryAndUnknown1765000000000 } from './1765000000000-sync-ledger-retry-and-unknown';
+import { SyncLedgerSendHistory1765100000000 } from './1765100000000-sync-ledger-send-history';
 import { TenantBoundSecretsAndWebhooks1765600000000 } from './1765600000000-tenant-bound-secrets-and-webhooks';
 
 /** Ordered list of schema migrations; new ones are appended here. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   SyncPipelineLedger1764600000000,
   WebhookEventIdIndex1764700000000,
   SyncLedgerRetryAndUnknown1765000000000,
+  SyncLedgerSendHistory1765100000000,
   TenantBoundSecretsAndWebhooks1765600000000,
 ];

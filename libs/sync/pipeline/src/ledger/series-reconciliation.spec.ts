@@ -38,4 +38,23 @@ describe('reconciling a window total with the ledger', () => {
     expect(planSeries(q('14'), rows)).toEqual({ rearmIds: ['r0'], resumedIds: ['r1'], outcome: 'unchanged' });
     expect(planSeries(q('16'), rows)).toMatchObject({ rearmIds: ['r0'], insertRevision: 2, outcome: 'correction' });
   });
+
+  it('moves a series whose target changed even when its total did not, and only while another target still holds a value', () => {
+    const sent = (eventName: string, stripeCustomerId: string, value: bigint) => ({ eventName, stripeCustomerId, value });
+    const atOld = [{ ...row('r0', 0, '5', true, 'completed'), sent: sent('api_calls', 'cus_a', 5n) }];
+    const moved = { eventName: 'api_calls', stripeCustomerId: 'cus_a2' };
+    expect(planSeries(q('5'), atOld, moved)).toMatchObject({ insertRevision: 1, outcome: 'correction' });
+    expect(planSeries(q('5'), atOld, { eventName: 'api_calls', stripeCustomerId: 'cus_a' })).toMatchObject({ outcome: 'unchanged' });
+
+    const afterMove = [
+      ...atOld,
+      { ...row('r1', 1, '5', true, 'completed'), sent: sent('api_calls', 'cus_a2', 5n) },
+      { ...row('r2', 2, '5', true, 'completed'), sent: sent('api_calls', 'cus_a', -5n) },
+    ];
+    expect(planSeries(q('5'), afterMove, moved)).toMatchObject({ outcome: 'unchanged' });
+  });
+
+  it('leaves unknown pushes alone: neither re-armed nor resumed', () => {
+    expect(planSeries(q('5'), [row('r0', 0, '5', true, 'unknown')])).toEqual({ rearmIds: [], resumedIds: [], outcome: 'unchanged' });
+  });
 });

@@ -1,5 +1,5 @@
 import { StripeCallError, StripeCallErrorKind } from '@flexsync/stripe-client';
-import { decidePush, retryDelayMs } from './push-decision';
+import { decidePush } from './push-decision';
 
 const error = (kind: StripeCallErrorKind, extra: { statusCode?: number; shouldRetry?: boolean } = {}) =>
   new StripeCallError({ kind, detail: `${kind} happened`, ...extra });
@@ -33,14 +33,5 @@ describe('push error classification', () => {
   it('fails invalid requests and unexpected errors without retrying', () => {
     expect(decidePush(error('invalid_request', { statusCode: 400 })).action).toBe('fail');
     expect(decidePush(new TypeError('boom'))).toEqual({ action: 'fail', message: 'unexpected error: boom' });
-  });
-});
-
-describe('retry backoff', () => {
-  it('doubles per attempt within [half, full] of the step and never exceeds the cap', () => {
-    expect(retryDelayMs(1, 100, 10_000, () => 0)).toBe(50);
-    expect(retryDelayMs(1, 100, 10_000, () => 1)).toBe(100);
-    expect(retryDelayMs(4, 100, 10_000, () => 1)).toBe(800);
-    expect(retryDelayMs(20, 100, 10_000, () => 1)).toBe(10_000);
   });
 });

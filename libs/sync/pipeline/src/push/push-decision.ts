@@ -29,9 +29,3 @@ export function decidePush(error: unknown): PushDecision {
       return error.retryable ? { action: 'retry', message: error.message } : { action: 'fail', message: error.message };
   }
 }
-
-/** Exponential backoff, jittered over the upper half of each step so the retries of a page do not move in lockstep. */
-export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
