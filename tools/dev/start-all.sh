@@ -53,6 +53,8 @@ set -a
 # shellcheck disable=SC1090
 . "$DEV_SECRETS"
 STRIPE_API_BASE_URL="${STRIPE_API_BASE_URL:-$STRIPE_EMULATOR_URL}"
+# The local stack is development: webhook-ingest honours the shared STRIPE_WEBHOOK_SECRET only then.
+NODE_ENV="${NODE_ENV:-development}"
 set +a
 
 node tools/dev/run-ts.js tools/db/migrate.ts up

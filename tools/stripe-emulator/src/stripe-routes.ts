@@ -1,13 +1,6 @@
 import type { EmulatorAccount, EmulatorState, MeterEventInput, RecordedMeterEvent, StripeMeter } from './emulator-state';
 import { StripeApiError, stripeErrors } from './stripe-api-error';
-import {
-  integerParam,
-  objectParam,
-  type ParamFields,
-  type ParamObject,
-  stringMapParam,
-  stringParam,
-} from './request-params';
+import { integerParam, objectParam, type ParamFields, type ParamObject, stringMapParam, stringParam } from './request-params';
 
 export interface RouteContext {
   state: EmulatorState;
@@ -196,6 +189,16 @@ export const stripeRoutes: StripeRoute[] = [
       }),
   },
   {
+    // Stripe's Account object carries no livemode; the mode comes from the balance (or the key).
+    name: 'retrieve_account',
+    method: 'GET',
+    pattern: /^\/v1\/account$/,
+    api: 'v1',
+    auth: 'secret_key',
+    params: { expand: EXPAND },
+    handle: (context) => ok({ id: context.account.id, object: 'account', type: 'standard' }),
+  },
+  {
     name: 'create_meter',
     method: 'POST',
     pattern: /^\/v1\/billing\/meters$/,
@@ -225,9 +228,7 @@ export const stripeRoutes: StripeRoute[] = [
     },
     handle: (context) => {
       const { params } = context;
-      const formula = stringParam(objectParam(params, 'default_aggregation') ?? {}, 'formula') as
-        | (typeof FORMULAS)[number]
-        | undefined;
+      const formula = stringParam(objectParam(params, 'default_aggregation') ?? {}, 'formula') as (typeof FORMULAS)[number] | undefined;
       const customerKey = stringParam(objectParam(params, 'customer_mapping') ?? {}, 'event_payload_key');
       const valueKey = stringParam(objectParam(params, 'value_settings') ?? {}, 'event_payload_key');
       const window = stringParam(params, 'event_time_window') as 'hour' | 'day' | undefined;
@@ -251,9 +252,7 @@ export const stripeRoutes: StripeRoute[] = [
     params: { ...LIST_PARAMS, status: { kind: 'string', oneOf: ['active', 'inactive'] } },
     handle: (context) => {
       const status = stringParam(context.params, 'status');
-      const meters = newestFirst(context.account.meters.values()).filter(
-        (meter) => status === undefined || meter.status === status,
-      );
+      const meters = newestFirst(context.account.meters.values()).filter((meter) => status === undefined || meter.status === status);
       return paginate(meters, context.params, '/v1/billing/meters');
     },
   },
@@ -329,10 +328,7 @@ export const stripeRoutes: StripeRoute[] = [
         ['end_time', end],
       ] as const) {
         if (value % step !== 0) {
-          throw stripeErrors.invalidRequest(
-            `${name} must be aligned to ${grouping === undefined ? 'minute' : grouping} boundaries.`,
-            name,
-          );
+          throw stripeErrors.invalidRequest(`${name} must be aligned to ${grouping === undefined ? 'minute' : grouping} boundaries.`, name);
         }
       }
       const events = context.state

@@ -8,7 +8,8 @@ import { rotateConfigKeys } from '../app/key-rotation/rotate-config-keys';
 
 const USAGE = `usage: node tools/dev/run-ts.js apps/config-service/src/cli/rotate-keys.ts [--tenant T …] [--dry-run]
 
-Re-seals every stored Stripe API key and webhook secret under FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID, in one transaction.
+Re-seals every stored Stripe API key and webhook secret under FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID, bound to its row
+(tenant, environment, field; legacy unbound v1 values become v2), in one transaction.
 FLEXSYNC_ENCRYPTION_KEYS must still hold every key id in use (the new current key plus the previous ones).`;
 
 class RotateKeysConfig implements EncryptionEnvFields {

@@ -145,7 +145,7 @@ export class SyncHarness {
 
   /** Seeds the tenant's Stripe config (sealed key), meter mappings and customer mappings. */
   async seedTenant(tenant: TenantScope, seed: { apiKey: string; meters?: MeterSeed[]; customers?: CustomerSeed[] }): Promise<void> {
-    const sealed = this.secretBox.seal(seed.apiKey);
+    const sealed = this.secretBox.seal(seed.apiKey, { tenantId: tenant.tenantId, environmentId: tenant.environmentId, field: 'api_key' });
     await this.db.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled)
        VALUES ($1, $2, $3, $4, $5, true)

@@ -7,9 +7,12 @@ import { HealthController, ObservabilityModule, readinessChecksProvider } from '
 import { PersistenceModule, postgresCheck, StripeTenantConfig } from '@flexsync/persistence';
 import { CustomerEventPublisher } from './stripe-webhooks/customer-event-publisher';
 import { ReceiveStripeWebhook } from './stripe-webhooks/receive-stripe-webhook/receive-stripe-webhook.use-case';
+import { PayloadPurgeLoop } from './stripe-webhooks/purge-webhook-payloads/payload-purge.loop';
+import { PurgeWebhookPayloads } from './stripe-webhooks/purge-webhook-payloads/purge-webhook-payloads.use-case';
 import { OutboxRelayLoop } from './stripe-webhooks/relay-unpublished-webhooks/outbox-relay.loop';
 import { RelayUnpublishedWebhooks } from './stripe-webhooks/relay-unpublished-webhooks/relay-unpublished-webhooks.use-case';
 import { StripeWebhookController } from './stripe-webhooks/stripe-webhook.controller';
+import { SourceFailureBudget } from './stripe-webhooks/source-failure-budget';
 import { WebhookInbox } from './stripe-webhooks/webhook-inbox';
 import { WebhookMetrics } from './stripe-webhooks/webhook.metrics';
 import { WebhookSigningSecrets } from './stripe-webhooks/webhook-signing-secrets';
@@ -41,6 +44,9 @@ export class WebhookIngestModule {
         ReceiveStripeWebhook,
         RelayUnpublishedWebhooks,
         OutboxRelayLoop,
+        SourceFailureBudget,
+        PurgeWebhookPayloads,
+        PayloadPurgeLoop,
       ],
     };
   }

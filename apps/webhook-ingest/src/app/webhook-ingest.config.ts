@@ -1,7 +1,7 @@
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { KafkaBrokersField, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
-import { IntFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
+import { BoolFromEnv, IntFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
 
 /** Environment of webhook-ingest, validated before Nest starts. */
 export class WebhookIngestConfig extends ServiceBaseConfig implements EncryptionEnvFields {
@@ -32,11 +32,63 @@ export class WebhookIngestConfig extends ServiceBaseConfig implements Encryption
   @Max(20_000)
   KAFKA_PUBLISH_TIMEOUT_MS = 3000;
 
-  /** Fallback signing secret for tenants whose config has no webhook secret of its own. */
+  /** `development` turns on the shared `STRIPE_WEBHOOK_SECRET`; anything else (or unset) is treated as a deployment. */
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
+
+  /**
+   * Development convenience: one signing secret for every tenant without its own. It cannot tell tenants apart, so it
+   * is used only when `NODE_ENV=development` or `STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED=true`.
+   */
   @IsOptional()
   @IsString()
   @MinLength(8)
   STRIPE_WEBHOOK_SECRET?: string;
+
+  @BoolFromEnv()
+  @IsBoolean()
+  STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED = false;
+
+  /** After a failed check, the stored secret is re-read (rotation) at most this often per endpoint. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS = 1000;
+
+  /** How long "no endpoint here" is remembered, so a scan of made-up tenants does not reach Postgres each time. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  WEBHOOK_UNKNOWN_ENDPOINT_CACHE_TTL_MS = 10_000;
+
+  /** Failed deliveries (bad signature or unknown endpoint) a source address may make per minute before 429. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  WEBHOOK_FAILURES_PER_MINUTE_PER_SOURCE = 120;
+
+  /** How long the inbox keeps an event's payload (personal data) after it was published; the row stays for dedupe. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(60)
+  @Max(400 * 24 * 3600)
+  WEBHOOK_PAYLOAD_RETENTION_SECONDS = 7 * 24 * 3600;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1000)
+  @Max(24 * 3_600_000)
+  WEBHOOK_PURGE_INTERVAL_MS = 3_600_000;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  WEBHOOK_PURGE_BATCH_SIZE = 1000;
 
   @IntFromEnv()
   @IsInt()
@@ -72,6 +124,12 @@ export class WebhookIngestConfig extends ServiceBaseConfig implements Encryption
 
   @EncryptionKeysField()
   FLEXSYNC_ENCRYPTION_KEYS!: string;
+
+  /** Whether the shared `STRIPE_WEBHOOK_SECRET` may verify deliveries. */
+  get globalWebhookSecret(): string | undefined {
+    const allowed = this.NODE_ENV === 'development' || this.STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED;
+    return allowed ? this.STRIPE_WEBHOOK_SECRET : undefined;
+  }
 
   @EncryptionCurrentKeyIdField()
   FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID!: string;

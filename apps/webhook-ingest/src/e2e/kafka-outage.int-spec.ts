@@ -124,8 +124,8 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
       LOG_LEVEL: 'error',
     });
 
-    const apiKey = secretBox.seal(['sk', 'test', 'outage0000000000000000'].join('_'));
-    const secret = secretBox.seal(WEBHOOK_SECRET);
+    const apiKey = secretBox.seal(['sk', 'test', 'outage0000000000000000'].join('_'), { ...tenant, field: 'api_key' });
+    const secret = secretBox.seal(WEBHOOK_SECRET, { ...tenant, field: 'webhook_secret' });
     await dataSource.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
        VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)`,

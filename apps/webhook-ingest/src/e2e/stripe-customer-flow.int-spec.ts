@@ -115,8 +115,8 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
     await ensureTopics(createKafkaClient({ clientId: 'e2e-setup', brokers: env.KAFKA_BROKERS.split(',') }), [
       { topic: TOPIC, numPartitions: 3 },
     ]);
-    const apiKey = secretBox.seal(['sk', 'test', 'e2e000000000000000000'].join('_'));
-    const webhookSecret = secretBox.seal(WEBHOOK_SECRET);
+    const apiKey = secretBox.seal(['sk', 'test', 'e2e000000000000000000'].join('_'), { ...tenant, field: 'api_key' });
+    const webhookSecret = secretBox.seal(WEBHOOK_SECRET, { ...tenant, field: 'webhook_secret' });
     await pool.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
        VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)`,
@@ -221,12 +221,13 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
     expect(rows[0].n).toBe(1);
   });
 
-  it('answers 400 to a bad signature and to a stale timestamp, 404 to an unknown tenant, and maps nothing for them', async () => {
+  it('answers 400 to a bad signature, a stale timestamp and an unknown tenant alike (no tenant enumeration), and maps nothing for them', async () => {
     const base = { type: 'customer.created', created: now(), metadata: { flexprice_customer_id: 'client_rejected' } };
     const bad = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_badsig' }, { secret: 'whsec_not_the_right_one' });
     const stale = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_stale' }, { signatureTimestamp: now() - 301 });
     const unknown = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_unknown' }, { to: uniqueTenant('e2e_nobody') });
-    expect([bad.status, stale.status, unknown.status]).toEqual([400, 400, 404]);
+    expect([bad.status, stale.status, unknown.status]).toEqual([400, 400, 400]);
+    expect(unknown.body).toEqual(bad.body);
     const probe = await deliver({ ...base, id: eventId(), customer: 'cus_e2e_probe', metadata: { flexprice_customer_id: 'client_probe' } });
     expect(probe.status).toBe(200);
     await eventually(async () => ((await mappings(['cus_e2e_probe'])).length === 1 ? true : undefined));

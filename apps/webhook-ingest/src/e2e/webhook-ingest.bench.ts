@@ -384,8 +384,8 @@ function summary(name: string, f: Figures): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 async function seedTenant(pool: Pool, secretBox: SecretBox, tenant: TestTenant, webhookSecret: string): Promise<void> {
-  const apiKey = secretBox.seal(['sk', 'test', 'bench00000000000000000'].join('_'));
-  const sealed = secretBox.seal(webhookSecret);
+  const apiKey = secretBox.seal(['sk', 'test', 'bench00000000000000000'].join('_'), { ...tenant, field: 'api_key' });
+  const sealed = secretBox.seal(webhookSecret, { ...tenant, field: 'webhook_secret' });
   await pool.query(
     `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
      VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)`,

@@ -42,6 +42,7 @@ describe('encryption env fields', () => {
     });
     const box = secretBoxFrom(config);
     expect(box.currentKeyId).toBe('k2');
-    expect(box.open(box.seal('sk_test_abc'))).toBe('sk_test_abc');
+    const row = { tenantId: 'tenant_a', environmentId: 'env_a', field: 'api_key' } as const;
+    expect(box.open(box.seal('sk_test_abc', row), row)).toBe('sk_test_abc');
   });
 });

@@ -178,6 +178,12 @@ export class StripeAccountClient {
     return { livemode: balance.livemode, available: amounts(balance.available), pending: amounts(balance.pending) };
   }
 
+  /** `GET /v1/account`: which Stripe account the key belongs to (`acct_…`), to bind webhooks to it. */
+  async retrieveAccount(): Promise<{ id: string }> {
+    const account = await this.call('retrieveAccount', () => this.stripe.accounts.retrieveCurrent());
+    return { id: account.id };
+  }
+
   /**
    * `POST /v1/billing/meter_events`. Stripe saves a 5xx under its Idempotency-Key and replays it for 24 h, so each
    * retry after a 5xx goes out under a fresh key ({@link meterEventRetryKey}) with the same `identifier`, whose own

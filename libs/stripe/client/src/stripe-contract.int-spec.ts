@@ -87,6 +87,11 @@ describe('Stripe request contract: stripe-mock and the emulator agree', () => {
     expect(await outcomesOf((client) => client.retrieveBalance())).toEqual({ 'stripe-mock': 'accepted', emulator: 'accepted' });
   });
 
+  it('reads the account the key belongs to (GET /v1/account)', async () => {
+    expect(await outcomesOf((client) => client.retrieveAccount())).toEqual({ 'stripe-mock': 'accepted', emulator: 'accepted' });
+    for (const [, client] of clients()) expect((await client.retrieveAccount()).id).toMatch(/^acct_/);
+  });
+
   it('accepts the meter event create the client sends', async () => {
     const identifier = `flexprice_contract_${randomUUID()}`;
 

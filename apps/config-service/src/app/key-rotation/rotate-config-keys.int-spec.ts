@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { In } from 'typeorm';
@@ -9,6 +10,16 @@ import { RunningConfigService, startConfigService, testKeyring, tokenFor, validC
 import { rotateConfigKeys, RotationAbortedError, ROTATION_ACTOR } from './rotate-config-keys';
 
 const run = promisify(execFile);
+
+/** A value as the unbound `v1` envelope (before bindings) stored it: only `v1:<key id>` was authenticated. */
+function legacySeal(entry: string, plaintext: string): { ciphertext: string; keyId: string } {
+  const [keyId, material] = entry.split(':');
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(material, 'base64'), nonce, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(`v1:${keyId}`, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return { ciphertext: ['v1', ...[nonce, body, cipher.getAuthTag()].map((part) => part.toString('base64url'))].join('.'), keyId };
+}
 
 describe('rotating the master key (real Postgres)', () => {
   const keyring = testKeyring('k1', 'k2', 'k3', 'k9');
@@ -59,12 +70,17 @@ describe('rotating the master key (real Postgres)', () => {
     for (const row of after) {
       const expected = secrets.get(row.environmentId);
       expect(row.apiKeyKeyId).toBe('k2');
-      expect(onlyK2.open({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId })).toBe(expected?.apiKey);
+      expect(onlyK2.open({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId }, { ...row, field: 'api_key' })).toBe(
+        expected?.apiKey,
+      );
       if (expected?.webhookSecret) {
         expect(row.webhookSecretKeyId).toBe('k2');
-        expect(onlyK2.open({ ciphertext: row.webhookSecretCiphertext as string, keyId: row.webhookSecretKeyId as string })).toBe(
-          expected.webhookSecret,
-        );
+        expect(
+          onlyK2.open(
+            { ciphertext: row.webhookSecretCiphertext as string, keyId: row.webhookSecretKeyId as string },
+            { ...row, field: 'webhook_secret' },
+          ),
+        ).toBe(expected.webhookSecret);
       } else {
         expect(row.webhookSecretCiphertext).toBeNull();
       }
@@ -77,7 +93,7 @@ describe('rotating the master key (real Postgres)', () => {
     expect(audits).toHaveLength(3);
     for (const audit of audits) {
       expect(audit.actor).toBe(ROTATION_ACTOR);
-      expect(audit.detail).toEqual({ from_key_ids: ['k1'], to_key_id: 'k2' });
+      expect(audit.detail).toEqual({ new_master_key: true, newly_bound: false });
       const secret = secrets.get(audit.environmentId);
       expect(audit.changedFields).toEqual(secret?.webhookSecret ? ['api_key', 'webhook_secret'] : ['api_key']);
       expect(JSON.stringify(audit)).not.toContain(secret?.apiKey);
@@ -113,10 +129,62 @@ describe('rotating the master key (real Postgres)', () => {
     }
   });
 
+  it('reads rows sealed before bindings existed, then re-seals them bound to their row under the same key', async () => {
+    const { tenantId, secrets } = await seed('rotate-legacy');
+    for (const row of await rows(tenantId)) {
+      const secret = secrets.get(row.environmentId) as { apiKey: string; webhookSecret?: string };
+      const apiKey = legacySeal(keyring.entries.k1, secret.apiKey);
+      const webhookSecret = secret.webhookSecret ? legacySeal(keyring.entries.k1, secret.webhookSecret) : null;
+      await service.dataSource
+        .createQueryBuilder()
+        .update(StripeTenantConfig)
+        .set({
+          apiKeyCiphertext: apiKey.ciphertext,
+          apiKeyKeyId: apiKey.keyId,
+          webhookSecretCiphertext: webhookSecret?.ciphertext ?? null,
+          webhookSecretKeyId: webhookSecret?.keyId ?? null,
+        })
+        .where('id = :id AND tenant_id = :tenantId AND environment_id = :environmentId', row)
+        .execute();
+    }
+    const [environmentId, secret] = [...secrets][0];
+    const token = await tokenFor({ tenantId, environmentId });
+    // Readable until re-sealed: the same key again is "unchanged" only if the legacy value opens.
+    await service.http
+      .put('/v1/stripe/config')
+      .set('Authorization', `Bearer ${token}`)
+      .send(validConfigBody({ api_key: secret.apiKey }))
+      .expect(200);
+    expect((await rows(tenantId)).every((row) => row.apiKeyCiphertext.startsWith('v1.'))).toBe(true);
+
+    const report = await rotateConfigKeys(service.dataSource, box('k1', 'k1'), { tenantIds: [tenantId] });
+    expect(report).toEqual({ currentKeyId: 'k1', rotated: 3, alreadyCurrent: 0, dryRun: false });
+    const onlyK1 = box('k1', 'k1');
+    const after = await rows(tenantId);
+    for (const row of after) {
+      expect(row.apiKeyCiphertext.startsWith('v2.')).toBe(true);
+      expect(onlyK1.isBound({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId })).toBe(true);
+      expect(onlyK1.open({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId }, { ...row, field: 'api_key' })).toBe(
+        secrets.get(row.environmentId)?.apiKey,
+      );
+      if (row.webhookSecretCiphertext) expect(row.webhookSecretCiphertext.startsWith('v2.')).toBe(true);
+    }
+    // Now bound: the same ciphertext under a sibling environment no longer opens.
+    expect(() => onlyK1.open({ ciphertext: after[0].apiKeyCiphertext, keyId: 'k1' }, { ...after[1], field: 'api_key' })).toThrow(
+      'failed authentication',
+    );
+
+    const history = await service.http.get('/v1/stripe/config/history').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(history.body.entries[0]).toMatchObject({ action: 'rotated', detail: { new_master_key: false, newly_bound: true } });
+    expect(history.text).not.toContain('key_id');
+    expect(history.text).not.toContain('k1');
+    expect(await rotateConfigKeys(service.dataSource, box('k1', 'k1'), { tenantIds: [tenantId] })).toMatchObject({ rotated: 0 });
+  });
+
   it('changes nothing when any row cannot be opened with the keyring', async () => {
     const { tenantId } = await seed('rotate-abort');
-    const stranger = box('k9', 'k9').seal(['sk', 'test', 'sealedUnderForgottenKey'].join('_'));
     const [first] = await rows(tenantId);
+    const stranger = box('k9', 'k9').seal(['sk', 'test', 'sealedUnderForgottenKey'].join('_'), { ...first, field: 'api_key' });
     await service.dataSource
       .createQueryBuilder()
       .update(StripeTenantConfig)
@@ -160,7 +228,9 @@ describe('rotating the master key (real Postgres)', () => {
     expect(JSON.parse(stdout)).toEqual({ currentKeyId: 'k3', rotated: 3, alreadyCurrent: 0, dryRun: false });
     const onlyK3 = box('k3', 'k3');
     for (const row of await rows(tenantId)) {
-      expect(onlyK3.open({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId })).toBe(secrets.get(row.environmentId)?.apiKey);
+      expect(onlyK3.open({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId }, { ...row, field: 'api_key' })).toBe(
+        secrets.get(row.environmentId)?.apiKey,
+      );
     }
   });
 

@@ -1,5 +1,5 @@
 import { DataSource, In } from 'typeorm';
-import { SealedSecret, SecretBox, SecretBoxError } from '@flexsync/crypto';
+import { SealedSecret, SecretBinding, SecretBox, SecretBoxError } from '@flexsync/crypto';
 import { StripeConfigAudit, StripeTenantConfig } from '@flexsync/persistence';
 
 export const ROTATION_ACTOR = 'system:rotate-keys';
@@ -13,9 +13,9 @@ export interface RotationOptions {
 
 export interface RotationReport {
   currentKeyId: string;
-  /** Configs whose API key or webhook secret was (or, in a dry run, would be) re-sealed. */
+  /** Configs whose API key or webhook secret was (or, in a dry run, would be) re-sealed: older key, or not bound to its row. */
   rotated: number;
-  /** Configs already sealed under the current key. */
+  /** Configs already sealed under the current key and bound to their row. */
   alreadyCurrent: number;
   dryRun: boolean;
 }
@@ -40,19 +40,29 @@ export class RotationAbortedError extends Error {
   }
 }
 
-function reseal(box: SecretBox, sealed: SealedSecret): SealedSecret {
-  const plaintext = box.open(sealed);
-  const resealed = box.seal(plaintext);
+function reseal(box: SecretBox, sealed: SealedSecret, at: SecretBinding): SealedSecret {
+  const plaintext = box.open(sealed, at);
+  const resealed = box.seal(plaintext, at);
   // Verify before writing: a row must never end up holding something we cannot open again.
-  if (box.open(resealed) !== plaintext) {
+  if (box.open(resealed, at) !== plaintext) {
     throw new Error('re-sealed value does not round-trip');
   }
   return resealed;
 }
 
+function storedSecrets(row: StripeTenantConfig): { field: SecretBinding['field']; sealed: SealedSecret }[] {
+  return [
+    { field: 'api_key', sealed: { ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId } },
+    ...(row.webhookSecretCiphertext && row.webhookSecretKeyId
+      ? [{ field: 'webhook_secret' as const, sealed: { ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId } }]
+      : []),
+  ];
+}
+
 /**
- * Re-seals every stored API key and webhook secret under the keyring's current key, in one transaction with the
- * rows locked, writing a `rotated` audit row per config. All or nothing: if any value cannot be opened, nothing changes.
+ * Re-seals every stored API key and webhook secret under the keyring's current key, bound to its row (tenant,
+ * environment, field; legacy unbound `v1` values become bound `v2`), in one transaction with the rows locked, writing
+ * a `rotated` audit row per config. All or nothing: if any value cannot be opened, nothing changes.
  */
 export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, options: RotationOptions = {}): Promise<RotationReport> {
   return dataSource.transaction(async (manager) => {
@@ -61,16 +71,20 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
       order: { tenantId: 'ASC', environmentId: 'ASC' },
       lock: { mode: 'pessimistic_write' },
     });
-    const stale = rows.filter(
-      (row) => row.apiKeyKeyId !== box.currentKeyId || (row.webhookSecretKeyId !== null && row.webhookSecretKeyId !== box.currentKeyId),
-    );
+    const stale = rows.filter((row) => storedSecrets(row).some(({ sealed }) => box.needsRotation(sealed)));
 
     const unreadable: UnreadableConfig[] = [];
-    const updates: { row: StripeTenantConfig; apiKey: SealedSecret; webhookSecret: SealedSecret | null; fromKeyIds: string[] }[] = [];
+    const updates: {
+      row: StripeTenantConfig;
+      apiKey: SealedSecret;
+      webhookSecret: SealedSecret | null;
+      newMasterKey: boolean;
+      newlyBound: boolean;
+    }[] = [];
     for (const row of stale) {
-      const resealOrRecord = (sealed: SealedSecret): SealedSecret | undefined => {
+      const resealOrRecord = (sealed: SealedSecret, field: SecretBinding['field']): SealedSecret | undefined => {
         try {
-          return reseal(box, sealed);
+          return reseal(box, sealed, { tenantId: row.tenantId, environmentId: row.environmentId, field });
         } catch (error) {
           if (!(error instanceof SecretBoxError)) throw error;
           unreadable.push({
@@ -83,14 +97,20 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
           return undefined;
         }
       };
-      const apiKey = resealOrRecord({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId });
+      const apiKey = resealOrRecord({ ciphertext: row.apiKeyCiphertext, keyId: row.apiKeyKeyId }, 'api_key');
       const webhookSecret =
         row.webhookSecretCiphertext && row.webhookSecretKeyId
-          ? resealOrRecord({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId })
+          ? resealOrRecord({ ciphertext: row.webhookSecretCiphertext, keyId: row.webhookSecretKeyId }, 'webhook_secret')
           : null;
       if (apiKey && webhookSecret !== undefined) {
-        const fromKeyIds = [...new Set([row.apiKeyKeyId, ...(row.webhookSecretKeyId ? [row.webhookSecretKeyId] : [])])];
-        updates.push({ row, apiKey, webhookSecret, fromKeyIds });
+        const before = storedSecrets(row).map(({ sealed }) => sealed);
+        updates.push({
+          row,
+          apiKey,
+          webhookSecret,
+          newMasterKey: before.some((sealed) => sealed.keyId !== box.currentKeyId),
+          newlyBound: before.some((sealed) => !box.isBound(sealed)),
+        });
       }
     }
     if (unreadable.length > 0) {
@@ -98,7 +118,7 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
     }
 
     if (!options.dryRun) {
-      for (const { row, apiKey, webhookSecret, fromKeyIds } of updates) {
+      for (const { row, apiKey, webhookSecret, newMasterKey, newlyBound } of updates) {
         await manager
           .createQueryBuilder()
           .update(StripeTenantConfig)
@@ -123,7 +143,8 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
             actor: ROTATION_ACTOR,
             action: 'rotated',
             changedFields: webhookSecret ? ['api_key', 'webhook_secret'] : ['api_key'],
-            detail: { from_key_ids: fromKeyIds, to_key_id: box.currentKeyId },
+            // Key ids are operator details (the command's report), not something the history API shows tenants.
+            detail: { new_master_key: newMasterKey, newly_bound: newlyBound },
           }),
         );
       }

@@ -64,7 +64,7 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
     );
     for (const row of stored) {
       expect(row.apiKeyKeyId).toBe('k1');
-      expect(row.apiKeyCiphertext).toMatch(/^v1\./);
+      expect(row.apiKeyCiphertext).toMatch(/^v2\./);
       for (const key of keys) expect(JSON.stringify(row)).not.toContain(key);
     }
   });
@@ -214,7 +214,14 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
       .send(validConfigBody({ api_key: ACCOUNT_KEY }))
       .expect(201);
     const tested = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
-    expect(tested.body).toEqual({ status: 'connected', livemode: false, tested_at: expect.any(String) });
+    expect(tested.body).toEqual({
+      status: 'connected',
+      livemode: false,
+      stripe_account_id: expect.stringMatching(/^acct_/),
+      tested_at: expect.any(String),
+    });
+    const row = await service.dataSource.getRepository(StripeTenantConfig).findOneByOrFail({ tenantId, environmentId });
+    expect({ account: row.stripeAccountId, livemode: row.livemode }).toEqual({ account: tested.body.stripe_account_id, livemode: false });
 
     const get = await service.http.get('/v1/stripe/config').set('Authorization', `Bearer ${token}`).expect(200);
     expect(get.body.last_connection_test).toEqual({
@@ -222,6 +229,7 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
       tested_at: tested.body.tested_at,
       message: null,
       livemode: false,
+      stripe_account_id: tested.body.stripe_account_id,
     });
     expect(get.body.updated_at).toBe(saved.body.updated_at);
 
@@ -229,7 +237,7 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
     expect(history.body.entries[0]).toMatchObject({
       action: 'tested',
       changed_fields: [],
-      detail: { result: 'connected', livemode: false },
+      detail: { result: 'connected', livemode: false, stripe_account_id: tested.body.stripe_account_id },
     });
   });
 

@@ -98,7 +98,7 @@ export class StripeConfigController {
     switch (outcome.result) {
       case 'connected':
         response.status(HttpStatus.OK);
-        return { status: 'connected', livemode: outcome.livemode, tested_at: testedAt };
+        return { status: 'connected', livemode: outcome.livemode, stripe_account_id: outcome.accountId, tested_at: testedAt };
       case 'auth_error':
         response.status(ERROR_STATUS['STRIPE.AUTH_FAILED']);
         return {

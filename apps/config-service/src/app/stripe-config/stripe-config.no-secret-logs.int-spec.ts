@@ -22,7 +22,8 @@ describe('config-service logs over a full config lifecycle', () => {
   let output = '';
 
   beforeAll(async () => {
-    emulator = await startStripeEmulator({ accounts: [{ apiKeys: [apiKey] }] });
+    // An explicit account id: the emulator's default derives it from the key, which would put key characters in the logs.
+    emulator = await startStripeEmulator({ accounts: [{ id: 'acct_logsTenant0001', apiKeys: [apiKey] }] });
     const port = await freePort();
     child = spawn(process.execPath, [join(REPO_ROOT, 'tools/dev/run-ts.js'), join(REPO_ROOT, 'apps/config-service/src/main.ts')], {
       cwd: REPO_ROOT,

@@ -21,6 +21,7 @@ export type StripeConfigPatch = Partial<
     | 'syncEnabled'
     | 'aggregationWindowMinutes'
     | 'livemode'
+    | 'stripeAccountId'
     | 'lastTestedAt'
     | 'lastTestStatus'
     | 'lastTestMessage'

@@ -7,7 +7,7 @@ export interface StripeEndpoint {
 }
 
 export type ConnectionProbeResult =
-  | { result: 'connected'; livemode: boolean }
+  | { result: 'connected'; livemode: boolean; accountId: string }
   | { result: 'auth_error'; message: string }
   | { result: 'unreachable'; message: string };
 
@@ -15,8 +15,9 @@ export type ConnectionProbeResult =
 const MAX_NETWORK_RETRIES = 1;
 
 /**
- * Checks that a Stripe API key works by reading the account balance (`GET /v1/balance`). Stripe's answers are
- * classified by `@flexsync/stripe-client`, which scrubs secrets from them (some Stripe-like servers echo the key).
+ * Checks that a Stripe API key works by reading the account balance (`GET /v1/balance`: the mode) and the account
+ * (`GET /v1/account`: its id, which webhooks must name). Stripe's answers are classified by `@flexsync/stripe-client`,
+ * which scrubs secrets from them (some Stripe-like servers echo the key).
  */
 export class StripeConnectionProbe {
   constructor(private readonly endpoint: StripeEndpoint) {}
@@ -28,22 +29,28 @@ export class StripeConnectionProbe {
       timeoutMs: this.endpoint.timeoutMs,
       maxNetworkRetries: MAX_NETWORK_RETRIES,
     });
+    let livemode: boolean;
     try {
-      const balance = await client.retrieveBalance();
-      return { result: 'connected', livemode: balance.livemode };
+      livemode = (await client.retrieveBalance()).livemode;
     } catch (error) {
-      return this.classify(toStripeCallError(error, { secrets: [apiKey], operation: 'retrieveBalance' }));
+      return this.classify(toStripeCallError(error, { secrets: [apiKey], operation: 'retrieveBalance' }), 'balance');
+    }
+    try {
+      const account = await client.retrieveAccount();
+      return { result: 'connected', livemode, accountId: account.id };
+    } catch (error) {
+      return this.classify(toStripeCallError(error, { secrets: [apiKey], operation: 'retrieveAccount' }), 'account');
     }
   }
 
-  private classify(error: StripeCallError): ConnectionProbeResult {
+  private classify(error: StripeCallError, what: 'balance' | 'account'): ConnectionProbeResult {
     switch (error.kind) {
       case 'auth':
         return {
           result: 'auth_error',
           message:
             error.statusCode === 403
-              ? 'Stripe refused the API key: it is not permitted to read the balance (a restricted key needs balance read access)'
+              ? `Stripe refused the API key: it is not permitted to read the ${what} (a restricted key needs ${what} read access)`
               : 'Stripe rejected the API key: it is invalid, expired or revoked',
         };
       case 'network':
@@ -53,7 +60,7 @@ export class StripeConnectionProbe {
       case 'conflict':
       case 'invalid_request':
       case 'duplicate_event':
-        return { result: 'unreachable', message: `Stripe did not answer the balance check: ${error.message}` };
+        return { result: 'unreachable', message: `Stripe did not answer the ${what} check: ${error.message}` };
     }
   }
 }

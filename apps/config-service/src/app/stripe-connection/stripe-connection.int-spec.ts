@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startStripeEmulator, RunningStripeEmulator } from '@flexsync/stripe-emulator';
+import { accountIdForKey, startStripeEmulator, RunningStripeEmulator } from '@flexsync/stripe-emulator';
 import { stackEnv, uniqueTenant } from '@flexsync/testing';
 import { RunningConfigService, startConfigService, tokenFor, validConfigBody } from '../../testing/config-service.harness';
 
@@ -55,7 +55,12 @@ describe('POST /v1/stripe/config/test against the Stripe emulator', () => {
     const token = await configured(ACCOUNT_KEY);
     const before = emulator.requestCounts({ pathPrefix: '/v1/balance', account: ACCOUNT_KEY });
     const response = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
-    expect(response.body).toEqual({ status: 'connected', livemode: false, tested_at: expect.any(String) });
+    expect(response.body).toEqual({
+      status: 'connected',
+      livemode: false,
+      stripe_account_id: accountIdForKey(ACCOUNT_KEY),
+      tested_at: expect.any(String),
+    });
     const after = emulator.requestCounts({ pathPrefix: '/v1/balance', account: ACCOUNT_KEY });
     expect(after.accepted - before.accepted).toBe(1);
     expect(emulator.requests({ pathPrefix: '/v1/balance', account: ACCOUNT_KEY }).at(-1)).toMatchObject({ method: 'GET', status: 200 });
@@ -120,7 +125,12 @@ describe("POST /v1/stripe/config/test against stripe-mock (Stripe's API contract
     const token = await tokenFor(uniqueTenant('conn-mock'));
     await service.http.put('/v1/stripe/config').set('Authorization', `Bearer ${token}`).send(validConfigBody()).expect(201);
     const response = await service.http.post('/v1/stripe/config/test').set('Authorization', `Bearer ${token}`).expect(200);
-    expect(response.body).toEqual({ status: 'connected', livemode: false, tested_at: expect.any(String) });
+    expect(response.body).toEqual({
+      status: 'connected',
+      livemode: false,
+      stripe_account_id: expect.stringMatching(/^acct_/),
+      tested_at: expect.any(String),
+    });
   });
 
   it('answers 401 auth_error for a key stripe-mock rejects, without repeating the key stripe-mock echoes', async () => {

@@ -13,11 +13,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** The fields every Stripe event has; anything else is not an event, even if signed. */
 function asStripeEvent(value: unknown): StripeEventLike | undefined {
   if (!isRecord(value)) return undefined;
-  const { id, type, created, livemode, data } = value;
+  const { id, type, created, livemode, data, account } = value;
   if (typeof id !== 'string' || id.length === 0 || id.length > 255) return undefined;
   if (typeof type !== 'string' || type.length === 0 || type.length > 255) return undefined;
   if (typeof created !== 'number' || !Number.isSafeInteger(created) || created < 0) return undefined;
   if (livemode !== undefined && typeof livemode !== 'boolean') return undefined;
+  if (account !== undefined && account !== null && (typeof account !== 'string' || account.length > 255)) return undefined;
   if (!isRecord(data) || !('object' in data)) return undefined;
   // Keep every field: the inbox stores the whole event.
   const event: StripeEventLike & Record<string, unknown> = {

@@ -1,11 +1,11 @@
 import { Controller, Headers, HttpCode, Inject, Param, Post, Req, type RawBodyRequest } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { TenantScopedRequest } from '@flexsync/observability';
@@ -24,8 +24,12 @@ export class StripeWebhookController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Receive a signed Stripe webhook for one tenant and environment' })
   @ApiOkResponse({ description: 'recorded and published, already received, or an event type that is not handled' })
-  @ApiBadRequestResponse({ description: 'missing, invalid or stale signature, or not a Stripe event' })
-  @ApiNotFoundResponse({ description: 'no webhook endpoint for this path' })
+  @ApiBadRequestResponse({
+    description:
+      'missing, invalid or stale signature (also for a path with no endpoint: the two are indistinguishable), not a Stripe event, ' +
+      "or an event whose livemode/account does not match the tenant's Stripe config",
+  })
+  @ApiTooManyRequestsResponse({ description: 'too many failed deliveries from this address' })
   @ApiServiceUnavailableResponse({ description: 'the event bus or database is unavailable; Stripe retries' })
   async handle(
     @Param('tenant_id') tenantId: string,
@@ -36,6 +40,11 @@ export class StripeWebhookController {
     // The ids are already in the logged URL; as fields they make the request log line searchable by tenant.
     request.tenantId = tenantId;
     request.environmentId = environmentId;
-    return this.receive.execute({ scope: { tenantId, environmentId }, rawBody: request.rawBody, signature });
+    return this.receive.execute({
+      scope: { tenantId, environmentId },
+      rawBody: request.rawBody,
+      signature,
+      source: request.ip ?? request.socket.remoteAddress ?? 'unknown',
+    });
   }
 }

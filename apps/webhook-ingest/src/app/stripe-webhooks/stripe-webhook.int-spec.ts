@@ -61,8 +61,8 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
   const withGlobalSecret = uniqueTenant('wh_global');
 
   async function seedConfig(tenant: TestTenant, webhookSecret: string | null): Promise<void> {
-    const apiKey = secretBox.seal(['sk', 'test', 'notarealkey0000000000'].join('_'));
-    const sealed = webhookSecret ? secretBox.seal(webhookSecret) : null;
+    const apiKey = secretBox.seal(['sk', 'test', 'notarealkey0000000000'].join('_'), { ...tenant, field: 'api_key' });
+    const sealed = webhookSecret ? secretBox.seal(webhookSecret, { ...tenant, field: 'webhook_secret' }) : null;
     await dataSource.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, webhook_secret_ciphertext, webhook_secret_key_id)
        VALUES ($1, $2, $3, $4, 'sk_test_…0000', $5, $6)
@@ -102,6 +102,10 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
       STRIPE_WEBHOOK_SECRET: GLOBAL_SECRET,
+      // These tests cover the shared secret's behaviour; outside development it needs this explicit opt-in.
+      STRIPE_WEBHOOK_GLOBAL_SECRET_ALLOWED: 'true',
+      // The rotation test re-signs at once; production waits WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS between re-reads.
+      WEBHOOK_SECRET_REREAD_MIN_INTERVAL_MS: '0',
       FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       HTTP_BODY_LIMIT_BYTES: String(64 * 1024),
@@ -244,19 +248,22 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     await post(withOwnSecret, payload, sign(payload, ownSecret, Math.floor(Date.now() / 1000) - 290)).expect(200);
   });
 
-  it('answers the same 404 for an unknown tenant, an unknown environment of a known tenant and an impossible id', async () => {
+  it('answers an unknown tenant, an unknown environment of a known tenant and an impossible id as a bad signature', async () => {
     const payload = JSON.stringify(customerEvent('customer.created', { id: 'cus_404' }));
     const signature = sign(payload, GLOBAL_SECRET);
-    const unknown = await post(uniqueTenant('wh_nobody'), payload, signature).expect(404);
-    const otherEnv = await post({ tenantId: withOwnSecret.tenantId, environmentId: 'env_nope' }, payload, signature).expect(404);
+    const unknown = await post(uniqueTenant('wh_nobody'), payload, signature).expect(400);
+    const otherEnv = await post({ tenantId: withOwnSecret.tenantId, environmentId: 'env_nope' }, payload, signature).expect(400);
     const impossible = await request(app.getHttpServer())
       .post(`/webhooks/stripe/${'t'.repeat(300)}/env`)
       .set('Content-Type', 'application/json')
       .set('Stripe-Signature', signature)
       .send(payload)
-      .expect(404);
+      .expect(400);
     for (const response of [unknown, otherEnv, impossible]) {
-      expect(response.body).toEqual({ code: 'WEBHOOK.UNKNOWN_ENDPOINT', message: 'no webhook endpoint here' });
+      expect(response.body).toEqual({
+        code: 'WEBHOOK.INVALID_SIGNATURE',
+        message: 'the Stripe-Signature header does not verify for this payload',
+      });
     }
   });
 

@@ -100,6 +100,26 @@ export class WebhookInbox {
     return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, environmentId: row.environment_id, payload: row.payload }));
   }
 
+  /**
+   * Nulls the payload of up to `limit` events published more than `retentionSeconds` ago. Across tenants on purpose
+   * (retention is one policy); the row and event id stay for dedupe. Returns how many were purged.
+   */
+  async purgePayloads(retentionSeconds: number, limit: number): Promise<number> {
+    const purged: { id: string }[] = await this.dataSource.query(
+      `UPDATE stripe_webhook_events
+          SET payload = NULL, payload_purged_at = now(), last_publish_error = NULL, updated_at = now()
+        WHERE id IN (
+          SELECT id FROM stripe_webhook_events
+           WHERE payload IS NOT NULL AND published_at IS NOT NULL
+             AND published_at < now() - make_interval(secs => $1::double precision)
+           LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [retentionSeconds, limit],
+    );
+    return purged.length;
+  }
+
   async countUnpublished(): Promise<number> {
     const rows: { n: number }[] = await this.dataSource.query(
       `SELECT count(*)::int AS n FROM stripe_webhook_events WHERE published_at IS NULL`,

@@ -9,7 +9,10 @@ export type WebhookRejection =
   | 'stale_timestamp'
   | 'no_secret'
   | 'invalid_event'
-  | 'replayed_to_another_tenant';
+  | 'replayed_to_another_tenant'
+  | 'livemode_mismatch'
+  | 'account_mismatch'
+  | 'rate_limited';
 export type PublishPath = 'request' | 'relay';
 
 /** Counters of the webhook pipeline: received → verified | rejected → recorded → published (latency is the shared http_request_duration_seconds). */
@@ -23,13 +26,14 @@ export class WebhookMetrics {
   readonly published: Counter<'via'>;
   readonly publishFailures: Counter<'via'>;
   readonly unpublished: Gauge;
+  readonly payloadsPurged: Counter;
 
   constructor(@Inject(MetricsRegistry) registry: MetricsRegistry) {
     const registers = [registry];
     this.received = new Counter({ name: 'stripe_webhooks_received_total', help: 'Webhook requests received.', registers });
     this.verified = new Counter({
       name: 'stripe_webhooks_verified_total',
-      help: 'Webhooks whose Stripe-Signature verified, by event type.',
+      help: 'Webhooks whose Stripe-Signature verified, by event type (allow-listed, else other).',
       labelNames: ['event_type'],
       registers,
     });
@@ -60,6 +64,11 @@ export class WebhookMetrics {
       name: 'stripe_webhooks_publish_failures_total',
       help: 'Failed Kafka publishes (the event stays in the inbox for the relay).',
       labelNames: ['via'],
+      registers,
+    });
+    this.payloadsPurged = new Counter({
+      name: 'stripe_webhook_payloads_purged_total',
+      help: 'Inbox payloads (personal data) removed after the retention; the rows stay for dedupe.',
       registers,
     });
     this.unpublished = new Gauge({

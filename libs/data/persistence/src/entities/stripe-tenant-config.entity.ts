@@ -31,8 +31,13 @@ export class StripeTenantConfig extends TenantScopedEntity {
   @Column({ name: 'aggregation_window_minutes', type: 'integer', default: 60 })
   aggregationWindowMinutes!: number;
 
+  /** Whether the key is live, as the last successful connection test saw it; webhooks in the other mode are refused. */
   @Column({ name: 'livemode', type: 'boolean', nullable: true })
   livemode!: boolean | null;
+
+  /** `acct_…` the last successful connection test saw; webhooks naming another account are refused. */
+  @Column({ name: 'stripe_account_id', type: 'text', nullable: true })
+  stripeAccountId!: string | null;
 
   @Column({ name: 'last_tested_at', type: 'timestamptz', nullable: true })
   lastTestedAt!: Date | null;

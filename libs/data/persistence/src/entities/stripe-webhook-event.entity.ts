@@ -19,8 +19,12 @@ export class StripeWebhookEvent extends TenantScopedEntity {
   @Column({ name: 'stripe_created', type: 'bigint' })
   stripeCreated!: string;
 
-  @Column({ name: 'payload', type: 'jsonb' })
-  payload!: Record<string, unknown>;
+  /** The whole event (personal data); null once published and older than the retention. The row stays for dedupe. */
+  @Column({ name: 'payload', type: 'jsonb', nullable: true })
+  payload!: Record<string, unknown> | null;
+
+  @Column({ name: 'payload_purged_at', type: 'timestamptz', nullable: true })
+  payloadPurgedAt!: Date | null;
 
   @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
   receivedAt!: Date;

@@ -5,6 +5,7 @@ import { SyncLedgerRetryAndUnknown1765000000000 } from './1765000000000-sync-led
 import { SyncLedgerSendHistory1765100000000 } from './1765100000000-sync-ledger-send-history';
 import { SyncWindowCoverage1765200000000 } from './1765200000000-sync-window-coverage';
 import { ManualSyncRuns1765300000000 } from './1765300000000-manual-sync-runs';
+import { TenantBoundSecretsAndWebhooks1765600000000 } from './1765600000000-tenant-bound-secrets-and-webhooks';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SyncLedgerSendHistory1765100000000,
   SyncWindowCoverage1765200000000,
   ManualSyncRuns1765300000000,
+  TenantBoundSecretsAndWebhooks1765600000000,
 ];

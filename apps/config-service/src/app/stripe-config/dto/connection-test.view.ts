@@ -8,6 +8,9 @@ export class ConnectionTestView {
   @ApiProperty({ description: 'Whether the key is a live-mode key, as Stripe reports it.' })
   livemode!: boolean;
 
+  @ApiProperty({ example: 'acct_1Nv0FGQ9RKHgCVdK', description: 'The Stripe account the key belongs to; webhooks must name it.' })
+  stripe_account_id!: string;
+
   @ApiProperty({ format: 'date-time' })
   tested_at!: string;
 }

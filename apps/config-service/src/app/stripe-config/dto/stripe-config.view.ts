@@ -13,6 +13,9 @@ export class ConnectionTestSummaryView {
 
   @ApiPropertyOptional({ nullable: true, type: Boolean })
   livemode!: boolean | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Stripe account seen by the last successful test.' })
+  stripe_account_id!: string | null;
 }
 
 /** What `GET /v1/stripe/config` shows: settings and a masked key, never a secret. */
@@ -64,6 +67,7 @@ export function toStripeConfigView(config: StripeTenantConfig): StripeConfigView
             tested_at: config.lastTestedAt.toISOString(),
             message: config.lastTestMessage,
             livemode: config.livemode,
+            stripe_account_id: config.stripeAccountId,
           }
         : null,
     created_at: config.createdAt.toISOString(),

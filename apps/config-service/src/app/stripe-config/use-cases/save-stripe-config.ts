@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TenantPrincipal } from '@flexsync/auth';
-import { SealedSecret, SecretBox } from '@flexsync/crypto';
+import { SealedSecret, SecretBinding, SecretBox, SecretField } from '@flexsync/crypto';
 import { StripeTenantConfig, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { maskSecret } from '@flexsync/stripe-client';
@@ -19,6 +19,10 @@ interface Change {
   patch: StripeConfigPatch;
   changedFields: string[];
   detail: Record<string, unknown>;
+}
+
+function binding(scope: TenantScope, field: SecretField): SecretBinding {
+  return { tenantId: scope.tenantId, environmentId: scope.environmentId, field };
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -82,8 +86,8 @@ export class SaveStripeConfig {
   ): Promise<{ created: boolean; changedFields: string[] }> {
     const existing = await this.store.findForUpdate(scope, manager);
     if (!existing) {
-      const apiKey = this.secretBox.seal(dto.api_key);
-      const webhookSecret = dto.webhook_secret ? this.secretBox.seal(dto.webhook_secret) : null;
+      const apiKey = this.secretBox.seal(dto.api_key, binding(scope, 'api_key'));
+      const webhookSecret = dto.webhook_secret ? this.secretBox.seal(dto.webhook_secret, binding(scope, 'webhook_secret')) : null;
       await this.store.insert(manager, scope, {
         apiKeyCiphertext: apiKey.ciphertext,
         apiKeyKeyId: apiKey.keyId,
@@ -117,8 +121,9 @@ export class SaveStripeConfig {
 
   private diff(existing: StripeTenantConfig, dto: PutStripeConfigDto): Change {
     const change: Change = { patch: {}, changedFields: [], detail: {} };
-    if (!this.holds({ ciphertext: existing.apiKeyCiphertext, keyId: existing.apiKeyKeyId }, dto.api_key)) {
-      const sealed = this.secretBox.seal(dto.api_key);
+    const apiKeyBinding = binding(existing, 'api_key');
+    if (!this.holds({ ciphertext: existing.apiKeyCiphertext, keyId: existing.apiKeyKeyId }, apiKeyBinding, dto.api_key)) {
+      const sealed = this.secretBox.seal(dto.api_key, apiKeyBinding);
       const masked = maskSecret(dto.api_key);
       // A new key invalidates the previous connection test.
       Object.assign(change.patch, {
@@ -126,6 +131,7 @@ export class SaveStripeConfig {
         apiKeyKeyId: sealed.keyId,
         apiKeyMasked: masked,
         livemode: null,
+        stripeAccountId: null,
         lastTestedAt: null,
         lastTestStatus: null,
         lastTestMessage: null,
@@ -161,17 +167,18 @@ export class SaveStripeConfig {
       change.detail.webhook_secret = 'removed';
       return;
     }
-    if (stored && this.holds(stored, requested)) return;
-    const sealed = this.secretBox.seal(requested);
+    const webhookSecretBinding = binding(existing, 'webhook_secret');
+    if (stored && this.holds(stored, webhookSecretBinding, requested)) return;
+    const sealed = this.secretBox.seal(requested, webhookSecretBinding);
     Object.assign(change.patch, { webhookSecretCiphertext: sealed.ciphertext, webhookSecretKeyId: sealed.keyId });
     change.changedFields.push('webhook_secret');
     change.detail.webhook_secret = stored ? 'replaced' : 'set';
   }
 
   /** Whether `sealed` holds `plaintext`. A value that no longer opens (its key left the keyring) counts as different, so a PUT repairs it. */
-  private holds(sealed: SealedSecret, plaintext: string): boolean {
+  private holds(sealed: SealedSecret, at: SecretBinding, plaintext: string): boolean {
     try {
-      return this.secretBox.open(sealed) === plaintext;
+      return this.secretBox.open(sealed, at) === plaintext;
     } catch {
       return false;
     }

@@ -10,8 +10,8 @@ import { StripeConfigStore } from '../stripe-config.store';
 export type ConnectionTestOutcome = ConnectionProbeResult & { testedAt: Date };
 
 /**
- * `POST /v1/stripe/config/test`: opens the stored key, asks Stripe for the balance, and records the outcome on the
- * config (last tested at, result) and in the audit trail.
+ * `POST /v1/stripe/config/test`: opens the stored key, asks Stripe for the balance and the account, and records the
+ * outcome on the config (last tested at, result, livemode, Stripe account id) and in the audit trail.
  */
 @Injectable()
 export class TestStripeConnection {
@@ -41,7 +41,9 @@ export class TestStripeConnection {
         environment_id: scope.environmentId,
         actor: principal.subject,
         result: result.result,
-        ...(result.result === 'connected' ? { livemode: result.livemode } : { reason: result.message }),
+        ...(result.result === 'connected'
+          ? { livemode: result.livemode, stripe_account_id: result.accountId }
+          : { reason: result.message }),
       },
       'stripe connection tested',
     );
@@ -50,20 +52,18 @@ export class TestStripeConnection {
 
   private openApiKey(scope: TenantScope, ciphertext: string, keyId: string): string {
     try {
-      return this.secretBox.open({ ciphertext, keyId });
+      return this.secretBox.open({ ciphertext, keyId }, { ...scope, field: 'api_key' });
     } catch (error) {
       if (!(error instanceof SecretBoxError)) throw error;
       this.logger.error(
         { tenant_id: scope.tenantId, environment_id: scope.environmentId, key_id: keyId, reason: error.reason },
         'stored api key cannot be opened',
       );
+      // The key id stays in the operator's log: API clients learn only that the stored key is unusable.
       throw new DomainError(
         'CONFIG.SECRET_UNREADABLE',
-        'the stored API key cannot be decrypted with the configured keyring; save the key again',
-        {
-          key_id: keyId,
-          reason: error.reason,
-        },
+        'the stored API key cannot be decrypted for this tenant and environment; save the key again',
+        { reason: error.reason },
       );
     }
   }
@@ -80,14 +80,18 @@ export class TestStripeConnection {
         lastTestedAt: testedAt,
         lastTestStatus: result.result,
         lastTestMessage: result.result === 'connected' ? null : result.message,
-        ...(result.result === 'connected' ? { livemode: result.livemode } : {}),
+        // What webhook-ingest checks deliveries against; a failed test keeps the last account seen.
+        ...(result.result === 'connected' ? { livemode: result.livemode, stripeAccountId: result.accountId } : {}),
       });
       if (!updated) return;
       await this.store.audit(manager, scope, {
         actor,
         action: 'tested',
         changedFields: [],
-        detail: { result: result.result, ...(result.result === 'connected' ? { livemode: result.livemode } : {}) },
+        detail: {
+          result: result.result,
+          ...(result.result === 'connected' ? { livemode: result.livemode, stripe_account_id: result.accountId } : {}),
+        },
       });
     });
   }

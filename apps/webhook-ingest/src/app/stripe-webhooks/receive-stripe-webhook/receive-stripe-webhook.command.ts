@@ -5,6 +5,8 @@ export interface ReceiveStripeWebhookCommand {
   /** The exact request bytes; the signature is computed over them. */
   rawBody: Buffer | undefined;
   signature: string | undefined;
+  /** The caller's address, for the per-source budget of failed deliveries. */
+  source: string;
 }
 
 export type WebhookOutcome = 'published' | 'duplicate' | 'ignored';

@@ -1,16 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isStripeCustomerEventType, type StripeEventLike } from '@flexsync/kafka';
 import type { TenantScope } from '@flexsync/persistence';
 import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
+import { eventTypeLabel } from '../event-type-label';
+import { SourceFailureBudget } from '../source-failure-budget';
 import { verifyStripeSignature } from '../stripe-signature';
 import { WebhookInbox } from '../webhook-inbox';
 import { WebhookMetrics, type WebhookRejection } from '../webhook.metrics';
 import { WebhookSigningSecrets, WebhookEndpoint } from '../webhook-signing-secrets';
 import { WebhookIngestConfig } from '../../webhook-ingest.config';
 import type { ReceiveStripeWebhookCommand, WebhookReceipt } from './receive-stripe-webhook.command';
-
-// Ids are path segments Stripe echoes back; anything else cannot name an endpoint.
 
 /**
  * Verify → record once → publish. A 2xx means the event is in the inbox and on Kafka (or was already);
@@ -26,23 +27,42 @@ export class ReceiveStripeWebhook {
     @Inject(CustomerEventPublisher) private readonly publisher: CustomerEventPublisher,
     @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
+    @Inject(SourceFailureBudget) private readonly budget: SourceFailureBudget,
   ) {}
+
+  /** Verifies deliveries to endpoints without a secret, so they cost what a known endpoint's failure costs. */
+  private readonly decoySecret = `whsec_${randomBytes(24).toString('hex')}`;
 
   async execute(command: ReceiveStripeWebhookCommand): Promise<WebhookReceipt> {
     const { scope } = command;
     this.metrics.received.inc();
-    const { event, source } = await this.verify(command);
-    if (source === 'global' && (await this.unavailableOnFailure(scope, () => this.inbox.recordedForAnotherScope(scope, event.id)))) {
+    if (!this.budget.allows(command.source)) {
+      throw this.reject(scope, 'rate_limited', new DomainError('WEBHOOK.RATE_LIMITED', 'too many failed webhook deliveries; retry later'));
+    }
+    let verified: { event: StripeEventLike; endpoint: WebhookEndpoint };
+    try {
+      verified = await this.verify(command);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'WEBHOOK.INVALID_SIGNATURE') this.budget.spend(command.source);
+      throw error;
+    }
+    const { event, endpoint } = verified;
+    if (
+      endpoint.source === 'global' &&
+      (await this.unavailableOnFailure(scope, () => this.inbox.recordedForAnotherScope(scope, event.id)))
+    ) {
       // The global secret signs for every tenant without a secret of its own, so its signature cannot tell which path
       // an event was sent to: an event id already delivered to another tenant is a replay, never a new delivery.
       throw this.reject(scope, 'replayed_to_another_tenant', invalidSignature());
     }
-    this.metrics.verified.inc({ event_type: event.type });
+    this.checkBoundToTenant(scope, event, endpoint);
+    const eventType = eventTypeLabel(event.type);
+    this.metrics.verified.inc({ event_type: eventType });
 
     if (!isStripeCustomerEventType(event.type)) {
-      this.metrics.unhandled.inc({ event_type: event.type });
+      this.metrics.unhandled.inc({ event_type: eventType });
       this.logger.log(
-        { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type },
+        { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: eventType },
         'webhook event type not handled',
       );
       return { received: true, event_id: event.id, outcome: 'ignored' };
@@ -66,33 +86,57 @@ export class ReceiveStripeWebhook {
     return { received: true, event_id: event.id, outcome: entry.inserted ? 'published' : 'duplicate' };
   }
 
-  private async verify(command: ReceiveStripeWebhookCommand): Promise<{ event: StripeEventLike; source: WebhookEndpoint['source'] }> {
-    const { scope, rawBody, signature } = command;
-    if (!isFlexPriceId(scope.tenantId) || !isFlexPriceId(scope.environmentId)) {
-      throw this.reject(scope, 'unknown_endpoint', unknownEndpoint());
-    }
-    const endpoint = await this.unavailableOnFailure(scope, () => this.secrets.resolve(scope));
-    if (!endpoint) throw this.reject(scope, 'unknown_endpoint', unknownEndpoint());
-    if (!signature) throw this.reject(scope, 'missing_signature', invalidSignature());
-    if (!endpoint.secret) throw this.reject(scope, 'no_secret', invalidSignature());
-    if (!rawBody || rawBody.length === 0) {
+  /**
+   * A correctly signed event must also come from the tenant's own Stripe account and mode, as the connection test
+   * recorded them: a secret shared or leaked across tenants, or a live endpoint pointed at a test tenant, is refused.
+   */
+  private checkBoundToTenant(scope: TenantScope, event: StripeEventLike, endpoint: WebhookEndpoint): void {
+    if ((event.livemode ?? false) !== endpoint.livemode) {
       throw this.reject(
         scope,
-        'invalid_event',
-        new DomainError('REQUEST.INVALID', 'the body must be a JSON Stripe event', [{ field: 'body', reason: 'missing' }]),
+        'livemode_mismatch',
+        new DomainError('REQUEST.INVALID', "the event's mode does not match the tenant's Stripe config", [
+          { field: 'livemode', reason: `must be ${endpoint.livemode} for this endpoint` },
+        ]),
       );
     }
+    const account = (event as { account?: unknown }).account;
+    if (typeof account === 'string' && endpoint.stripeAccountId !== null && account !== endpoint.stripeAccountId) {
+      throw this.reject(
+        scope,
+        'account_mismatch',
+        new DomainError('REQUEST.INVALID', "the event's Stripe account does not match the tenant's Stripe config", [
+          { field: 'account', reason: "must be the tenant's Stripe account" },
+        ]),
+      );
+    }
+  }
 
-    const wasCached = this.secrets.isCached(scope);
-    let source = endpoint.source;
+  /**
+   * Unknown endpoints, impossible ids, missing secrets and bad signatures all get the same answer after the same work
+   * (one lookup, served from the cache for repeats, and one HMAC check), so a caller cannot tell which tenants exist.
+   */
+  private async verify(command: ReceiveStripeWebhookCommand): Promise<{ event: StripeEventLike; endpoint: WebhookEndpoint }> {
+    const { scope, signature } = command;
+    const rawBody = command.rawBody ?? Buffer.alloc(0);
+    const possible = isFlexPriceId(scope.tenantId) && isFlexPriceId(scope.environmentId);
+    const endpoint = possible ? await this.unavailableOnFailure(scope, () => this.secrets.resolve(scope)) : undefined;
+    if (!signature) throw this.reject(scope, 'missing_signature', invalidSignature());
+    if (!endpoint?.secret) {
+      verifyStripeSignature(rawBody, signature, this.decoySecret, this.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
+      throw this.reject(scope, endpoint ? 'no_secret' : 'unknown_endpoint', invalidSignature());
+    }
+
+    const worthRereading = this.secrets.worthRereading(scope);
+    let current = endpoint;
     let check = verifyStripeSignature(rawBody, signature, endpoint.secret, this.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
-    if (!check.ok && check.reason === 'invalid_signature' && wasCached) {
+    if (!check.ok && check.reason === 'invalid_signature' && worthRereading) {
       // The secret may have been rotated since it was cached: check once more against the stored one.
       const fresh = await this.unavailableOnFailure(scope, () => this.secrets.resolve(scope, { fresh: true }));
-      if (!fresh) throw this.reject(scope, 'unknown_endpoint', unknownEndpoint());
+      if (!fresh) throw this.reject(scope, 'unknown_endpoint', invalidSignature());
       if (fresh.secret && fresh.secret !== endpoint.secret) {
         check = verifyStripeSignature(rawBody, signature, fresh.secret, this.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
-        source = fresh.source;
+        current = fresh;
       }
     }
     if (!check.ok) {
@@ -105,7 +149,7 @@ export class ReceiveStripeWebhook {
       }
       throw this.reject(scope, check.reason, invalidSignature());
     }
-    return { event: check.event, source };
+    return { event: check.event, endpoint: current };
   }
 
   private async publish(scope: TenantScope, event: StripeEventLike, inboxId: string): Promise<void> {
@@ -152,10 +196,6 @@ export class ReceiveStripeWebhook {
     this.logger.warn({ ...fields, reason }, 'webhook rejected');
     return error;
   }
-}
-
-function unknownEndpoint(): DomainError {
-  return new DomainError('WEBHOOK.UNKNOWN_ENDPOINT', 'no webhook endpoint here');
 }
 
 function invalidSignature(): DomainError {
