@@ -20,6 +20,8 @@ export interface RouteContext {
   requestId: string;
   idempotencyKey?: string;
   sessionTtlSeconds: number;
+  /** Runs Stripe's asynchronous validation of the events due by now (summaries count only validated events). */
+  settleIngestion: () => void;
 }
 
 export interface RouteResult {
@@ -335,9 +337,13 @@ export const stripeRoutes: StripeRoute[] = [
           );
         }
       }
+      context.settleIngestion();
       const events = context.state
         .meterEvents({ account: context.account.id, customer })
-        .filter((event) => event.meterId === meter.id && event.timestamp >= start && event.timestamp < end);
+        .filter(
+          (event) =>
+            event.ingestion === 'counted' && event.meterId === meter.id && event.timestamp >= start && event.timestamp < end,
+        );
       const buckets: Array<[number, number]> = [];
       if (grouping === undefined) {
         buckets.push([start, end]);
