@@ -181,7 +181,7 @@ describe('Stripe request contract: stripe-mock and the emulator agree', () => {
     expect(results).toEqual({ 'stripe-mock': ['accepted', 'accepted', 'accepted'], emulator: ['accepted', 'accepted', 'accepted'] });
   });
 
-  it.each([
+  it.each<{ description: string; form: Record<string, string> }>([
     { description: 'without customer', form: { start_time: '1700000000', end_time: '1700003600' } },
     { description: 'without start_time', form: { customer: 'cus_contract', end_time: '1700003600' } },
     {

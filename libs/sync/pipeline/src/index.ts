@@ -25,3 +25,4 @@ export * from './sync-to-stripe.activity';
 export * from './track-sync-batch.activity';
 export * from './sync-pipeline';
 export * from './list-sync-tenants.activity';
+export * from './reconciliation';

@@ -3,6 +3,7 @@ import { SyncPipelineLedger1764600000000 } from './1764600000000-sync-pipeline-l
 import { WebhookEventIdIndex1764700000000 } from './1764700000000-webhook-event-id-index';
 import { SyncLedgerRetryAndUnknown1765000000000 } from './1765000000000-sync-ledger-retry-and-unknown';
 import { SyncLedgerSendHistory1765100000000 } from './1765100000000-sync-ledger-send-history';
+import { ReconciliationReidentify1765700000000 } from './1765700000000-reconciliation-reidentify';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   WebhookEventIdIndex1764700000000,
   SyncLedgerRetryAndUnknown1765000000000,
   SyncLedgerSendHistory1765100000000,
+  ReconciliationReidentify1765700000000,
 ];
