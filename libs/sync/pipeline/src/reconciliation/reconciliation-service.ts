@@ -70,6 +70,10 @@ const MINUTE_MS = 60_000;
 
 /** Aligned windows of `minutes` covering `[from, to)`, widened outwards to whole windows. */
 export function windowsCovering(from: Date, to: Date, minutes: number): LedgerWindow[] {
+  if (!Number.isFinite(from.getTime()) || !Number.isFinite(to.getTime()) || from >= to) {
+    throw new RangeError('a reconciliation range needs valid dates with time_from before time_to');
+  }
+  if (!Number.isInteger(minutes) || minutes <= 0) throw new RangeError('window minutes must be a whole number above 0');
   const size = minutes * MINUTE_MS;
   const windows: LedgerWindow[] = [];
   for (let start = Math.floor(from.getTime() / size) * size; start < to.getTime(); start += size) {
