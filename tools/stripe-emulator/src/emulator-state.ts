@@ -108,6 +108,10 @@ export interface StreamRejection {
   code: string;
   message: string;
   event: unknown;
+  eventName: string;
+  identifier: string | null;
+  /** The meter of the event's `event_name`, null when there is none. */
+  meterId: string | null;
 }
 
 export interface MeterEventSession {
@@ -220,6 +224,7 @@ export class EmulatorState {
   private requestLog: RequestLogEntry[] = [];
   /** Accepted events whose asynchronous validation has not run yet, oldest first. */
   private processing: RecordedMeterEvent[] = [];
+  private unreportedStreamRejections: StreamRejection[] = [];
   private readonly requestCounters = new Map<string, number>();
 
   constructor(readonly config: EmulatorStateConfig) {}
@@ -503,8 +508,29 @@ export class EmulatorState {
     return undefined;
   }
 
-  recordStreamRejection(account: EmulatorAccount, code: string, message: string, event: unknown): void {
-    account.streamRejections.push({ accountId: account.id, at: this.nowMs(), code, message, event });
+  recordStreamRejection(account: EmulatorAccount, code: string, message: string, event: unknown, input: MeterEventInput): void {
+    const rejection: StreamRejection = {
+      accountId: account.id,
+      at: this.nowMs(),
+      code,
+      message,
+      event,
+      eventName: input.eventName,
+      identifier: input.identifier ?? null,
+      meterId: account.meterIdByEventName.get(input.eventName) ?? null,
+    };
+    account.streamRejections.push(rejection);
+    // A duplicate identifier is not a validation error Stripe reports; every other stream rejection is.
+    if (code !== 'duplicate_meter_event') {
+      this.unreportedStreamRejections.push(rejection);
+    }
+  }
+
+  /** Stream rejections not yet handed to the error reporter. */
+  drainStreamRejections(): StreamRejection[] {
+    const drained = this.unreportedStreamRejections;
+    this.unreportedStreamRejections = [];
+    return drained;
   }
 
   createCustomer(
@@ -647,6 +673,7 @@ export class EmulatorState {
     this.requestLog = [];
     this.requestCounters.clear();
     this.processing = [];
+    this.unreportedStreamRejections = [];
   }
 
   private accountsFor(reference: string | undefined): EmulatorAccount[] {

@@ -2,6 +2,33 @@ import type { RecordedMeterEvent } from './emulator-state';
 import { sendStripeWebhook, type StripeWebhookResult } from './webhook-sender';
 
 export const METER_ERROR_REPORT_EVENT = 'v1.billing.meter.error_report_triggered';
+/** Stripe's report for events whose `event_name` matches no meter. */
+export const NO_METER_FOUND_EVENT = 'v1.billing.meter.no_meter_found';
+
+/** A meter event Stripe's asynchronous validation refused. */
+export interface RejectedMeterEvent {
+  accountId: string;
+  /** Null when no meter has the event's `event_name`. */
+  meterId: string | null;
+  eventName: string;
+  identifier: string;
+  code: string;
+  message: string;
+  /** Epoch ms when the event was accepted. */
+  acceptedAtMs: number;
+}
+
+export function rejectedFromRecorded(event: RecordedMeterEvent): RejectedMeterEvent {
+  return {
+    accountId: event.accountId,
+    meterId: event.meterId,
+    eventName: event.eventName,
+    identifier: event.identifier,
+    code: event.rejection?.code ?? 'unknown',
+    message: event.rejection?.message ?? '',
+    acceptedAtMs: event.created * 1000,
+  };
+}
 
 /** Where the emulator delivers its meter error reports (Stripe: an event destination of the account). */
 export interface ErrorReportTarget {
@@ -12,7 +39,8 @@ export interface ErrorReportTarget {
 /** One delivery attempt of an error report, kept for tests and the admin API. */
 export interface ErrorReportDelivery {
   accountId: string;
-  meterId: string;
+  type: string;
+  meterId: string | null;
   eventId: string;
   identifiers: string[];
   status: number | null;
@@ -20,29 +48,33 @@ export interface ErrorReportDelivery {
 }
 
 /**
- * The `data` Stripe puts in a `v1.billing.meter.error_report_triggered` event (`reason.error_types[].sample_errors`),
- * with the meter it relates to. Stripe samples the errors; the emulator lists every rejected event so a handler can
- * be tested exactly.
+ * The `data` Stripe puts in a `v1.billing.meter.error_report_triggered` (or `…no_meter_found`) event:
+ * `reason.error_types[].sample_errors`, with the meter it relates to. Stripe samples the errors; the emulator lists
+ * every rejected event so a handler can be tested exactly.
  */
-export function buildMeterErrorReport(meterId: string, events: readonly RecordedMeterEvent[], nowMs: number): Record<string, unknown> {
-  const byCode = new Map<string, RecordedMeterEvent[]>();
+export function buildMeterErrorReport(
+  meterId: string | null,
+  events: readonly RejectedMeterEvent[],
+  nowMs: number,
+): Record<string, unknown> {
+  const byCode = new Map<string, RejectedMeterEvent[]>();
   for (const event of events) {
-    const code = event.rejection?.code ?? 'unknown';
-    byCode.set(code, [...(byCode.get(code) ?? []), event]);
+    byCode.set(event.code, [...(byCode.get(event.code) ?? []), event]);
   }
-  const validationStart = Math.min(...events.map((event) => event.created * 1000));
+  const validationStart = Math.min(...events.map((event) => event.acceptedAtMs));
+  const subject = meterId === null ? `event name ${events[0]?.eventName ?? ''}` : `meter ${meterId}`;
   return {
     object: 'v1.billing.meter.error_report',
     meter: meterId,
-    related_object: { id: meterId, type: 'billing.meter', url: `/v1/billing/meters/${meterId}` },
-    developer_message_summary: `${events.length} meter event(s) for meter ${meterId} failed validation.`,
+    related_object: meterId === null ? null : { id: meterId, type: 'billing.meter', url: `/v1/billing/meters/${meterId}` },
+    developer_message_summary: `${events.length} meter event(s) for ${subject} failed validation.`,
     reason: {
       error_count: events.length,
       error_types: [...byCode.entries()].map(([code, rejected]) => ({
         code,
         error_count: rejected.length,
         sample_errors: rejected.map((event) => ({
-          error_message: event.rejection?.message ?? '',
+          error_message: event.message,
           request: { identifier: event.identifier },
         })),
       })),
@@ -62,14 +94,14 @@ export class MeterErrorReporter {
     private readonly nowMs: () => number,
   ) {}
 
-  report(rejected: readonly RecordedMeterEvent[]): void {
+  report(rejected: readonly RejectedMeterEvent[]): void {
     const target = this.target();
     if (target === undefined || rejected.length === 0) {
       return;
     }
-    const groups = new Map<string, RecordedMeterEvent[]>();
+    const groups = new Map<string, RejectedMeterEvent[]>();
     for (const event of rejected) {
-      const key = `${event.accountId}\u0000${event.meterId}`;
+      const key = `${event.accountId}\u0000${event.meterId ?? `no_meter:${event.eventName}`}`;
       groups.set(key, [...(groups.get(key) ?? []), event]);
     }
     for (const events of groups.values()) {
@@ -77,17 +109,18 @@ export class MeterErrorReporter {
       if (first === undefined) {
         continue;
       }
+      const type = first.meterId === null ? NO_METER_FOUND_EVENT : METER_ERROR_REPORT_EVENT;
       const delivery = sendStripeWebhook({
         url: target.url,
         secret: target.secret,
-        type: METER_ERROR_REPORT_EVENT,
+        type,
         account: first.accountId,
         object: buildMeterErrorReport(first.meterId, events, this.nowMs()),
         created: Math.floor(this.nowMs() / 1000),
         signatureTimestamp: Math.floor(Date.now() / 1000),
       }).then(
-        (result: StripeWebhookResult) => this.record(first, events, result.event.id, result.status),
-        (error: unknown) => this.record(first, events, '', null, error instanceof Error ? error.message : String(error)),
+        (result: StripeWebhookResult) => this.record(type, first, events, result.event.id, result.status),
+        (error: unknown) => this.record(type, first, events, '', null, error instanceof Error ? error.message : String(error)),
       );
       this.inFlight.push(delivery);
     }
@@ -108,9 +141,17 @@ export class MeterErrorReporter {
     this.log.length = 0;
   }
 
-  private record(first: RecordedMeterEvent, events: RecordedMeterEvent[], eventId: string, status: number | null, error?: string): void {
+  private record(
+    type: string,
+    first: RejectedMeterEvent,
+    events: RejectedMeterEvent[],
+    eventId: string,
+    status: number | null,
+    error?: string,
+  ): void {
     this.log.push({
       accountId: first.accountId,
+      type,
       meterId: first.meterId,
       eventId,
       identifiers: events.map((event) => event.identifier),

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { handleAdminRequest } from './admin-api';
-import { METER_ERROR_REPORT_EVENT } from './meter-error-reports';
+import { METER_ERROR_REPORT_EVENT, NO_METER_FOUND_EVENT } from './meter-error-reports';
 import { errorOf, rawStripeCall, type RawStripeResponse } from './raw-stripe-call';
 import { type RunningStripeEmulator, startStripeEmulator } from './stripe-emulator';
 
@@ -178,6 +178,47 @@ describe('stripe emulator: asynchronous ingestion, formulas and error reports', 
         }),
         expect.objectContaining({ identifier: 'lost-2', ingestion: 'rejected' }),
       ]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('reports v2 stream events it dropped: no_meter_found for an unknown event name, an error report per meter otherwise', async () => {
+    const receiver = await startReceiver();
+    try {
+      emulator.configureIngestion({ errorReportWebhook: { url: receiver.url, secret: WEBHOOK_SECRET } });
+      const session = await rawStripeCall(emulator.url, { path: '/v2/billing/meter_event_session', apiKey: KEY, json: {} });
+      const timestamp = new Date(NOW_MS - 60_000).toISOString();
+      const streamed = await rawStripeCall(emulator.url, {
+        path: '/v2/billing/meter_event_stream',
+        apiKey: String(session.body['authentication_token']),
+        json: {
+          events: [
+            { event_name: 'nope', identifier: 'st-nope', timestamp, payload: { stripe_customer_id: 'cus_A', value: '1' } },
+            { event_name: 'tokens', identifier: 'st-bad', timestamp, payload: { stripe_customer_id: 'cus_A', value: '1.5' } },
+            { event_name: 'tokens', identifier: 'st-ok', timestamp, payload: { stripe_customer_id: 'cus_A', value: '2' } },
+          ],
+        },
+      });
+
+      const deliveries = await emulator.settleIngestion();
+
+      expect(streamed.status).toBe(202);
+      expect(deliveries).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: NO_METER_FOUND_EVENT, meterId: null, identifiers: ['st-nope'], status: 200 }),
+          expect.objectContaining({ type: METER_ERROR_REPORT_EVENT, meterId: meterId('tokens'), identifiers: ['st-bad'], status: 200 }),
+        ]),
+      );
+      expect(deliveries).toHaveLength(2);
+      // Stripe's typed union of snapshot events does not list the v1.billing.meter.* (thin) types: read them as JSON.
+      const reports = receiver.received.map((webhook) => {
+        Stripe.webhooks.constructEvent(webhook.body, webhook.signature, WEBHOOK_SECRET);
+        return JSON.parse(webhook.body) as { type: string; data: { object: unknown } };
+      });
+      expect(reports.find((report) => report.type === METER_ERROR_REPORT_EVENT)?.data.object).toMatchObject({
+        reason: { error_types: [{ code: 'meter_event_invalid_value', error_count: 1 }] },
+      });
     } finally {
       await receiver.close();
     }

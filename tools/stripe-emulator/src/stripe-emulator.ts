@@ -19,7 +19,13 @@ import { type FaultRule, type FaultRuleInput, FaultInjector, faultError } from '
 import { BodyTooLargeError, readBody, sendJson, sleep } from './http-io';
 import { IdempotencyStore } from './idempotency-store';
 import { requestId as newRequestId } from './ids';
-import { type ErrorReportDelivery, type ErrorReportTarget, MeterErrorReporter } from './meter-error-reports';
+import {
+  type ErrorReportDelivery,
+  type ErrorReportTarget,
+  MeterErrorReporter,
+  type RejectedMeterEvent,
+  rejectedFromRecorded,
+} from './meter-error-reports';
 import { canonicalParams, type ParamObject, parseFormParams, validateParams } from './request-params';
 import { StripeApiError, stripeErrors } from './stripe-api-error';
 import { matchRoute, type RouteContext, type StripeRoute } from './stripe-routes';
@@ -216,7 +222,16 @@ class StripeEmulatorServer {
 
   /** Validates the events whose ingestion delay passed and reports the rejected ones. */
   settleIngestion(): void {
-    this.errorReporter.report(this.state.settleIngestion());
+    const streamRejections = this.state.drainStreamRejections().map<RejectedMeterEvent>((rejection) => ({
+      accountId: rejection.accountId,
+      meterId: rejection.meterId,
+      eventName: rejection.eventName,
+      identifier: rejection.identifier ?? '',
+      code: rejection.code,
+      message: rejection.message,
+      acceptedAtMs: rejection.at,
+    }));
+    this.errorReporter.report([...this.state.settleIngestion().map(rejectedFromRecorded), ...streamRejections]);
   }
 
   reset(): void {

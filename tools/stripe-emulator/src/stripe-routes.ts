@@ -596,7 +596,7 @@ export const stripeRoutes: StripeRoute[] = [
       for (const [index, input] of inputs.entries()) {
         const checked = context.state.checkMeterEvent(context.account, input);
         if (!('meter' in checked)) {
-          context.state.recordStreamRejection(context.account, checked.code, checked.message, events[index]);
+          context.state.recordStreamRejection(context.account, checked.code, checked.message, events[index], input);
           continue;
         }
         if (input.identifier !== undefined && context.state.duplicateOf(context.account, input.identifier) !== undefined) {
@@ -605,6 +605,7 @@ export const stripeRoutes: StripeRoute[] = [
             'duplicate_meter_event',
             `An event already exists with identifier ${input.identifier}.`,
             events[index],
+            input,
           );
           continue;
         }
