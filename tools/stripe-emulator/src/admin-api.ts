@@ -5,6 +5,7 @@ import {
   optionalString,
   parseAccountSeed,
   parseFaultRule,
+  parseIngestionSettings,
   parseJson,
   parseMeterSeed,
   parseWebhookDelivery,
@@ -110,6 +111,14 @@ async function route(
       control.setRateLimit(perSecond, optionalString(body, 'account'));
       return { status: 200, body: { data: control.accounts().map(({ id, rateLimitPerSecond }) => ({ id, rateLimitPerSecond })) } };
     }
+    case 'GET /__admin/ingestion':
+      return { status: 200, body: control.ingestion() };
+    case 'POST /__admin/ingestion':
+      return { status: 200, body: control.configureIngestion(parseIngestionSettings(parseJson(rawBody))) };
+    case 'POST /__admin/ingestion/settle':
+      return { status: 200, body: { data: await control.settleIngestion() } };
+    case 'GET /__admin/error-reports':
+      return { status: 200, body: { data: control.errorReports() } };
     case 'POST /__admin/webhooks': {
       const delivery = parseWebhookDelivery(parseJson(rawBody));
       try {

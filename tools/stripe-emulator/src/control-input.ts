@@ -1,5 +1,6 @@
 import type { EmulatorAccountSeed, EmulatorMeterSeed, MeterFormula, MeterStatus } from './emulator-state';
 import { type FaultRuleInput, validateFaultRule } from './fault-injector';
+import type { ErrorReportTarget } from './meter-error-reports';
 import type { StripeWebhookDelivery } from './webhook-sender';
 
 /** Parsing of JSON control input (admin API bodies and env variables) into typed seeds. */
@@ -165,4 +166,41 @@ export function parseWebhookDelivery(value: unknown): StripeWebhookDelivery {
   if (apiVersion !== undefined) delivery.apiVersion = apiVersion;
   if (account !== undefined) delivery.account = account;
   return delivery;
+}
+
+/** `{ delayMs?, rejectUnknownCustomers?, errorReportWebhook?: { url, secret } | null }` for `POST /__admin/ingestion`. */
+export function parseIngestionSettings(value: unknown): {
+  delayMs?: number;
+  rejectUnknownCustomers?: boolean;
+  errorReportWebhook?: ErrorReportTarget | null;
+} {
+  const record = requireRecord(value, 'ingestion');
+  const settings: { delayMs?: number; rejectUnknownCustomers?: boolean; errorReportWebhook?: ErrorReportTarget | null } = {};
+  const delayMs = optionalNumber(record, 'delayMs');
+  if (delayMs !== undefined) {
+    if (!Number.isInteger(delayMs) || delayMs < 0) {
+      throw new ControlInputError(400, 'delayMs must be a whole number of milliseconds, 0 or more');
+    }
+    settings.delayMs = delayMs;
+  }
+  const reject = record['rejectUnknownCustomers'];
+  if (reject !== undefined) {
+    if (typeof reject !== 'boolean') {
+      throw new ControlInputError(400, 'rejectUnknownCustomers must be true or false');
+    }
+    settings.rejectUnknownCustomers = reject;
+  }
+  const webhook = record['errorReportWebhook'];
+  if (webhook === null) {
+    settings.errorReportWebhook = null;
+  } else if (webhook !== undefined) {
+    const target = requireRecord(webhook, 'errorReportWebhook');
+    const url = optionalString(target, 'url');
+    const secret = optionalString(target, 'secret');
+    if (url === undefined || secret === undefined) {
+      throw new ControlInputError(400, 'errorReportWebhook needs url and secret');
+    }
+    settings.errorReportWebhook = { url, secret };
+  }
+  return settings;
 }

@@ -80,6 +80,7 @@ function jsonList<T>(env: NodeJS.ProcessEnv, name: string, parse: (value: unknow
  * - `STRIPE_EMULATOR_RATE_LIMIT_PER_SECOND` (1000), `STRIPE_EMULATOR_STREAM_RATE_LIMIT_PER_SECOND` (10000)
  * - `STRIPE_EMULATOR_AUTO_CREATE_METERS` (`true`/`false`, default false)
  * - `STRIPE_EMULATOR_FAULTS`: JSON array of fault rules active from the start
+ * - `STRIPE_EMULATOR_INGESTION_DELAY_MS` (3000): how long summaries lag an accepted event
  */
 export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmulatorOptions & { port: number; host: string } {
   const problems: string[] = [];
@@ -103,6 +104,7 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
   const rate = positiveNumber(env, 'STRIPE_EMULATOR_RATE_LIMIT_PER_SECOND', problems);
   const streamRate = positiveNumber(env, 'STRIPE_EMULATOR_STREAM_RATE_LIMIT_PER_SECOND', problems);
   const faults = jsonList(env, 'STRIPE_EMULATOR_FAULTS', parseFaultRule, problems);
+  const ingestionDelayMs = positiveNumber(env, 'STRIPE_EMULATOR_INGESTION_DELAY_MS', problems, { integer: true, allowZero: true });
   if (problems.length > 0) {
     throw new StripeEmulatorConfigError(problems);
   }
@@ -115,5 +117,6 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
     ...(rate === undefined ? {} : { rateLimitPerSecond: rate }),
     ...(streamRate === undefined ? {} : { streamRateLimitPerSecond: streamRate }),
     ...(faults === undefined ? {} : { faults }),
+    ...(ingestionDelayMs === undefined ? {} : { ingestionDelayMs }),
   };
 }

@@ -87,6 +87,19 @@ export interface RecordedMeterEvent {
   payload: Record<string, string>;
   cancelled: boolean;
   cancelledAt?: number;
+  /** Epoch ms from which Stripe's asynchronous validation has run and the event counts in summaries. */
+  ingestAtMs: number;
+  /** `processing` until `ingestAtMs`; then `counted`, or `rejected` with Stripe's error code. */
+  ingestion: 'processing' | 'counted' | 'rejected';
+  rejection?: { code: string; message: string };
+}
+
+/** How the emulator models Stripe's asynchronous meter event processing. */
+export interface IngestionSettings {
+  /** Summaries count an event only this long after it was accepted (Stripe: seconds to minutes). */
+  delayMs: number;
+  /** Reject, after the delay, events whose customer the account does not hold (`meter_event_customer_not_found`). */
+  rejectUnknownCustomers: boolean;
 }
 
 export interface StreamRejection {
@@ -95,6 +108,10 @@ export interface StreamRejection {
   code: string;
   message: string;
   event: unknown;
+  eventName: string;
+  identifier: string | null;
+  /** The meter of the event's `event_name`, null when there is none. */
+  meterId: string | null;
 }
 
 export interface MeterEventSession {
@@ -168,6 +185,7 @@ export interface EmulatorStateConfig {
   identifierUniquenessSeconds: number;
   autoCreateMeters: boolean;
   requestLogLimit: number;
+  ingestion: IngestionSettings;
 }
 
 export interface MeterEventInput {
@@ -204,6 +222,9 @@ export class EmulatorState {
   readonly sessions = new Map<string, MeterEventSession>();
   private readonly accountIdByKey = new Map<string, string>();
   private requestLog: RequestLogEntry[] = [];
+  /** Accepted events whose asynchronous validation has not run yet, oldest first. */
+  private processing: RecordedMeterEvent[] = [];
+  private unreportedStreamRejections: StreamRejection[] = [];
   private readonly requestCounters = new Map<string, number>();
 
   constructor(readonly config: EmulatorStateConfig) {}
@@ -402,10 +423,13 @@ export class EmulatorState {
       source: context.source,
       payload: { ...input.payload },
       cancelled: false,
+      ingestAtMs: this.nowMs() + this.config.ingestion.delayMs,
+      ingestion: 'processing',
       ...(context.idempotencyKey === undefined ? {} : { idempotencyKey: context.idempotencyKey }),
     };
     account.events.push(event);
     account.eventsByIdentifier.set(identifier, event);
+    this.processing.push(event);
     return event;
   }
 
@@ -436,8 +460,77 @@ export class EmulatorState {
     return event;
   }
 
-  recordStreamRejection(account: EmulatorAccount, code: string, message: string, event: unknown): void {
-    account.streamRejections.push({ accountId: account.id, at: this.nowMs(), code, message, event });
+  /**
+   * Runs Stripe's asynchronous validation for every event whose ingestion delay has passed: a meter deactivated
+   * meanwhile (`archived_meter`) or, when configured, a customer the account does not hold
+   * (`meter_event_customer_not_found`) rejects it; otherwise it counts. Returns the events rejected now.
+   */
+  settleIngestion(): RecordedMeterEvent[] {
+    const now = this.nowMs();
+    const rejected: RecordedMeterEvent[] = [];
+    const waiting: RecordedMeterEvent[] = [];
+    for (const event of this.processing) {
+      if (event.ingestAtMs > now) {
+        waiting.push(event);
+        continue;
+      }
+      const rejection = this.asyncRejection(event);
+      if (rejection === undefined) {
+        event.ingestion = 'counted';
+      } else {
+        event.ingestion = 'rejected';
+        event.rejection = rejection;
+        rejected.push(event);
+      }
+    }
+    this.processing = waiting;
+    return rejected;
+  }
+
+  private asyncRejection(event: RecordedMeterEvent): { code: string; message: string } | undefined {
+    const account = this.accounts.get(event.accountId);
+    const meter = account?.meters.get(event.meterId);
+    if (account === undefined || meter === undefined) {
+      return undefined;
+    }
+    if (meter.status !== 'active') {
+      return {
+        code: 'archived_meter',
+        message: `The meter \`${meter.id}\` was deactivated before the event with identifier \`${event.identifier}\` was processed.`,
+      };
+    }
+    if (this.config.ingestion.rejectUnknownCustomers && !account.customers.has(event.customer)) {
+      return {
+        code: 'meter_event_customer_not_found',
+        message: `No customer \`${event.customer}\` was found for the event with identifier \`${event.identifier}\`.`,
+      };
+    }
+    return undefined;
+  }
+
+  recordStreamRejection(account: EmulatorAccount, code: string, message: string, event: unknown, input: MeterEventInput): void {
+    const rejection: StreamRejection = {
+      accountId: account.id,
+      at: this.nowMs(),
+      code,
+      message,
+      event,
+      eventName: input.eventName,
+      identifier: input.identifier ?? null,
+      meterId: account.meterIdByEventName.get(input.eventName) ?? null,
+    };
+    account.streamRejections.push(rejection);
+    // A duplicate identifier is not a validation error Stripe reports; every other stream rejection is.
+    if (code !== 'duplicate_meter_event') {
+      this.unreportedStreamRejections.push(rejection);
+    }
+  }
+
+  /** Stream rejections not yet handed to the error reporter. */
+  drainStreamRejections(): StreamRejection[] {
+    const drained = this.unreportedStreamRejections;
+    this.unreportedStreamRejections = [];
+    return drained;
   }
 
   createCustomer(
@@ -499,10 +592,13 @@ export class EmulatorState {
     return this.accountsFor(account).flatMap((entry) => entry.streamRejections);
   }
 
-  /** Per account and (customer, event_name): the sum of accepted, non-cancelled values. */
+  /** Per account and (customer, event_name): the sum of accepted values, cancelled and asynchronously rejected ones excluded. */
   totals(account?: string): UsageTotal[] {
     const sums = new Map<string, { accountId: string; customer: string; eventName: string; sum: bigint; count: number }>();
     for (const event of this.meterEvents(account === undefined ? {} : { account })) {
+      if (event.ingestion === 'rejected') {
+        continue;
+      }
       const key = `${event.accountId}\u0000${event.customer}\u0000${event.eventName}`;
       const entry = sums.get(key) ?? {
         accountId: event.accountId,
@@ -576,6 +672,8 @@ export class EmulatorState {
     this.sessions.clear();
     this.requestLog = [];
     this.requestCounters.clear();
+    this.processing = [];
+    this.unreportedStreamRejections = [];
   }
 
   private accountsFor(reference: string | undefined): EmulatorAccount[] {

@@ -1,5 +1,7 @@
 export {
+  DEFAULT_INGESTION_DELAY_MS,
   DEFAULT_STRIPE_EMULATOR_KEY,
+  type IngestionControl,
   startStripeEmulator,
   type AccountSummary,
   type RunningStripeEmulator,
@@ -10,6 +12,7 @@ export {
   accountIdForKey,
   type EmulatorAccountSeed,
   type EmulatorMeterSeed,
+  type IngestionSettings,
   type MeterEventFilter,
   type MeterFormula,
   type RecordedMeterEvent,
@@ -35,3 +38,4 @@ export {
 } from './webhook-sender';
 export { StripeEmulatorAdminClient, StripeEmulatorAdminError } from './stripe-emulator-admin-client';
 export { errorOf, rawStripeCall, type RawStripeCall, type RawStripeResponse } from './raw-stripe-call';
+export { METER_ERROR_REPORT_EVENT, buildMeterErrorReport, type ErrorReportDelivery, type ErrorReportTarget } from './meter-error-reports';

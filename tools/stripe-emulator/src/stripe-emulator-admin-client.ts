@@ -10,7 +10,8 @@ import type {
   UsageTotal,
 } from './emulator-state';
 import type { FaultRule, FaultRuleInput } from './fault-injector';
-import type { AccountSummary } from './stripe-emulator';
+import type { ErrorReportDelivery } from './meter-error-reports';
+import type { AccountSummary, IngestionControl } from './stripe-emulator';
 import type { StripeWebhookDelivery, StripeWebhookResult } from './webhook-sender';
 
 export class StripeEmulatorAdminError extends Error {
@@ -111,6 +112,23 @@ export class StripeEmulatorAdminClient {
 
   async reset(): Promise<void> {
     await this.call('POST', '/reset', {});
+  }
+
+  ingestion(): Promise<IngestionControl> {
+    return this.call('GET', '/ingestion');
+  }
+
+  configureIngestion(settings: Partial<IngestionControl>): Promise<IngestionControl> {
+    return this.call('POST', '/ingestion', settings);
+  }
+
+  /** Runs the asynchronous validation due now; answers every error report delivered so far. */
+  async settleIngestion(): Promise<ErrorReportDelivery[]> {
+    return (await this.call<{ data: ErrorReportDelivery[] }>('POST', '/ingestion/settle', {})).data;
+  }
+
+  async errorReports(): Promise<ErrorReportDelivery[]> {
+    return (await this.call<{ data: ErrorReportDelivery[] }>('GET', '/error-reports')).data;
   }
 
   sendWebhook(delivery: StripeWebhookDelivery): Promise<StripeWebhookResult> {

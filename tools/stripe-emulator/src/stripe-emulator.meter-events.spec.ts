@@ -1,5 +1,5 @@
 import { errorOf, rawStripeCall, type RawStripeResponse } from './raw-stripe-call';
-import { type RunningStripeEmulator, startStripeEmulator } from './stripe-emulator';
+import { DEFAULT_INGESTION_DELAY_MS, type RunningStripeEmulator, startStripeEmulator } from './stripe-emulator';
 
 const KEY = 'sk_test_meter_events';
 const NOW_MS = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -221,6 +221,7 @@ describe('stripe emulator: meter events', () => {
     });
     const meterId = emulator.accounts()[0]?.meters.find((meter) => meter.event_name === 'api_calls')?.id ?? '';
     const hour = Math.floor(NOW / 3600) * 3600;
+    emulator.advanceClock(DEFAULT_INGESTION_DELAY_MS);
     const summaries = await rawStripeCall(emulator.url, {
       path: `/v1/billing/meters/${meterId}/event_summaries?customer=cus_A&start_time=${hour - 3600}&end_time=${hour + 3600}`,
       apiKey: KEY,
@@ -280,6 +281,7 @@ describe('stripe emulator: meter events', () => {
     await sendEvent({ identifier: 'h2', timestamp: String(hour + 10), 'payload[value]': '3' });
     await sendEvent({ identifier: 'h3', timestamp: String(hour + 20), 'payload[value]': '4' });
     const meterId = emulator.accounts()[0]?.meters.find((meter) => meter.event_name === 'api_calls')?.id ?? '';
+    emulator.advanceClock(DEFAULT_INGESTION_DELAY_MS);
 
     const response = await rawStripeCall(emulator.url, {
       path: `/v1/billing/meters/${meterId}/event_summaries?customer=cus_A&start_time=${hour - 3600}&end_time=${hour + 3600}&value_grouping_window=hour`,

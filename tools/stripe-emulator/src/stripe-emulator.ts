@@ -6,6 +6,7 @@ import {
   type EmulatorAccountSeed,
   type EmulatorMeterSeed,
   EmulatorState,
+  type IngestionSettings,
   type MeterEventFilter,
   type RecordedMeterEvent,
   type RequestCounts,
@@ -18,6 +19,13 @@ import { type FaultRule, type FaultRuleInput, FaultInjector, faultError } from '
 import { BodyTooLargeError, readBody, sendJson, sleep } from './http-io';
 import { IdempotencyStore } from './idempotency-store';
 import { requestId as newRequestId } from './ids';
+import {
+  type ErrorReportDelivery,
+  type ErrorReportTarget,
+  MeterErrorReporter,
+  type RejectedMeterEvent,
+  rejectedFromRecorded,
+} from './meter-error-reports';
 import { canonicalParams, type ParamObject, parseFormParams, validateParams } from './request-params';
 import { StripeApiError, stripeErrors } from './stripe-api-error';
 import { matchRoute, type RouteContext, type StripeRoute } from './stripe-routes';
@@ -53,6 +61,18 @@ export interface StripeEmulatorOptions {
   random?: () => number;
   requestLogLimit?: number;
   bodyLimitBytes?: number;
+  /** Summaries count an event this long after it was accepted, as Stripe ingests asynchronously (default 3000). */
+  ingestionDelayMs?: number;
+  /** Reject, after the delay, events for customers the account does not hold (default false). */
+  rejectUnknownCustomers?: boolean;
+  /** Where `v1.billing.meter.error_report_triggered` events for asynchronously rejected events go. */
+  errorReportWebhook?: ErrorReportTarget;
+}
+
+export const DEFAULT_INGESTION_DELAY_MS = 3000;
+
+export interface IngestionControl extends IngestionSettings {
+  errorReportWebhook: ErrorReportTarget | null;
 }
 
 export interface AccountSummary {
@@ -82,6 +102,11 @@ export interface StripeEmulatorControl {
   now(): number;
   reset(): void;
   sendWebhook(delivery: StripeWebhookDelivery): Promise<StripeWebhookResult>;
+  ingestion(): IngestionControl;
+  configureIngestion(settings: Partial<IngestionControl>): IngestionControl;
+  /** Runs the asynchronous validation due now and waits for the error reports it sends. */
+  settleIngestion(): Promise<ErrorReportDelivery[]>;
+  errorReports(): ErrorReportDelivery[];
 }
 
 export interface RunningStripeEmulator extends StripeEmulatorControl {
@@ -134,8 +159,10 @@ class StripeEmulatorServer {
   readonly state: EmulatorState;
   readonly faults: FaultInjector;
   readonly idempotency: IdempotencyStore;
+  readonly errorReporter: MeterErrorReporter;
   private readonly locks = new Set<string>();
   private offsetMs = 0;
+  private errorReportTarget: ErrorReportTarget | undefined;
 
   constructor(
     private readonly options: StripeEmulatorOptions,
@@ -150,7 +177,10 @@ class StripeEmulatorServer {
       identifierUniquenessSeconds: options.identifierUniquenessSeconds ?? 24 * 60 * 60,
       autoCreateMeters: options.autoCreateMeters ?? false,
       requestLogLimit: options.requestLogLimit ?? 200_000,
+      ingestion: this.startIngestion(),
     });
+    this.errorReportTarget = options.errorReportWebhook;
+    this.errorReporter = new MeterErrorReporter(() => this.errorReportTarget, now);
     this.faults = new FaultInjector(options.random ?? Math.random);
     this.idempotency = new IdempotencyStore(now);
     this.seed();
@@ -166,8 +196,49 @@ class StripeEmulatorServer {
     }
   }
 
+  startIngestion(): IngestionSettings {
+    return {
+      delayMs: this.options.ingestionDelayMs ?? DEFAULT_INGESTION_DELAY_MS,
+      rejectUnknownCustomers: this.options.rejectUnknownCustomers ?? false,
+    };
+  }
+
+  ingestion(): IngestionControl {
+    return { ...this.state.config.ingestion, errorReportWebhook: this.errorReportTarget ?? null };
+  }
+
+  configureIngestion(settings: Partial<IngestionControl>): IngestionControl {
+    if (settings.delayMs !== undefined) {
+      this.state.config.ingestion.delayMs = settings.delayMs;
+    }
+    if (settings.rejectUnknownCustomers !== undefined) {
+      this.state.config.ingestion.rejectUnknownCustomers = settings.rejectUnknownCustomers;
+    }
+    if (settings.errorReportWebhook !== undefined) {
+      this.errorReportTarget = settings.errorReportWebhook ?? undefined;
+    }
+    return this.ingestion();
+  }
+
+  /** Validates the events whose ingestion delay passed and reports the rejected ones. */
+  settleIngestion(): void {
+    const streamRejections = this.state.drainStreamRejections().map<RejectedMeterEvent>((rejection) => ({
+      accountId: rejection.accountId,
+      meterId: rejection.meterId,
+      eventName: rejection.eventName,
+      identifier: rejection.identifier ?? '',
+      code: rejection.code,
+      message: rejection.message,
+      acceptedAtMs: rejection.at,
+    }));
+    this.errorReporter.report([...this.state.settleIngestion().map(rejectedFromRecorded), ...streamRejections]);
+  }
+
   reset(): void {
     this.state.clear();
+    this.errorReporter.clear();
+    this.errorReportTarget = this.options.errorReportWebhook;
+    Object.assign(this.state.config.ingestion, this.startIngestion());
     this.idempotency.clear();
     this.faults.clear();
     this.locks.clear();
@@ -379,6 +450,7 @@ class StripeEmulatorServer {
       pathParams,
       requestId,
       sessionTtlSeconds: this.settings.sessionTtlSeconds,
+      settleIngestion: () => this.settleIngestion(),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     };
     const result = await this.execute(route, context, decision.latencyMs);
@@ -487,7 +559,18 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     now: () => state.nowMs(),
     reset: () => server.reset(),
     sendWebhook: (delivery) => sendStripeWebhook(delivery),
+    ingestion: () => server.ingestion(),
+    configureIngestion: (settings) => server.configureIngestion(settings),
+    settleIngestion: async () => {
+      server.settleIngestion();
+      await server.errorReporter.flush();
+      return server.errorReporter.deliveries();
+    },
+    errorReports: () => server.errorReporter.deliveries(),
   };
+  // Stripe validates meter events in the background; so does the emulator, between requests too.
+  const ingestionTimer = setInterval(() => server.settleIngestion(), 250);
+  ingestionTimer.unref();
 
   const httpServer: Server = createServer((request, response) => {
     server.handle(request, response, control).catch((error: unknown) => {
@@ -519,6 +602,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     state,
     close: () =>
       new Promise<void>((resolveClose, rejectClose) => {
+        clearInterval(ingestionTimer);
         httpServer.close((error) => (error === undefined ? resolveClose() : rejectClose(error)));
         httpServer.closeAllConnections();
       }),

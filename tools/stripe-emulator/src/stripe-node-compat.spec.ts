@@ -28,7 +28,10 @@ describe('stripe-node (official SDK) against the emulator', () => {
   const now = (): number => Math.floor(Date.now() / 1000);
 
   beforeEach(async () => {
-    emulator = await startStripeEmulator({ accounts: [{ apiKeys: [KEY], meters: [{ eventName: 'api_calls' }] }] });
+    emulator = await startStripeEmulator({
+      accounts: [{ apiKeys: [KEY], meters: [{ eventName: 'api_calls' }] }],
+      ingestionDelayMs: 0,
+    });
   });
 
   afterEach(async () => {

@@ -13,6 +13,8 @@ export interface RouteContext {
   requestId: string;
   idempotencyKey?: string;
   sessionTtlSeconds: number;
+  /** Runs Stripe's asynchronous validation of the events due by now (summaries count only validated events). */
+  settleIngestion: () => void;
 }
 
 export interface RouteResult {
@@ -331,9 +333,13 @@ export const stripeRoutes: StripeRoute[] = [
           throw stripeErrors.invalidRequest(`${name} must be aligned to ${grouping === undefined ? 'minute' : grouping} boundaries.`, name);
         }
       }
+      context.settleIngestion();
       const events = context.state
         .meterEvents({ account: context.account.id, customer })
-        .filter((event) => event.meterId === meter.id && event.timestamp >= start && event.timestamp < end);
+        .filter(
+          (event) =>
+            event.ingestion === 'counted' && event.meterId === meter.id && event.timestamp >= start && event.timestamp < end,
+        );
       const buckets: Array<[number, number]> = [];
       if (grouping === undefined) {
         buckets.push([start, end]);
@@ -586,7 +592,7 @@ export const stripeRoutes: StripeRoute[] = [
       for (const [index, input] of inputs.entries()) {
         const checked = context.state.checkMeterEvent(context.account, input);
         if (!('meter' in checked)) {
-          context.state.recordStreamRejection(context.account, checked.code, checked.message, events[index]);
+          context.state.recordStreamRejection(context.account, checked.code, checked.message, events[index], input);
           continue;
         }
         if (input.identifier !== undefined && context.state.duplicateOf(context.account, input.identifier) !== undefined) {
@@ -595,6 +601,7 @@ export const stripeRoutes: StripeRoute[] = [
             'duplicate_meter_event',
             `An event already exists with identifier ${input.identifier}.`,
             events[index],
+            input,
           );
           continue;
         }

@@ -19,6 +19,8 @@ export {
   type MeterEventCancellation,
   type MeterEventCancellationRequest,
   type MeterEventReceipt,
+  type MeterEventSummary,
+  type MeterEventSummaryQuery,
   type MeterEventToSend,
   type StripeAccountClientOptions,
 } from './stripe-account-client';

@@ -84,6 +84,27 @@ describe('StripeAccountClient against the emulator', () => {
     expect(error).toMatchObject({ kind: 'duplicate_event', retryable: false, statusCode: 400, operation: 'createMeterEvent' });
   });
 
+  it("lists a meter's event summaries per hour once Stripe has ingested the events", async () => {
+    const hourEnd = Math.floor(eventTime.getTime() / 3_600_000) * 3_600_000 + 3_600_000;
+    emulator.configureIngestion({ delayMs: 0 });
+    await client().createMeterEvent(event('flexprice_s1', 5));
+    await client().createMeterEvent(event('flexprice_s2', 8));
+    const meterId = emulator.accounts()[0]?.meters.find((meter) => meter.event_name === 'api_calls')?.id ?? '';
+
+    const summaries = await client().listMeterEventSummaries({
+      meterId,
+      stripeCustomerId: 'cus_A',
+      startTime: new Date(hourEnd - 2 * 3_600_000),
+      endTime: new Date(hourEnd),
+      groupBy: 'hour',
+    });
+
+    expect(summaries).toEqual([
+      { meterId, startTime: hourEnd / 1000 - 3600, endTime: hourEnd / 1000, aggregatedValue: 13 },
+      { meterId, startTime: hourEnd / 1000 - 7200, endTime: hourEnd / 1000 - 3600, aggregatedValue: 0 },
+    ]);
+  });
+
   it('uses the payload keys of a meter that overrides them', async () => {
     await client().createMeterEvent({
       ...event('flexprice_seats', 3),

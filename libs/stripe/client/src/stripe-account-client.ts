@@ -73,6 +73,25 @@ export interface BillingMeter {
   created: number;
 }
 
+/** Which of a meter's aggregated values to read: one customer, a half-open `[startTime, endTime)`. */
+export interface MeterEventSummaryQuery {
+  meterId: string;
+  stripeCustomerId: string;
+  /** Aligned to the grouping window (or to a minute without one), as Stripe requires. */
+  startTime: Date;
+  endTime: Date;
+  /** One summary per hour or day; without it, one summary for the whole range. */
+  groupBy?: 'hour' | 'day';
+}
+
+/** Stripe's `billing.meter_event_summary`: the meter's aggregate over `[startTime, endTime)` (unix seconds). */
+export interface MeterEventSummary {
+  meterId: string;
+  startTime: number;
+  endTime: number;
+  aggregatedValue: number;
+}
+
 export interface BalanceAmount {
   amount: number;
   currency: string;
@@ -266,6 +285,27 @@ export class StripeAccountClient {
       valuePayloadKey: meter.value_settings.event_payload_key,
       eventTimeWindow: meter.event_time_window,
       created: meter.created,
+    }));
+  }
+
+  /** `GET /v1/billing/meters/{id}/event_summaries`, every page (Stripe lists the newest window first). */
+  async listMeterEventSummaries(query: MeterEventSummaryQuery): Promise<MeterEventSummary[]> {
+    const summaries = await this.call('listMeterEventSummaries', () =>
+      this.stripe.billing.meters
+        .listEventSummaries(query.meterId, {
+          customer: query.stripeCustomerId,
+          start_time: Math.floor(query.startTime.getTime() / 1000),
+          end_time: Math.floor(query.endTime.getTime() / 1000),
+          limit: 100,
+          ...(query.groupBy === undefined ? {} : { value_grouping_window: query.groupBy }),
+        })
+        .autoPagingToArray({ limit: 10_000 }),
+    );
+    return summaries.map((summary) => ({
+      meterId: summary.meter,
+      startTime: summary.start_time,
+      endTime: summary.end_time,
+      aggregatedValue: summary.aggregated_value,
     }));
   }
 

@@ -146,6 +146,69 @@ describe('Stripe request contract: stripe-mock and the emulator agree', () => {
     });
   });
 
+  it('accepts the event summaries request the client sends, per hour, per day and over the whole range', async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const emulatorMeterId = emulator.accounts()[0]?.meters[0]?.id ?? '';
+    const results: Record<string, Array<Outcome | string>> = {};
+    for (const [name, client] of clients()) {
+      const meterId = name === 'emulator' ? emulatorMeterId : 'mtr_contract';
+      results[name] = [
+        await clientOutcome(() =>
+          client.listMeterEventSummaries({
+            meterId,
+            stripeCustomerId: 'cus_contract',
+            startTime: new Date(hour - 3 * 3_600_000),
+            endTime: new Date(hour),
+            groupBy: 'hour',
+          }),
+        ),
+        await clientOutcome(() =>
+          client.listMeterEventSummaries({
+            meterId,
+            stripeCustomerId: 'cus_contract',
+            startTime: new Date(day - 86_400_000),
+            endTime: new Date(day),
+            groupBy: 'day',
+          }),
+        ),
+        await clientOutcome(() =>
+          client.listMeterEventSummaries({
+            meterId,
+            stripeCustomerId: 'cus_contract',
+            startTime: new Date(hour - 60_000),
+            endTime: new Date(hour),
+          }),
+        ),
+      ];
+    }
+
+    expect(results).toEqual({ 'stripe-mock': ['accepted', 'accepted', 'accepted'], emulator: ['accepted', 'accepted', 'accepted'] });
+  });
+
+  it.each<{ description: string; form: Record<string, string> }>([
+    { description: 'without customer', form: { start_time: '1700000000', end_time: '1700003600' } },
+    { description: 'without start_time', form: { customer: 'cus_contract', end_time: '1700003600' } },
+    {
+      description: 'with an unknown grouping window',
+      form: { customer: 'cus_contract', start_time: '1699999200', end_time: '1700002800', value_grouping_window: 'week' },
+    },
+  ])('rejects an event summaries request $description with 400 invalid_request_error on both', async ({ form }) => {
+    const results: Record<string, unknown> = {};
+    for (const target of targets) {
+      const meterId = target.name === 'emulator' ? (emulator.accounts()[0]?.meters[0]?.id ?? '') : 'mtr_contract';
+      results[target.name] = await rawOutcome(target, {
+        description: 'summaries',
+        method: 'GET',
+        path: `/v1/billing/meters/${meterId}/event_summaries`,
+        form,
+      });
+    }
+
+    const expected = { outcome: 'rejected', status: 400, type: 'invalid_request_error' };
+    expect(results).toEqual({ 'stripe-mock': expected, emulator: expected });
+  });
+
   const validMeterEvent = {
     event_name: EVENT_NAME,
     'payload[stripe_customer_id]': 'cus_contract',

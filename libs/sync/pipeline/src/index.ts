@@ -26,3 +26,4 @@ export * from './track-sync-batch.activity';
 export * from './sync-pipeline';
 export * from './list-sync-tenants.activity';
 export * from './coverage';
+export * from './reconciliation';

@@ -100,6 +100,14 @@ export class StripeSyncBatch extends TenantScopedEntity {
   @Column({ name: 'failure_count', type: 'integer', default: 0 })
   failureCount!: number;
 
+  /** The identifier a push first went out under, when reconciliation re-armed it under a new one (at most once). */
+  @Column({ name: 'superseded_identifier', type: 'varchar', length: 100, nullable: true })
+  supersededIdentifier!: string | null;
+
+  /** When reconciliation settled this row's unknown outcome against Stripe's totals. */
+  @Column({ name: 'reconciled_at', type: 'timestamptz', nullable: true })
+  reconciledAt!: Date | null;
+
   @Column({ name: 'workflow_id', type: 'text', nullable: true })
   workflowId!: string | null;
 

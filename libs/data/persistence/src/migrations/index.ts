@@ -6,6 +6,7 @@ import { SyncLedgerSendHistory1765100000000 } from './1765100000000-sync-ledger-
 import { SyncWindowCoverage1765200000000 } from './1765200000000-sync-window-coverage';
 import { ManualSyncRuns1765300000000 } from './1765300000000-manual-sync-runs';
 import { TenantBoundSecretsAndWebhooks1765600000000 } from './1765600000000-tenant-bound-secrets-and-webhooks';
+import { ReconciliationReidentify1765700000000 } from './1765700000000-reconciliation-reidentify';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   SyncWindowCoverage1765200000000,
   ManualSyncRuns1765300000000,
   TenantBoundSecretsAndWebhooks1765600000000,
+  ReconciliationReidentify1765700000000,
 ];
