@@ -97,7 +97,11 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
     const tenant = uniqueTenant('cli');
     const apiKey = `sk_test_cli${randomBytes(12).toString('hex')}`;
     emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }, { eventName: 'storage_gb' }] });
-    const sealed = new SecretBox(EncryptionKeyring.parse(keyring, 'k1')).seal(apiKey);
+    const sealed = new SecretBox(EncryptionKeyring.parse(keyring, 'k1')).seal(apiKey, {
+      tenantId: tenant.tenantId,
+      environmentId: tenant.environmentId,
+      field: 'api_key',
+    });
     await orchestrator.dataSource.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled)
        VALUES ($1, $2, $3, $4, $5, true)`,
