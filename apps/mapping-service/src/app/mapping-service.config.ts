@@ -63,6 +63,16 @@ export class MappingServiceConfig extends AuthEnvConfig {
   @Max(20_000)
   KAFKA_PUBLISH_TIMEOUT_MS = 5000;
 
+  /**
+   * How far a customer event's Stripe `created` may lie ahead of this clock. A later one is dead-lettered: applied,
+   * it would make every real event after it look stale and freeze the mapping.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  KAFKA_CUSTOMER_EVENTS_MAX_FUTURE_SKEW_SECONDS = 300;
+
   /** The Stripe customer metadata key that names the FlexPrice customer (Stripe allows keys of up to 40 characters). */
   @IsString()
   @MaxLength(40)
