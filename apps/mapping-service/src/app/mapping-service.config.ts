@@ -1,6 +1,16 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
-import { KafkaBrokersField, STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import {
+  KafkaBrokersField,
+  STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC,
+  STRIPE_CUSTOMER_EVENTS_TOPIC,
+  KafkaSaslCredentialField,
+  KafkaSaslMechanismField,
+  KafkaSslField,
+  KafkaSslFileField,
+  KafkaSslServerNameField,
+  type KafkaSaslMechanism,
+} from '@flexsync/kafka';
 import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
 
 /** Environment of mapping-service, validated before Nest starts. */
@@ -9,6 +19,30 @@ export class MappingServiceConfig extends AuthEnvConfig {
 
   @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
+
+  @KafkaSslField()
+  KAFKA_SSL = false;
+
+  @KafkaSslFileField()
+  KAFKA_SSL_CA_FILE?: string;
+
+  @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
+  KAFKA_SSL_CERT_FILE?: string;
+
+  @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
+  KAFKA_SSL_KEY_FILE?: string;
+
+  @KafkaSslServerNameField()
+  KAFKA_SSL_SERVER_NAME?: string;
+
+  @KafkaSaslMechanismField()
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
+
+  @KafkaSaslCredentialField()
+  KAFKA_SASL_USERNAME?: string;
+
+  @KafkaSaslCredentialField()
+  KAFKA_SASL_PASSWORD?: string;
 
   @IsString()
   @IsNotEmpty()
