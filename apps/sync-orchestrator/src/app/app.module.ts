@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
-import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
+import { connectTemporalClient, temporalCheck, temporalSecurityFrom } from '@flexsync/temporal';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
@@ -38,7 +38,12 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         { provide: SyncOrchestratorConfig, useValue: config },
         {
           provide: TEMPORAL_CLIENT,
-          useFactory: () => connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }),
+          useFactory: () =>
+            connectTemporalClient({
+              address: config.TEMPORAL_ADDRESS,
+              namespace: config.TEMPORAL_NAMESPACE,
+              ...temporalSecurityFrom(config),
+            }),
         },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,

@@ -8,12 +8,10 @@ import {
   IsIn,
   IsNotEmpty,
   IsString,
-  registerDecorator,
   ValidateIf,
-  type ValidationArguments,
 } from 'class-validator';
 import type { SASLOptions } from 'kafkajs';
-import { BoolFromEnv, IsBrokerList, IsReadableFile, ListFromEnv } from '@flexsync/runtime';
+import { BoolFromEnv, IsBrokerList, IsReadableFile, ListFromEnv, SetOnlyWhen } from '@flexsync/runtime';
 
 /** `KAFKA_BROKERS`: required comma-separated `host:port` list, parsed into an array. */
 export function KafkaBrokersField(): PropertyDecorator {
@@ -40,19 +38,8 @@ function isSet(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** Fails when the field is set but `condition` does not hold on the whole config (e.g. a CA file without TLS). */
 function OnlyWhen(condition: (config: KafkaSecurityFields) => boolean, requirement: string): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) => {
-    registerDecorator({
-      name: 'kafkaOnlyWhen',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      validator: {
-        validate: (value: unknown, args: ValidationArguments) => !isSet(value) || condition(args.object as KafkaSecurityFields),
-        defaultMessage: (args: ValidationArguments) => `${args.property} requires ${requirement}`,
-      },
-    });
-  };
+  return SetOnlyWhen<KafkaSecurityFields>(condition, requirement);
 }
 
 /** `KAFKA_SSL`: TLS to the brokers (system CAs unless `KAFKA_SSL_CA_FILE`). */

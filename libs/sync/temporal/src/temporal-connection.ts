@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, LogEntry, LogLevel, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import type { DependencyCheck } from '@flexsync/observability';
@@ -6,10 +6,27 @@ import type { DependencyCheck } from '@flexsync/observability';
 export interface TemporalSettings {
   address: string;
   namespace: string;
+  /** TLS to the frontend (`true`: system CAs); a client certificate pair makes it mTLS. */
+  tls?: TLSConfig | true;
+  /** Temporal Cloud API key; a secret, sent only over TLS. */
+  apiKey?: string;
+}
+
+/** What `Connection.connect` and `NativeConnection.connect` share: address, TLS and API key. */
+export function temporalConnectionOptions(settings: Omit<TemporalSettings, 'namespace'>): {
+  address: string;
+  tls?: TLSConfig | true;
+  apiKey?: string;
+} {
+  return {
+    address: settings.address,
+    ...(settings.tls ? { tls: settings.tls } : {}),
+    ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+  };
 }
 
 export async function connectTemporalClient(settings: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.address, connectTimeout: '5 seconds' });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(settings), connectTimeout: '5 seconds' });
   return new Client({ connection, namespace: settings.namespace });
 }
 

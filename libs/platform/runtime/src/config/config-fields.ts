@@ -67,6 +67,21 @@ export function IsReadableFile(): PropertyDecorator {
   };
 }
 
+/** Fails when the field is set but `condition` does not hold on the whole config (e.g. a CA file without TLS enabled). */
+export function SetOnlyWhen<T>(condition: (config: T) => boolean, requirement: string): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'setOnlyWhen',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown, args: ValidationArguments) => value === undefined || value === '' || condition(args.object as T),
+        defaultMessage: (args: ValidationArguments) => `${args.property} requires ${requirement}`,
+      },
+    });
+  };
+}
+
 /** `DATABASE_URL`: required postgres:// URL. */
 export function DatabaseUrlField(): PropertyDecorator {
   return applyDecorators(IsString(), IsNotEmpty(), IsPostgresUrl());
