@@ -494,6 +494,16 @@ ch_ready() {
     [ "$(ch_query 'SELECT 1')" = "1" ]
 }
 
+# The sync worker's SELECT-only ClickHouse user: password generated once into $CH_DIR/reader.env (mode 600).
+ch_reader_credentials() {
+  [ -f "$CH_DIR/reader.env" ] && return 0
+  (
+    umask 077
+    printf 'CLICKHOUSE_READER_USERNAME=sync_reader\nCLICKHOUSE_READER_PASSWORD=%s\n' "$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+  ) >"$CH_DIR/reader.env"
+}
+ch_reader_password() { grep '^CLICKHOUSE_READER_PASSWORD=' "$CH_DIR/reader.env" | cut -d= -f2-; }
+
 write_clickhouse_config() {
   mkdir -p "$CH_DIR/data" "$CH_DIR/tmp" "$CH_DIR/user_files" "$CH_DIR/format_schemas" "$CH_DIR/log"
   cat >"$CH_DIR/config.xml" <<EOF
@@ -550,8 +560,25 @@ EOF
         <readonly>
             <readonly>1</readonly>
         </readonly>
+        <sync_reader>
+            <readonly>1</readonly>
+            <max_memory_usage>4000000000</max_memory_usage>
+        </sync_reader>
     </profiles>
     <users>
+        <!-- the sync worker's SELECT-only user (readonly=1; 18.16 has no per-table GRANT); password in reader.env -->
+        <sync_reader>
+            <password_sha256_hex>@READER_SHA256@</password_sha256_hex>
+            <networks>
+                <ip>::1</ip>
+                <ip>127.0.0.1</ip>
+            </networks>
+            <profile>sync_reader</profile>
+            <quota>default</quota>
+            <allow_databases>
+                <database>flexprice</database>
+            </allow_databases>
+        </sync_reader>
         <default>
             <password></password>
             <networks>
@@ -576,6 +603,8 @@ EOF
     </quotas>
 </yandex>
 EOF
+  ch_reader_credentials
+  sed -i "s/@READER_SHA256@/$(ch_reader_password | tr -d '\n' | sha256sum | cut -d' ' -f1)/" "$CH_DIR/users.xml"
 }
 
 start_clickhouse() {

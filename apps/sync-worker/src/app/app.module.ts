@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import { getDataSourceToken } from '@nestjs/typeorm';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { ClickHouseClient, clickHouseCheck, createClickHouseClient } from '@flexsync/clickhouse';
+import { ClickHouseClient, clickHouseCheck, clickHouseCredentialsFrom, createClickHouseClient } from '@flexsync/clickhouse';
 import { secretBoxFrom } from '@flexsync/crypto';
 import {
   HealthController,
@@ -41,7 +41,12 @@ export class SyncWorkerModule implements OnApplicationShutdown {
         { provide: SyncWorkerConfig, useValue: config },
         {
           provide: CLICKHOUSE,
-          useFactory: () => createClickHouseClient({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE }),
+          useFactory: () =>
+            createClickHouseClient({
+              url: config.CLICKHOUSE_URL,
+              database: config.CLICKHOUSE_DATABASE,
+              ...clickHouseCredentialsFrom(config),
+            }),
         },
         {
           provide: SYNC_ACTIVITIES,

@@ -1,4 +1,5 @@
 import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ClickHousePasswordField, ClickHouseTlsCaFileField, ClickHouseUsernameField } from '@flexsync/clickhouse';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
 import {
@@ -18,6 +19,15 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
 
   @IsHttpUrl()
   CLICKHOUSE_URL!: string;
+
+  @ClickHouseUsernameField()
+  CLICKHOUSE_USERNAME = 'default';
+
+  @ClickHousePasswordField()
+  CLICKHOUSE_PASSWORD?: string;
+
+  @ClickHouseTlsCaFileField()
+  CLICKHOUSE_TLS_CA_FILE?: string;
 
   @IsString()
   @Matches(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: '$property must be a plain database name' })
