@@ -10,6 +10,7 @@ import {
   ObservabilityModule,
   readinessChecksProvider,
   REDACTED_LOG_PATHS,
+  redactingPinoOptions,
 } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { createSyncPipeline } from '@flexsync/sync-pipeline';
@@ -62,6 +63,7 @@ export class SyncWorkerModule implements OnApplicationShutdown {
                 level: config.LOG_LEVEL,
                 base: { service: SERVICE, component: 'sync-pipeline' },
                 redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+                ...redactingPinoOptions(),
               }),
               settings: syncPipelineSettings(config),
             }).activities,
