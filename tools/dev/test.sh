@@ -20,6 +20,7 @@ step "unit tests";  npx jest --selectProjects unit --json --outputFile="$REPORTS
 exec > >(tee "$REPORTS/integration-output.log") 2>&1 # the in-process services' logs, for the log scan
 step "integration tests (real Postgres, ClickHouse, Kafka, Temporal, stripe-mock, Stripe emulator)"
 npx jest --selectProjects integration --runInBand --json --outputFile="$REPORTS/integration.json" || status=$?
+step "fuzz (schemathesis, every OpenAPI operation)"; bash tools/fuzz/run.sh --max-examples 10 || status=$?
 step "log scan (no secret in any service or stack log)"; bash tools/security/log-scan.sh || status=$?
 
 node -e '
