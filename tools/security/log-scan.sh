@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scans every service and stack log for secrets: Stripe secret/restricted keys, webhook signing secrets, JWTs and
 # bearer tokens by shape, plus the exact passwords and keys the local stack generated (Kafka SCRAM, ClickHouse
-# reader, development secrets). Run after the integration tier (tools/dev/test.sh does); exit 1 on any finding.
+# reader, development and fuzz-run secrets). Run after the integration tier (tools/dev/test.sh does); exit 1 on any finding.
 #
 #   bash tools/security/log-scan.sh [EXTRA_FILE...]
 #
@@ -21,7 +21,7 @@ SHAPES='(sk|rk)_(test|live)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{10,}|eyJ[A-Za-
 
 # Exact values the stack generated; only secrets of at least 8 characters (shorter ones would match by chance).
 : >"$WORK/values"
-for f in "$STACK_DIR/kafka-secure/credentials.env" "$STACK_DIR/clickhouse/reader.env" "$STACK_DIR/dev-secrets.env"; do
+for f in "$STACK_DIR/kafka-secure/credentials.env" "$STACK_DIR/clickhouse/reader.env" "$STACK_DIR/dev-secrets.env" "$STACK_DIR/fuzz/secrets.env"; do
   [ -f "$f" ] || continue
   grep -E '^[A-Z0-9_]*(PASSWORD|SECRET|KEYS?|TOKEN)[A-Z0-9_]*=' "$f" | cut -d= -f2- | tr ',' '\n' | sed 's/^[^:]*://' |
     awk 'length($0) >= 8' >>"$WORK/values" || true
