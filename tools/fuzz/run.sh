@@ -95,9 +95,10 @@ failed=0
 fuzz() {
   local service="$1" mode="$2" phases="$3" har="$FUZZ_DIR/reports/$1-$2.har" rc=0
   mkdir -p "$FUZZ_DIR/reports"
-  "$VENV/bin/st" run "http://127.0.0.1:${PORTS[$service]}/docs-json" --mode "$mode" --phases "$phases" --checks not_a_server_error \
-    --max-examples "$MAX_EXAMPLES" --workers 1 --seed 13 --request-timeout 10 --no-color --suppress-health-check all \
-    --header "Authorization: Bearer $TOKEN" --report har --report-har-path "$har" >"$FUZZ_DIR/reports/$service-$mode.txt" 2>&1 || rc=$?
+  # from the fuzz dir, so schemathesis keeps its cache (.schemathesis/) there and not in the repository
+  (cd "$FUZZ_DIR" && "$VENV/bin/st" run "http://127.0.0.1:${PORTS[$service]}/docs-json" --mode "$mode" --phases "$phases" --checks not_a_server_error \
+    --max-examples "$MAX_EXAMPLES" --workers 1 --seed 13 --request-timeout 10 --no-color --suppress-health-check all --generation-database none \
+    --header "Authorization: Bearer $TOKEN" --report har --report-har-path "$har") >"$FUZZ_DIR/reports/$service-$mode.txt" 2>&1 || rc=$?
   python3 - "$service" "$mode" "$har" "$rc" <<'PY' || failed=1
 import collections, json, sys
 service, mode, har, rc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
