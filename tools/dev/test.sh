@@ -17,8 +17,11 @@ step "lint";        npm run --silent lint
 step "type check";  npx tsc -p tsconfig.json --noEmit
 status=0
 step "unit tests";  npx jest --selectProjects unit --json --outputFile="$REPORTS/unit.json" || status=$?
+exec > >(tee "$REPORTS/integration-output.log") 2>&1 # the in-process services' logs, for the log scan
 step "integration tests (real Postgres, ClickHouse, Kafka, Temporal, stripe-mock, Stripe emulator)"
 npx jest --selectProjects integration --runInBand --json --outputFile="$REPORTS/integration.json" || status=$?
+step "fuzz (schemathesis, every OpenAPI operation)"; bash tools/fuzz/run.sh --max-examples 10 || status=$?
+step "log scan (no secret in any service or stack log)"; bash tools/security/log-scan.sh || status=$?
 
 node -e '
   const files = process.argv.slice(1).filter((f) => require("node:fs").existsSync(f));

@@ -1,6 +1,16 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
-import { KafkaBrokersField, STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import {
+  KafkaBrokersField,
+  STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC,
+  STRIPE_CUSTOMER_EVENTS_TOPIC,
+  KafkaSaslCredentialField,
+  KafkaSaslMechanismField,
+  KafkaSslField,
+  KafkaSslFileField,
+  KafkaSslServerNameField,
+  type KafkaSaslMechanism,
+} from '@flexsync/kafka';
 import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
 
 /** Environment of mapping-service, validated before Nest starts. */
@@ -9,6 +19,30 @@ export class MappingServiceConfig extends AuthEnvConfig {
 
   @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
+
+  @KafkaSslField()
+  KAFKA_SSL = false;
+
+  @KafkaSslFileField()
+  KAFKA_SSL_CA_FILE?: string;
+
+  @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
+  KAFKA_SSL_CERT_FILE?: string;
+
+  @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
+  KAFKA_SSL_KEY_FILE?: string;
+
+  @KafkaSslServerNameField()
+  KAFKA_SSL_SERVER_NAME?: string;
+
+  @KafkaSaslMechanismField()
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
+
+  @KafkaSaslCredentialField()
+  KAFKA_SASL_USERNAME?: string;
+
+  @KafkaSaslCredentialField()
+  KAFKA_SASL_PASSWORD?: string;
 
   @IsString()
   @IsNotEmpty()
@@ -62,6 +96,16 @@ export class MappingServiceConfig extends AuthEnvConfig {
   @Min(100)
   @Max(20_000)
   KAFKA_PUBLISH_TIMEOUT_MS = 5000;
+
+  /**
+   * How far a customer event's Stripe `created` may lie ahead of this clock. A later one is dead-lettered: applied,
+   * it would make every real event after it look stale and freeze the mapping.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  KAFKA_CUSTOMER_EVENTS_MAX_FUTURE_SKEW_SECONDS = 300;
 
   /** The Stripe customer metadata key that names the FlexPrice customer (Stripe allows keys of up to 40 characters). */
   @IsString()

@@ -6,7 +6,7 @@ import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
 import { SyncCoverageStore } from '@flexsync/sync-pipeline';
-import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
+import { connectTemporalClient, temporalCheck, temporalSecurityFrom } from '@flexsync/temporal';
 import { SyncCoverageController } from './coverage/sync-coverage.controller';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
@@ -43,7 +43,12 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         { provide: SyncOrchestratorConfig, useValue: config },
         {
           provide: TEMPORAL_CLIENT,
-          useFactory: () => connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }),
+          useFactory: () =>
+            connectTemporalClient({
+              address: config.TEMPORAL_ADDRESS,
+              namespace: config.TEMPORAL_NAMESPACE,
+              ...temporalSecurityFrom(config),
+            }),
         },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,

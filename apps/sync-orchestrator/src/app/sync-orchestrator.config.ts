@@ -1,6 +1,14 @@
 import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
-import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField } from '@flexsync/temporal';
+import {
+  TemporalAddressField,
+  TemporalApiKeyField,
+  TemporalNamespaceField,
+  TemporalTaskQueueField,
+  TemporalTlsField,
+  TemporalTlsFileField,
+  TemporalTlsServerNameField,
+} from '@flexsync/temporal';
 import {
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
@@ -17,6 +25,24 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
 
   @TemporalAddressField()
   TEMPORAL_ADDRESS!: string;
+
+  @TemporalTlsField()
+  TEMPORAL_TLS = false;
+
+  @TemporalTlsFileField()
+  TEMPORAL_TLS_CA_FILE?: string;
+
+  @TemporalTlsFileField('TEMPORAL_TLS_KEY_FILE')
+  TEMPORAL_TLS_CERT_FILE?: string;
+
+  @TemporalTlsFileField('TEMPORAL_TLS_CERT_FILE')
+  TEMPORAL_TLS_KEY_FILE?: string;
+
+  @TemporalTlsServerNameField()
+  TEMPORAL_TLS_SERVER_NAME?: string;
+
+  @TemporalApiKeyField()
+  TEMPORAL_API_KEY?: string;
 
   @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';

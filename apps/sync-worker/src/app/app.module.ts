@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import { getDataSourceToken } from '@nestjs/typeorm';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { ClickHouseClient, clickHouseCheck, createClickHouseClient } from '@flexsync/clickhouse';
+import { ClickHouseClient, clickHouseCheck, clickHouseCredentialsFrom, createClickHouseClient } from '@flexsync/clickhouse';
 import { secretBoxFrom } from '@flexsync/crypto';
 import {
   HealthController,
@@ -10,6 +10,7 @@ import {
   ObservabilityModule,
   readinessChecksProvider,
   REDACTED_LOG_PATHS,
+  redactingPinoOptions,
 } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { createSyncPipeline } from '@flexsync/sync-pipeline';
@@ -41,7 +42,12 @@ export class SyncWorkerModule implements OnApplicationShutdown {
         { provide: SyncWorkerConfig, useValue: config },
         {
           provide: CLICKHOUSE,
-          useFactory: () => createClickHouseClient({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE }),
+          useFactory: () =>
+            createClickHouseClient({
+              url: config.CLICKHOUSE_URL,
+              database: config.CLICKHOUSE_DATABASE,
+              ...clickHouseCredentialsFrom(config),
+            }),
         },
         {
           provide: SYNC_ACTIVITIES,
@@ -57,6 +63,7 @@ export class SyncWorkerModule implements OnApplicationShutdown {
                 level: config.LOG_LEVEL,
                 base: { service: SERVICE, component: 'sync-pipeline' },
                 redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+                ...redactingPinoOptions(),
               }),
               settings: syncPipelineSettings(config),
             }).activities,

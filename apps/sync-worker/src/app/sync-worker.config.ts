@@ -1,7 +1,16 @@
 import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ClickHousePasswordField, ClickHouseTlsCaFileField, ClickHouseUsernameField } from '@flexsync/clickhouse';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
-import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField } from '@flexsync/temporal';
+import {
+  TemporalAddressField,
+  TemporalApiKeyField,
+  TemporalNamespaceField,
+  TemporalTaskQueueField,
+  TemporalTlsField,
+  TemporalTlsFileField,
+  TemporalTlsServerNameField,
+} from '@flexsync/temporal';
 import { STRIPE_SYNC_TASK_QUEUE } from '@flexsync/sync-contracts';
 
 /** Environment of sync-worker, validated before Nest starts. */
@@ -11,12 +20,39 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
   @IsHttpUrl()
   CLICKHOUSE_URL!: string;
 
+  @ClickHouseUsernameField()
+  CLICKHOUSE_USERNAME = 'default';
+
+  @ClickHousePasswordField()
+  CLICKHOUSE_PASSWORD?: string;
+
+  @ClickHouseTlsCaFileField()
+  CLICKHOUSE_TLS_CA_FILE?: string;
+
   @IsString()
   @Matches(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: '$property must be a plain database name' })
   CLICKHOUSE_DATABASE = 'flexprice';
 
   @TemporalAddressField()
   TEMPORAL_ADDRESS!: string;
+
+  @TemporalTlsField()
+  TEMPORAL_TLS = false;
+
+  @TemporalTlsFileField()
+  TEMPORAL_TLS_CA_FILE?: string;
+
+  @TemporalTlsFileField('TEMPORAL_TLS_KEY_FILE')
+  TEMPORAL_TLS_CERT_FILE?: string;
+
+  @TemporalTlsFileField('TEMPORAL_TLS_CERT_FILE')
+  TEMPORAL_TLS_KEY_FILE?: string;
+
+  @TemporalTlsServerNameField()
+  TEMPORAL_TLS_SERVER_NAME?: string;
+
+  @TemporalApiKeyField()
+  TEMPORAL_API_KEY?: string;
 
   @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { PinoLogger } from 'nestjs-pino';
 import type { DependencyCheck } from '@flexsync/observability';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
-import { createSyncWorker, SyncWorkerHandle } from '@flexsync/temporal';
+import { createSyncWorker, SyncWorkerHandle, temporalSecurityFrom } from '@flexsync/temporal';
 import { SyncWorkerConfig } from './sync-worker.config';
 
 export const SYNC_ACTIVITIES = Symbol('SYNC_ACTIVITIES');
@@ -25,6 +25,7 @@ export class SyncWorkerRunner implements OnApplicationBootstrap, OnApplicationSh
     this.handle = await createSyncWorker({
       address: this.config.TEMPORAL_ADDRESS,
       namespace: this.config.TEMPORAL_NAMESPACE,
+      security: temporalSecurityFrom(this.config),
       taskQueue: this.config.TEMPORAL_TASK_QUEUE,
       activities: this.activities,
       maxConcurrentActivityTaskExecutions: this.config.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -1,5 +1,14 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { KafkaBrokersField, STRIPE_CUSTOMER_EVENTS_TOPIC } from '@flexsync/kafka';
+import {
+  KafkaBrokersField,
+  STRIPE_CUSTOMER_EVENTS_TOPIC,
+  KafkaSaslCredentialField,
+  KafkaSaslMechanismField,
+  KafkaSslField,
+  KafkaSslFileField,
+  KafkaSslServerNameField,
+  type KafkaSaslMechanism,
+} from '@flexsync/kafka';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { BoolFromEnv, IntFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
 
@@ -16,6 +25,30 @@ export class WebhookIngestConfig extends ServiceBaseConfig implements Encryption
 
   @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
+
+  @KafkaSslField()
+  KAFKA_SSL = false;
+
+  @KafkaSslFileField()
+  KAFKA_SSL_CA_FILE?: string;
+
+  @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
+  KAFKA_SSL_CERT_FILE?: string;
+
+  @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
+  KAFKA_SSL_KEY_FILE?: string;
+
+  @KafkaSslServerNameField()
+  KAFKA_SSL_SERVER_NAME?: string;
+
+  @KafkaSaslMechanismField()
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
+
+  @KafkaSaslCredentialField()
+  KAFKA_SASL_USERNAME?: string;
+
+  @KafkaSaslCredentialField()
+  KAFKA_SASL_PASSWORD?: string;
 
   @IsString()
   @IsNotEmpty()

@@ -4,7 +4,10 @@ export interface ClickHouseSettings {
   url: string;
   database: string;
   username?: string;
+  /** Secret; stays in the client's memory and its Authorization header, never in a log line or error. */
   password?: string;
+  /** CA of an https:// server's certificate (PEM). */
+  tlsCaCert?: Buffer;
   requestTimeoutMs?: number;
 }
 
@@ -15,6 +18,7 @@ export function createClickHouseClient(settings: ClickHouseSettings): ClickHouse
     username: settings.username ?? 'default',
     password: settings.password ?? '',
     request_timeout: settings.requestTimeoutMs ?? 30_000,
+    ...(settings.tlsCaCert ? { tls: { ca_cert: settings.tlsCaCert } } : {}),
     // 18.16 predates some settings the client would otherwise send; keep requests plain.
     compression: { request: false, response: false },
   });

@@ -8,3 +8,4 @@ export * from './kafka-publisher';
 export * from './kafka.module';
 export * from './topics';
 export * from './kafka-env';
+export * from './customer-events-acls';

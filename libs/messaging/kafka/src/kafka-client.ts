@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 
 export interface KafkaClientOptions {
   clientId: string;
@@ -7,6 +8,10 @@ export interface KafkaClientOptions {
   /** TCP connect timeout per broker; short, so an unreachable broker is noticed quickly. */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** TLS to the brokers (`true`: system CAs). */
+  ssl?: ConnectionOptions | boolean;
+  /** SASL authentication (SCRAM-SHA-512/256 or PLAIN); the password stays in memory, never in a log line. */
+  sasl?: SASLOptions;
 }
 
 /**
@@ -43,6 +48,8 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     brokers: options.brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 1000,
     requestTimeout: options.requestTimeoutMs ?? 5000,
+    ...(options.ssl ? { ssl: options.ssl } : {}),
+    ...(options.sasl ? { sasl: options.sasl } : {}),
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 5 },
     logLevel: logLevel.INFO,
     logCreator: kafkaLogCreator(),

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { describeError } from './errors';
 import { kafkaCheck, type KafkaCheck } from './kafka-check';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client';
+import { kafkaSecurityFrom, type KafkaSecurityFields } from './kafka-env';
 import { KafkaPublisher } from './kafka-publisher';
 
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
@@ -14,7 +15,7 @@ export interface KafkaModuleOptions extends KafkaClientOptions {
 }
 
 /** The Kafka settings of a service's validated config. */
-export interface KafkaSettings {
+export interface KafkaSettings extends KafkaSecurityFields {
   KAFKA_CLIENT_ID: string;
   KAFKA_BROKERS: string[];
   KAFKA_PUBLISH_TIMEOUT_MS: number;
@@ -52,6 +53,7 @@ export class KafkaModule {
     return KafkaModule.forRoot({
       clientId: config.KAFKA_CLIENT_ID,
       brokers: config.KAFKA_BROKERS,
+      ...kafkaSecurityFrom(config),
       publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
       readinessTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
     });

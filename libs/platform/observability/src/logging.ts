@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule, Params } from 'nestjs-pino';
 import type { DynamicModule } from '@nestjs/common';
+import { redactingPinoOptions } from './log-redaction';
 
 /**
- * Paths pino must never print. Values under these keys are replaced, wherever a log call puts them,
- * so a careless `logger.info({ body })` cannot leak a Stripe key or a webhook secret.
+ * Paths pino's fast path never prints (request headers). Secret keys at any other depth, secrets inside strings and
+ * failed queries' parameters are handled by `redactingPinoOptions` (see log-redaction.ts), which every logger uses too.
  */
 export const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
@@ -36,6 +37,7 @@ export function createLoggerModule(service: string, level: string): DynamicModul
       level,
       base: { service },
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      ...redactingPinoOptions(),
       customProps: (req: IncomingMessage) => {
         const scoped = req as TenantScopedRequest;
         return scoped.tenantId

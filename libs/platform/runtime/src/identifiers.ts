@@ -10,3 +10,15 @@ export const FLEXPRICE_ID_RULE = '1-128 letters, digits or _ . : @ - (starting w
 export function isFlexPriceId(value: unknown): value is string {
   return typeof value === 'string' && FLEXPRICE_ID_PATTERN.test(value);
 }
+
+/**
+ * Ids other systems give us (Stripe customer and event ids, FlexPrice customer ids named in Stripe metadata): visible
+ * ASCII without spaces, so they log, index and compare plainly. The API and the Kafka consumer check them the same way.
+ */
+export const EXTERNAL_ID_PATTERN = /^[\x21-\x7E]+$/;
+export const MAX_EXTERNAL_ID_LENGTH = 255;
+export const EXTERNAL_ID_RULE = `1-${MAX_EXTERNAL_ID_LENGTH} visible ASCII characters without spaces`;
+
+export function isExternalId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_EXTERNAL_ID_LENGTH && EXTERNAL_ID_PATTERN.test(value);
+}

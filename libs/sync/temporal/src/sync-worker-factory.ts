@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import { STRIPE_SYNC_TASK_QUEUE, SyncWorkerActivities } from '@flexsync/sync-contracts';
+import { temporalConnectionOptions, type TemporalSettings } from './temporal-connection';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 const WORKFLOWS_ENTRY = join(REPO_ROOT, 'libs', 'sync', 'workflows', 'src', 'index.ts');
@@ -39,6 +40,8 @@ export async function bundleSyncWorkflows(): Promise<WorkflowBundleWithSourceMap
 export interface SyncWorkerOptions {
   address: string;
   namespace: string;
+  /** TLS / mTLS and API key of the connection (`temporalSecurityFrom(config)`). */
+  security?: Pick<TemporalSettings, 'tls' | 'apiKey'>;
   activities: SyncWorkerActivities;
   taskQueue?: string;
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
@@ -54,7 +57,7 @@ export interface SyncWorkerHandle {
 
 /** A worker on the `stripe-sync` task queue with the sync workflows and the given activity implementations. */
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorkerHandle> {
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions({ address: options.address, ...options.security }));
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,

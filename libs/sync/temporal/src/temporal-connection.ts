@@ -1,15 +1,32 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, LogEntry, LogLevel, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import type { DependencyCheck } from '@flexsync/observability';
+import { redactingPinoOptions, type DependencyCheck } from '@flexsync/observability';
 
 export interface TemporalSettings {
   address: string;
   namespace: string;
+  /** TLS to the frontend (`true`: system CAs); a client certificate pair makes it mTLS. */
+  tls?: TLSConfig | true;
+  /** Temporal Cloud API key; a secret, sent only over TLS. */
+  apiKey?: string;
+}
+
+/** What `Connection.connect` and `NativeConnection.connect` share: address, TLS and API key. */
+export function temporalConnectionOptions(settings: Omit<TemporalSettings, 'namespace'>): {
+  address: string;
+  tls?: TLSConfig | true;
+  apiKey?: string;
+} {
+  return {
+    address: settings.address,
+    ...(settings.tls ? { tls: settings.tls } : {}),
+    ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+  };
 }
 
 export async function connectTemporalClient(settings: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.address, connectTimeout: '5 seconds' });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(settings), connectTimeout: '5 seconds' });
   return new Client({ connection, namespace: settings.namespace });
 }
 
@@ -30,12 +47,15 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 };
 
 /**
- * The Temporal SDK logs through its own runtime; route it into the same JSON lines as the service.
- * Must run once, before the first connection or worker is created.
+ * The Temporal SDK's logger (worker, activity and workflow log lines): JSON lines in the service's shape, through the
+ * same redaction as every other logger (activity contexts and workflow errors can carry ids, payloads and keys).
  */
+export function temporalSdkLogger(service: string, level: LogLevel = 'WARN', destination?: pino.DestinationStream): DefaultLogger {
+  const logger = pino({ base: { service, component: 'temporal-sdk' }, ...redactingPinoOptions() }, destination ?? pino.destination(1));
+  return new DefaultLogger(level, (entry: LogEntry) => logger[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message));
+}
+
+/** Installs `temporalSdkLogger` as the SDK runtime's logger; must run once, before the first connection or worker is created. */
 export function routeTemporalLogsToJson(service: string, level: LogLevel = 'WARN'): void {
-  const logger = pino({ base: { service, component: 'temporal-sdk' } });
-  Runtime.install({
-    logger: new DefaultLogger(level, (entry: LogEntry) => logger[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message)),
-  });
+  Runtime.install({ logger: temporalSdkLogger(service, level) });
 }

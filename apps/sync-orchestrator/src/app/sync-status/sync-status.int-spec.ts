@@ -104,6 +104,14 @@ describe('sync status and the push ledger API (real Postgres)', () => {
     expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['limit', 'status']);
   });
 
+  it('declares the batch id path parameter of the retry operation in its OpenAPI document (found by the fuzz run)', async () => {
+    const document = (await orchestrator.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[] }>>;
+    };
+    const retry = document.paths['/v1/stripe/sync/batches/{id}/retry']?.post;
+    expect(retry?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path', required: true })]));
+  });
+
   it('retries a failed batch by re-running its window for its customer; other states and tenants are refused', async () => {
     const tenant = uniqueTenant('retry');
     const failed = await batch(tenant, 'failed', null, 'client_7');

@@ -63,6 +63,7 @@ export class ListBatchesQueryDto {
 }
 
 export class BatchIdParam {
+  @ApiProperty({ description: 'Batch id (uuid) from the batch listing.', format: 'uuid' })
   @IsUUID('all', { message: 'id must be a batch id (uuid)' })
   id!: string;
 }

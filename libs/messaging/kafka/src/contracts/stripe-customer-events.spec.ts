@@ -2,7 +2,10 @@ import { PoisonMessageError } from '../errors';
 import {
   decodeStripeCustomerEvent,
   encodeStripeCustomerEvent,
+  readStripeCustomerEvent,
+  RejectedStripeCustomerEventError,
   stripeCustomerEventFromStripeEvent,
+  type StripeCustomerEventDelivery,
   type StripeCustomerEventMessage,
 } from './stripe-customer-events';
 
@@ -81,5 +84,67 @@ describe('stripe customer event contract', () => {
     expect(() => decodeStripeCustomerEvent(Buffer.from(JSON.stringify({ ...message, event_type: 'customer.source.created' })))).toThrow(
       'unsupported event_type',
     );
+  });
+
+  describe('readStripeCustomerEvent', () => {
+    const now = 1_764_000_000_000;
+    const options = { nowMs: now, maxFutureSkewSeconds: 300 };
+    const message = stripeCustomerEventFromStripeEvent(
+      scope,
+      stripeEvent('customer.updated', { id: 'cus_9', metadata: { flexprice_customer_id: 'client_9' } }),
+    ) as StripeCustomerEventMessage;
+    const delivered = (overrides: Partial<StripeCustomerEventMessage> = {}) => {
+      const encoded = encodeStripeCustomerEvent({ ...message, ...overrides });
+      return { key: encoded.key, headers: encoded.headers ?? {}, value: Buffer.from(encoded.value) };
+    };
+    function rejection(delivery: StripeCustomerEventDelivery): { rejection: string; reason: string } {
+      try {
+        readStripeCustomerEvent(delivery, options);
+      } catch (error) {
+        if (error instanceof RejectedStripeCustomerEventError) return { rejection: error.rejection, reason: error.reason };
+        throw error;
+      }
+      throw new Error('expected a rejection');
+    }
+
+    it('accepts a delivery whose key and headers name the envelope and whose created is within the skew', () => {
+      expect(readStripeCustomerEvent(delivered({ stripe_created: now / 1000 + 300 }), options).customer.id).toBe('cus_9');
+    });
+
+    it('rejects a key naming another tenant, environment or customer', () => {
+      for (const key of ['tenant_b:env_a:cus_9', 'tenant_a:env_b:cus_9', 'tenant_a:env_a:cus_8', null]) {
+        expect(rejection({ ...delivered(), key })).toMatchObject({ rejection: 'key_mismatch' });
+      }
+    });
+
+    it('rejects missing or mismatching headers', () => {
+      const { headers, ...rest } = delivered();
+      expect(rejection({ ...rest, headers: { ...headers, 'environment-id': 'env_b' } })).toEqual({
+        rejection: 'header_mismatch',
+        reason: 'header environment-id does not match the envelope',
+      });
+      const { 'tenant-id': _dropped, ...withoutTenant } = headers;
+      expect(rejection({ ...rest, headers: withoutTenant })).toMatchObject({ rejection: 'header_mismatch' });
+    });
+
+    it('rejects a created timestamp beyond the skew', () => {
+      expect(rejection(delivered({ stripe_created: now / 1000 + 301 }))).toEqual({
+        rejection: 'future_created',
+        reason: 'stripe_created is more than 300 s in the future',
+      });
+    });
+
+    it('rejects ids outside the API rules and oversized metadata as invalid fields', () => {
+      expect(rejection(delivered({ tenant_id: 'a b' }))).toMatchObject({
+        rejection: 'invalid_field',
+        reason: expect.stringMatching(/^tenant_id must be/),
+      });
+      expect(rejection(delivered({ environment_id: '_env' }))).toMatchObject({ rejection: 'invalid_field' });
+      expect(rejection(delivered({ stripe_event_id: 'evt\u00e9' }))).toMatchObject({ rejection: 'invalid_field' });
+      expect(rejection(delivered({ customer: { ...message.customer, metadata: { k: 'v'.repeat(501) } } }))).toMatchObject({
+        rejection: 'invalid_field',
+      });
+      expect(rejection({ ...delivered(), value: Buffer.from('[]') })).toMatchObject({ rejection: 'invalid_message' });
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { EXTERNAL_ID_RULE, FLEXPRICE_ID_RULE, isExternalId, isFlexPriceId } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
 
@@ -36,7 +37,31 @@ export interface StripeEventLike {
   data: { object: unknown };
 }
 
-const MAX_ID_LENGTH = 255;
+/** Why a consumed customer event was refused; the label of `customer_mapping_events_rejected_total`. */
+export type StripeCustomerEventRejection =
+  | 'invalid_message'
+  | 'invalid_field'
+  | 'key_mismatch'
+  | 'header_mismatch'
+  | 'future_created'
+  | 'database_refused';
+
+/** A customer event the consumer refuses for good: dead-lettered with `reason`, counted under `rejection`. */
+export class RejectedStripeCustomerEventError extends PoisonMessageError {
+  constructor(
+    readonly rejection: StripeCustomerEventRejection,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+    this.name = 'RejectedStripeCustomerEventError';
+  }
+}
+
+/** Stripe's own metadata limits: 50 keys of up to 40 characters, values of up to 500. */
+const MAX_METADATA_KEYS = 50;
+const MAX_METADATA_KEY_LENGTH = 40;
+const MAX_METADATA_VALUE_LENGTH = 500;
 
 export function isStripeCustomerEventType(type: string): type is StripeCustomerEventType {
   return (STRIPE_CUSTOMER_EVENT_TYPES as readonly string[]).includes(type);
@@ -46,18 +71,42 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+function metadataProblem(metadata: unknown): string | undefined {
+  if (!isRecord(metadata) || !Object.values(metadata).every((v) => typeof v === 'string')) {
+    return 'customer.metadata must be an object of strings';
+  }
+  const entries = Object.entries(metadata as Record<string, string>);
+  if (entries.length > MAX_METADATA_KEYS) return `customer.metadata has more than ${MAX_METADATA_KEYS} keys`;
+  if (
+    entries.some(([key, value]) => key.length === 0 || key.length > MAX_METADATA_KEY_LENGTH || value.length > MAX_METADATA_VALUE_LENGTH)
+  ) {
+    return `customer.metadata keys must be 1-${MAX_METADATA_KEY_LENGTH} characters and values at most ${MAX_METADATA_VALUE_LENGTH}`;
+  }
+  return undefined;
 }
 
-/** Why `value` is not a valid message, or undefined when it is. */
+/**
+ * Why `value` is not a valid message, or undefined when it is. Tenant and environment follow the rule tokens and
+ * webhook paths follow, Stripe ids the rule the mapping API applies, so the consumer never writes what the API refuses.
+ */
 export function stripeCustomerEventProblem(value: unknown): string | undefined {
+  return formatProblem(value) ?? fieldProblem(value as Record<string, unknown>);
+}
+
+/** Not a version-1 message at all. */
+function formatProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'message is not a JSON object';
   if (value.schema_version !== STRIPE_CUSTOMER_EVENT_SCHEMA_VERSION)
     return `unsupported schema_version ${JSON.stringify(value.schema_version)}`;
-  for (const field of ['tenant_id', 'environment_id', 'stripe_event_id'] as const) {
-    if (!isId(value[field])) return `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+  return undefined;
+}
+
+/** A version-1 message with a field out of its rule. */
+function fieldProblem(value: Record<string, unknown>): string | undefined {
+  for (const field of ['tenant_id', 'environment_id'] as const) {
+    if (!isFlexPriceId(value[field])) return `${field} must be ${FLEXPRICE_ID_RULE}`;
   }
+  if (!isExternalId(value.stripe_event_id)) return `stripe_event_id must be ${EXTERNAL_ID_RULE}`;
   if (typeof value.event_type !== 'string' || !isStripeCustomerEventType(value.event_type))
     return `unsupported event_type ${JSON.stringify(value.event_type)}`;
   if (typeof value.stripe_created !== 'number' || !Number.isSafeInteger(value.stripe_created) || value.stripe_created < 0)
@@ -65,25 +114,24 @@ export function stripeCustomerEventProblem(value: unknown): string | undefined {
   if (typeof value.livemode !== 'boolean') return 'livemode must be a boolean';
   const customer = value.customer;
   if (!isRecord(customer)) return 'customer must be an object';
-  if (!isId(customer.id)) return `customer.id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+  if (!isExternalId(customer.id)) return `customer.id must be ${EXTERNAL_ID_RULE}`;
   if (typeof customer.deleted !== 'boolean') return 'customer.deleted must be a boolean';
-  if (!isRecord(customer.metadata) || !Object.values(customer.metadata).every((v) => typeof v === 'string')) {
-    return 'customer.metadata must be an object of strings';
-  }
-  return undefined;
+  return metadataProblem(customer.metadata);
 }
 
-/** Parses and checks a consumed message body; a message that can never be valid throws `PoisonMessageError`. */
+/** Parses and checks a consumed message body; a message that can never be valid throws `RejectedStripeCustomerEventError`. */
 export function decodeStripeCustomerEvent(value: Buffer | null): StripeCustomerEventMessage {
-  if (!value || value.length === 0) throw new PoisonMessageError('empty message body');
+  if (!value || value.length === 0) throw new RejectedStripeCustomerEventError('invalid_message', 'empty message body');
   let parsed: unknown;
   try {
     parsed = JSON.parse(value.toString('utf8'));
   } catch (error) {
-    throw new PoisonMessageError('message body is not valid JSON', { cause: error });
+    throw new RejectedStripeCustomerEventError('invalid_message', 'message body is not valid JSON', { cause: error });
   }
-  const problem = stripeCustomerEventProblem(parsed);
-  if (problem) throw new PoisonMessageError(problem);
+  const format = formatProblem(parsed);
+  if (format) throw new RejectedStripeCustomerEventError('invalid_message', format);
+  const field = fieldProblem(parsed as Record<string, unknown>);
+  if (field) throw new RejectedStripeCustomerEventError('invalid_field', field);
   return parsed as StripeCustomerEventMessage;
 }
 
@@ -102,7 +150,7 @@ export function stripeCustomerEventFromStripeEvent(
 ): StripeCustomerEventMessage | undefined {
   if (!isStripeCustomerEventType(event.type)) return undefined;
   const object = event.data.object;
-  if (!isRecord(object) || !isId(object.id)) return undefined;
+  if (!isRecord(object) || !isExternalId(object.id)) return undefined;
   const metadata: Record<string, string> = {};
   if (isRecord(object.metadata)) {
     for (const [key, value] of Object.entries(object.metadata)) {
@@ -134,4 +182,50 @@ export function encodeStripeCustomerEvent(message: StripeCustomerEventMessage): 
       'schema-version': String(message.schema_version),
     },
   };
+}
+
+/** A consumed message as the consumer sees it: key and headers as the producer wrote them, body undecoded. */
+export interface StripeCustomerEventDelivery {
+  key: string | null;
+  headers: Record<string, string>;
+  value: Buffer | null;
+}
+
+export interface StripeCustomerEventReadOptions {
+  /** Current time (ms since epoch). */
+  nowMs: number;
+  /** How far ahead of `nowMs` a Stripe `created` may be (clock skew); later would outrank every real event. */
+  maxFutureSkewSeconds: number;
+}
+
+/**
+ * Decodes a delivery and checks that everything around the body tells the same story: the partition key and the
+ * headers name the envelope's tenant, environment and customer (a producer that can write for tenant A cannot slip
+ * in tenant B's event under A's key), and `created` is not in the future (a far-future event would make every
+ * later real one look stale and freeze the mapping). Throws `RejectedStripeCustomerEventError` otherwise.
+ */
+export function readStripeCustomerEvent(
+  delivery: StripeCustomerEventDelivery,
+  options: StripeCustomerEventReadOptions,
+): StripeCustomerEventMessage {
+  const message = decodeStripeCustomerEvent(delivery.value);
+  if (delivery.key !== stripeCustomerEventKey(message)) {
+    throw new RejectedStripeCustomerEventError(
+      'key_mismatch',
+      "message key does not match the envelope's tenant_id:environment_id:customer.id",
+    );
+  }
+  const expected = encodeStripeCustomerEvent(message).headers ?? {};
+  for (const [name, value] of Object.entries(expected)) {
+    if (delivery.headers[name] !== value) {
+      throw new RejectedStripeCustomerEventError('header_mismatch', `header ${name} does not match the envelope`);
+    }
+  }
+  if (message.stripe_created * 1000 > options.nowMs + options.maxFutureSkewSeconds * 1000) {
+    throw new RejectedStripeCustomerEventError(
+      'future_created',
+      `stripe_created is more than ${options.maxFutureSkewSeconds} s in the future`,
+    );
+  }
+  return message;
 }

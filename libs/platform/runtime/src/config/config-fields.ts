@@ -1,6 +1,7 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, registerDecorator, type ValidationArguments } from 'class-validator';
 
 /** Environment variables arrive as strings; these decorators turn them into typed, validated fields. */
 export function IntFromEnv(): PropertyDecorator {
@@ -41,6 +42,44 @@ export function IsHttpUrl(): PropertyDecorator {
 /** `host:port[,host:port…]` broker lists. */
 export function IsBrokerList(): PropertyDecorator {
   return Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: '$property must be a comma-separated list of host:port' });
+}
+
+/** A path to a file this process can read (TLS CAs, client certificates and keys), checked at start rather than at first connect. */
+export function IsReadableFile(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isReadableFile',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string' || value.length === 0) return false;
+          try {
+            accessSync(value, constants.R_OK);
+            return statSync(value).isFile();
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args: ValidationArguments) => `${args.property} must name a readable file`,
+      },
+    });
+  };
+}
+
+/** Fails when the field is set but `condition` does not hold on the whole config (e.g. a CA file without TLS enabled). */
+export function SetOnlyWhen<T>(condition: (config: T) => boolean, requirement: string): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'setOnlyWhen',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown, args: ValidationArguments) => value === undefined || value === '' || condition(args.object as T),
+        defaultMessage: (args: ValidationArguments) => `${args.property} requires ${requirement}`,
+      },
+    });
+  };
 }
 
 /** `DATABASE_URL`: required postgres:// URL. */

@@ -14,7 +14,7 @@ import {
   type StripeCustomerEventMessage,
   type StripeCustomerEventType,
 } from '@flexsync/kafka';
-import { loadConfig } from '@flexsync/runtime';
+import { FLEXPRICE_ID_RULE, loadConfig } from '@flexsync/runtime';
 import { eventually, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { MappingServiceConfig } from '../../mapping-service.config';
 import { createMappingServiceHttp } from '../../mapping-service.http';
@@ -231,6 +231,62 @@ describe('Stripe customer events consumer (real Kafka and Postgres)', () => {
     expect(await rows(tenant, 'cus_poison')).toHaveLength(0);
   });
 
+  it("dead-letters a message for tenant B written with tenant A's key, and applies nothing for either tenant", async () => {
+    const tenantA = uniqueTenant('consumer_key_a');
+    const tenantB = uniqueTenant('consumer_key_b');
+    const forB = message(tenantB, 'customer.created', 'cus_spoofed', { flexprice_customer_id: 'client_spoofed' });
+    const encoded = encodeStripeCustomerEvent(forB);
+    await producer.publish(TOPIC, [{ ...encoded, key: `${tenantA.tenantId}:${tenantA.environmentId}:cus_spoofed` }]);
+    await send(message(tenantB, 'customer.created', 'cus_after_spoof', { flexprice_customer_id: 'client_after_spoof' }));
+    await rowWhen(tenantB, 'cus_after_spoof', (r) => r.customer_id === 'client_after_spoof');
+    const dead = await eventually(async () =>
+      deadLetters.find((m) => m.key === `${tenantA.tenantId}:${tenantA.environmentId}:cus_spoofed`),
+    );
+    expect(dead.headers[DEAD_LETTER_HEADERS.reason]).toBe("message key does not match the envelope's tenant_id:environment_id:customer.id");
+    expect(await rows(tenantB, 'cus_spoofed')).toHaveLength(0);
+    expect(await rows(tenantA, 'cus_spoofed')).toHaveLength(0);
+  });
+
+  it('dead-letters a message whose tenant-id header names another tenant than its envelope', async () => {
+    const tenantA = uniqueTenant('consumer_header_a');
+    const tenantB = uniqueTenant('consumer_header_b');
+    const encoded = encodeStripeCustomerEvent(
+      message(tenantB, 'customer.created', 'cus_header', { flexprice_customer_id: 'client_header' }),
+    );
+    await producer.publish(TOPIC, [{ ...encoded, headers: { ...encoded.headers, 'tenant-id': tenantA.tenantId } }]);
+    const dead = await eventually(async () => deadLetters.find((m) => m.key === `${tenantB.tenantId}:${tenantB.environmentId}:cus_header`));
+    expect(dead.headers[DEAD_LETTER_HEADERS.reason]).toBe('header tenant-id does not match the envelope');
+    await drained();
+    expect(await rows(tenantB, 'cus_header')).toHaveLength(0);
+  });
+
+  it('dead-letters ids the API would refuse and a created timestamp far in the future, so no mapping can be frozen', async () => {
+    const tenant = uniqueTenant('consumer_fields');
+    const future = message(
+      tenant,
+      'customer.created',
+      'cus_future',
+      { flexprice_customer_id: 'client_future' },
+      Math.floor(Date.now() / 1000) + 3600,
+    );
+    const badTenant = { ...message(tenant, 'customer.created', 'cus_bad_tenant', {}), tenant_id: "tenant' OR 1=1" };
+    const badCustomer = message(tenant, 'customer.created', 'cus with space', { flexprice_customer_id: 'client_space' });
+    await send(future, badTenant, badCustomer);
+    await send(message(tenant, 'customer.updated', 'cus_future', { flexprice_customer_id: 'client_now' }, Math.floor(Date.now() / 1000)));
+    const row = await rowWhen(tenant, 'cus_future', (r) => r.customer_id === 'client_now');
+    expect(row.status).toBe('mapped');
+    const reasons = await eventually(async () => {
+      const mine = deadLetters.filter((m) => m.key?.includes(tenant.environmentId));
+      return mine.length === 3 ? mine.map((m) => m.headers[DEAD_LETTER_HEADERS.reason]).sort() : undefined;
+    });
+    expect(reasons).toEqual([
+      'customer.id must be 1-255 visible ASCII characters without spaces',
+      'stripe_created is more than 300 s in the future',
+      `tenant_id must be ${FLEXPRICE_ID_RULE}`,
+    ]);
+    expect(await rows(tenant, 'cus with space')).toHaveLength(0);
+  });
+
   it('reports applied events by outcome, consumer lag and dead letters on /metrics', async () => {
     const metrics = await request(app.getHttpServer()).get('/metrics').expect(200);
     expect(metrics.text).toMatch(
@@ -240,9 +296,16 @@ describe('Stripe customer events consumer (real Kafka and Postgres)', () => {
       /customer_mapping_events_total\{event_type="customer\.created",outcome="skipped_stale",service="mapping-service"\} [1-9]/,
     );
     expect(metrics.text).toContain(`kafka_consumer_lag{group="${GROUP}",topic="${TOPIC}"`);
-    expect(metrics.text).toContain(
-      `kafka_consumer_messages_total{group="${GROUP}",topic="${TOPIC}",outcome="dead_lettered",service="mapping-service"} 2`,
+    expect(metrics.text).toMatch(
+      new RegExp(
+        `kafka_consumer_messages_total\\{group="${GROUP}",topic="${TOPIC}",outcome="dead_lettered",service="mapping-service"\\} [1-9]`,
+      ),
     );
+    for (const reason of ['key_mismatch', 'header_mismatch', 'invalid_field', 'future_created']) {
+      expect(metrics.text).toMatch(
+        new RegExp(`customer_mapping_events_rejected_total\\{reason="${reason}",service="mapping-service"\\} [1-9]`),
+      );
+    }
     const ready = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({ details: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
   });

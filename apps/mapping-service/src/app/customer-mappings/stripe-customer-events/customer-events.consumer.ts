@@ -2,16 +2,17 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import type { Kafka } from 'kafkajs';
 import { QueryFailedError } from 'typeorm';
 import {
-  decodeStripeCustomerEvent,
   describeError,
   KAFKA_CLIENT,
   KafkaMessageConsumer,
   KafkaPublisher,
-  PoisonMessageError,
+  readStripeCustomerEvent,
+  RejectedStripeCustomerEventError,
   type ConsumedMessage,
 } from '@flexsync/kafka';
 import { MetricsRegistry } from '@flexsync/observability';
 import { MappingServiceConfig } from '../../mapping-service.config';
+import { CustomerMappingMetrics } from '../customer-mapping.metrics';
 import { ApplyStripeCustomerEvent } from './apply-stripe-customer-event';
 
 const START_RETRY_MS = 2000;
@@ -35,6 +36,7 @@ export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleD
     @Inject(MetricsRegistry) private readonly registry: MetricsRegistry,
     @Inject(MappingServiceConfig) private readonly config: MappingServiceConfig,
     @Inject(ApplyStripeCustomerEvent) private readonly applyEvent: ApplyStripeCustomerEvent,
+    @Inject(CustomerMappingMetrics) private readonly mappingMetrics: CustomerMappingMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -82,14 +84,48 @@ export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleD
 
   private async handle(message: ConsumedMessage): Promise<void> {
     try {
-      await this.applyEvent.execute(decodeStripeCustomerEvent(message.value));
+      const event = readStripeCustomerEvent(message, {
+        nowMs: Date.now(),
+        maxFutureSkewSeconds: this.config.KAFKA_CUSTOMER_EVENTS_MAX_FUTURE_SKEW_SECONDS,
+      });
+      await this.applyEvent.execute(event);
     } catch (error) {
-      const refusal = permanentDatabaseRefusal(error);
-      // Retrying a value the database will never accept would block the partition forever.
-      if (refusal) throw new PoisonMessageError(`the database refused the event: ${refusal}`, { cause: error });
-      throw error;
+      throw this.refusal(message, error);
     }
   }
+
+  /** The error to hand the consumer: a permanent refusal (dead-lettered) is counted and logged here, anything else is retried. */
+  private refusal(message: ConsumedMessage, error: unknown): unknown {
+    let rejected: RejectedStripeCustomerEventError | undefined;
+    if (error instanceof RejectedStripeCustomerEventError) rejected = error;
+    const refusal = permanentDatabaseRefusal(error);
+    // Retrying a value the database will never accept would block the partition forever.
+    if (refusal)
+      rejected = new RejectedStripeCustomerEventError('database_refused', `the database refused the event: ${refusal}`, { cause: error });
+    if (!rejected) return error;
+    this.mappingMetrics.rejected(rejected.rejection);
+    this.logger.warn(
+      {
+        ...claimedScope(message),
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        rejection: rejected.rejection,
+        reason: rejected.reason,
+      },
+      'stripe customer event rejected',
+    );
+    return rejected;
+  }
+}
+
+/** What the delivery claims about its tenant (from the headers, unverified): enough to find the producer that sent it. */
+function claimedScope(message: ConsumedMessage): Record<string, string | undefined> {
+  return {
+    tenant_id: message.headers['tenant-id'],
+    environment_id: message.headers['environment-id'],
+    stripe_event_id: message.headers['stripe-event-id'],
+  };
 }
 
 /**
