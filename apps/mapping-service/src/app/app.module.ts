@@ -3,7 +3,7 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
-import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
+import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { CustomerIntegrationMapping, MeterProviderMapping, PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { CustomerMappingMetrics } from './customer-mappings/customer-mapping.metrics';
 import { CustomerMappingStore } from './customer-mappings/customer-mapping.store';
@@ -40,7 +40,8 @@ export class MappingServiceModule {
         { provide: MappingServiceConfig, useValue: config },
         readinessChecksProvider({
           inject: [getDataSourceToken(), KAFKA_READINESS_CHECK],
-          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), kafka],
+          // Kafka down only degrades: the inbox/outbox (webhook-ingest) and the consumer's reconnects (mapping-service) cover it.
+          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), degradedWhenDown(kafka)],
         }),
         MeterMappingStore,
         CreateMeterMapping,
