@@ -7,6 +7,7 @@ import { HealthController, ObservabilityModule, readinessChecksProvider } from '
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
 import { connectTemporalClient, temporalCheck } from '@flexsync/temporal';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
+import { LedgerMetrics } from './metrics/ledger.metrics';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
 import { TenantSyncSettingsReader } from './shared/sync-settings';
@@ -45,6 +46,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         StartManualSync,
         SyncBatchReader,
         HourlySyncSchedule,
+        LedgerMetrics,
       ],
     };
   }

@@ -50,4 +50,11 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
   @Min(0)
   @Max(59)
   STRIPE_SYNC_GRACE_PERIOD_MINUTES = 5;
+
+  /** Tenant environments labelled in the per-tenant freshness gauge (the stalest first), bounding the series count. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  STRIPE_SYNC_METRICS_MAX_TENANTS = 50;
 }
