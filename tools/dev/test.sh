@@ -15,6 +15,7 @@ mkdir -p "$REPORTS"
 step() { printf '\n[test] %s\n' "$*" >&2; }
 step "lint";        npm run --silent lint
 step "kubernetes manifests (kustomize, schemas, restricted profile)"; bash tools/k8s/validate.sh
+step "alert rules (promtool check + unit tests)"; bash tools/prometheus/check.sh
 step "type check";  npx tsc -p tsconfig.json --noEmit
 status=0
 step "unit tests";  npx jest --selectProjects unit --json --outputFile="$REPORTS/unit.json" || status=$?
