@@ -117,7 +117,9 @@ async function stop(started: Started | undefined): Promise<void> {
   if (!started || started.child.exitCode !== null) return;
   const exited = new Promise((resolve) => started.child.once('exit', resolve));
   started.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+  clearTimeout(timer);
   if (started.child.exitCode === null) started.child.kill('SIGKILL');
 }
 
