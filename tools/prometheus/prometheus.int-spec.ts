@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -10,7 +10,8 @@ import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/cr
 import { eventually, freePort, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 
 /**
- * A real Prometheus (Debian's `prometheus`, 2.42) scraping the five services started here as their own processes,
+ * A real Prometheus (Debian's `prometheus`, 2.42) scraping the five services started here as their own processes
+ * from the production build (`dist/`, `npm run build`; tools/dev/test.sh builds before the integration tests),
  * evaluating the project's alert rules (with `for:` cut to 0 s so the test need not wait 10 minutes):
  * every metric the dashboard and the rules query is exposed, every dashboard query is valid PromQL, and a sync
  * whose Stripe key is refused fires the circuit-open and failed-batches alerts.
@@ -46,6 +47,8 @@ const SERVICES: Record<string, Record<string, string>> = {
     STRIPE_SYNC_SCHEDULE_ENABLED: 'false',
   },
   'sync-worker': {
+    // As the image sets it: the prebuilt bundle, never a bundling of sources at start.
+    WORKFLOW_BUNDLE_PATH: join(REPO_ROOT, 'dist/workflows/bundle.js'),
     CLICKHOUSE_URL: env.CLICKHOUSE_URL,
     CLICKHOUSE_DATABASE: env.CLICKHOUSE_DATABASE,
     TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
@@ -57,6 +60,11 @@ const SERVICES: Record<string, Record<string, string>> = {
     STRIPE_TEST_WRITES_PER_SECOND: '500',
   },
 };
+
+/** The service as the image runs it: compiled JavaScript, production mode. */
+function mainOf(service: string): string {
+  return join(REPO_ROOT, 'dist/apps', service, 'src/main.js');
+}
 
 const PROMQL_WORDS = new Set(
   ('sum min max avg count by without on ignoring group_left group_right and or unless offset bool rate irate increase ' +
@@ -141,16 +149,19 @@ describe('a real Prometheus scraping the five services', () => {
 
   beforeAll(async () => {
     const started = Date.now();
+    const missing = Object.keys(SERVICES).filter((service) => !existsSync(mainOf(service)));
+    if (missing.length) throw new Error(`no production build of ${missing.join(', ')}: run \`npm run build\` first`);
     await db.connect();
     dir = mkdtempSync(join(tmpdir(), 'flexsync-prometheus-'));
     for (const [service, extra] of Object.entries(SERVICES)) {
       ports[service] = await freePort();
-      processes[service] = startProcess(process.execPath, [join(REPO_ROOT, 'tools/dev/run-ts.js'), join(REPO_ROOT, `apps/${service}/src/main.ts`)], {
+      processes[service] = startProcess(process.execPath, [mainOf(service)], {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
         DATABASE_URL: env.DATABASE_URL,
         PORT: String(ports[service]),
         HOST: '127.0.0.1',
+        NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         AUTH_JWT_SECRET: AUTH.jwtSecret,
         AUTH_JWT_ISSUER: AUTH.issuer,
