@@ -10,6 +10,7 @@ import { CustomerMappingStore } from './customer-mappings/customer-mapping.store
 import { CustomerMappingsController } from './customer-mappings/customer-mappings.controller';
 import { ApplyStripeCustomerEvent } from './customer-mappings/stripe-customer-events/apply-stripe-customer-event';
 import { CustomerEventsConsumer } from './customer-mappings/stripe-customer-events/customer-events.consumer';
+import { DeadLetterDepthMetrics } from './customer-mappings/stripe-customer-events/dead-letter-depth.metrics';
 import { CreateCustomerMapping } from './customer-mappings/use-cases/create-customer-mapping';
 import { DeleteCustomerMapping } from './customer-mappings/use-cases/delete-customer-mapping';
 import { GetCustomerMapping } from './customer-mappings/use-cases/get-customer-mapping';
@@ -57,6 +58,7 @@ export class MappingServiceModule {
         DeleteCustomerMapping,
         ApplyStripeCustomerEvent,
         CustomerEventsConsumer,
+        DeadLetterDepthMetrics,
       ],
     };
   }
