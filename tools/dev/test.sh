@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 export NX_NO_CLOUD=true NX_DAEMON=false
+# The same Node major as the images (Node 22), from the npm registry, cached.
+source tools/dev/node22.sh
 REPORTS="${FLEXSYNC_STACK_DIR:-$ROOT/.stack}/reports"
 
 [[ -d node_modules/.bin ]] || npm ci --no-audit --no-fund
@@ -14,9 +16,12 @@ mkdir -p "$REPORTS"
 
 step() { printf '\n[test] %s\n' "$*" >&2; }
 step "lint";        npm run --silent lint
+step "kubernetes manifests (kustomize, schemas, restricted profile)"; bash tools/k8s/validate.sh
+step "alert rules (promtool check + unit tests)"; bash tools/prometheus/check.sh
 step "type check";  npx tsc -p tsconfig.json --noEmit
 status=0
 step "unit tests";  npx jest --selectProjects unit --json --outputFile="$REPORTS/unit.json" || status=$?
+step "production build (specs start services from dist/)"; npm run --silent build
 exec > >(tee "$REPORTS/integration-output.log") 2>&1 # the in-process services' logs, for the log scan
 step "integration tests (real Postgres, ClickHouse, Kafka, Temporal, stripe-mock, Stripe emulator)"
 npx jest --selectProjects integration --runInBand --json --outputFile="$REPORTS/integration.json" || status=$?

@@ -3,13 +3,14 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
-import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
+import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { CustomerIntegrationMapping, MeterProviderMapping, PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { CustomerMappingMetrics } from './customer-mappings/customer-mapping.metrics';
 import { CustomerMappingStore } from './customer-mappings/customer-mapping.store';
 import { CustomerMappingsController } from './customer-mappings/customer-mappings.controller';
 import { ApplyStripeCustomerEvent } from './customer-mappings/stripe-customer-events/apply-stripe-customer-event';
 import { CustomerEventsConsumer } from './customer-mappings/stripe-customer-events/customer-events.consumer';
+import { DeadLetterDepthMetrics } from './customer-mappings/stripe-customer-events/dead-letter-depth.metrics';
 import { CreateCustomerMapping } from './customer-mappings/use-cases/create-customer-mapping';
 import { DeleteCustomerMapping } from './customer-mappings/use-cases/delete-customer-mapping';
 import { GetCustomerMapping } from './customer-mappings/use-cases/get-customer-mapping';
@@ -40,7 +41,8 @@ export class MappingServiceModule {
         { provide: MappingServiceConfig, useValue: config },
         readinessChecksProvider({
           inject: [getDataSourceToken(), KAFKA_READINESS_CHECK],
-          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), kafka],
+          // Kafka down only degrades: the inbox/outbox (webhook-ingest) and the consumer's reconnects (mapping-service) cover it.
+          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), degradedWhenDown(kafka)],
         }),
         MeterMappingStore,
         CreateMeterMapping,
@@ -56,6 +58,7 @@ export class MappingServiceModule {
         DeleteCustomerMapping,
         ApplyStripeCustomerEvent,
         CustomerEventsConsumer,
+        DeadLetterDepthMetrics,
       ],
     };
   }

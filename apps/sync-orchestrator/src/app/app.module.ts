@@ -9,6 +9,7 @@ import { SyncCoverageStore } from '@flexsync/sync-pipeline';
 import { connectTemporalClient, temporalCheck, temporalSecurityFrom } from '@flexsync/temporal';
 import { SyncCoverageController } from './coverage/sync-coverage.controller';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
+import { LedgerMetrics } from './metrics/ledger.metrics';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { ManualSyncRuns } from './manual-sync/manual-sync-runs';
 import { ManualSyncRunsController } from './manual-sync/manual-sync-runs.controller';
@@ -62,6 +63,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
           inject: [getDataSourceToken()],
           useFactory: (dataSource: DataSource) => new SyncCoverageStore(dataSource),
         },
+        LedgerMetrics,
       ],
     };
   }

@@ -99,4 +99,11 @@ export class SyncOrchestratorConfig extends AuthEnvConfig {
   @Min(1)
   @Max(100)
   STRIPE_MANUAL_SYNC_MAX_RUNNING = 5;
+
+  /** Tenant environments labelled in the per-tenant freshness gauge (the stalest first), bounding the series count. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  STRIPE_SYNC_METRICS_MAX_TENANTS = 50;
 }

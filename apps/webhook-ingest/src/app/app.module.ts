@@ -3,7 +3,7 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SecretBox, secretBoxFrom } from '@flexsync/crypto';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
-import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
+import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeTenantConfig } from '@flexsync/persistence';
 import { CustomerEventPublisher } from './stripe-webhooks/customer-event-publisher';
 import { ReceiveStripeWebhook } from './stripe-webhooks/receive-stripe-webhook/receive-stripe-webhook.use-case';
@@ -33,7 +33,8 @@ export class WebhookIngestModule {
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), KAFKA_READINESS_CHECK],
-          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), kafka],
+          // Kafka down only degrades: the inbox/outbox (webhook-ingest) and the consumer's reconnects (mapping-service) cover it.
+          useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), degradedWhenDown(kafka)],
         }),
         { provide: WebhookIngestConfig, useValue: config },
         { provide: SecretBox, useFactory: () => secretBoxFrom(config) },

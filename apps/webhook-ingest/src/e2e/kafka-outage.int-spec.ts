@@ -54,6 +54,7 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
   let webhookIngest: INestApplication;
   let mappingService: ChildProcess | undefined;
   let baseUrl: string;
+  let mappingUrl: string;
   let dataSource: DataSource;
   let kafkaStopped = false;
   const tenant = uniqueTenant('e2e_outage');
@@ -111,7 +112,9 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
     baseUrl = (await webhookIngest.getUrl()).replace('[::1]', '127.0.0.1');
     dataSource = webhookIngest.get(DataSource);
 
-    mappingService = await startMappingService(await freePort(), {
+    const mappingPort = await freePort();
+    mappingUrl = `http://127.0.0.1:${mappingPort}`;
+    mappingService = await startMappingService(mappingPort, {
       DATABASE_URL: env.DATABASE_URL,
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
@@ -170,8 +173,23 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
     expect(kept).toMatchObject({ published_at: null });
     expect(kept?.publish_attempts).toBeGreaterThanOrEqual(1);
     expect(kept?.last_publish_error).toContain('could not publish');
-    const ready = await fetch(`${baseUrl}/health/ready`);
-    expect(ready.status).toBe(503);
+    // The inbox/outbox covers the outage: both services stay ready (no pod restarts, no lost traffic) and say
+    // Kafka is degraded, in the body and in the gauge.
+    for (const [service, url] of [
+      ['webhook-ingest', baseUrl],
+      ['mapping-service', mappingUrl],
+    ]) {
+      const ready = await fetch(`${url}/health/ready`);
+      expect({ service, status: ready.status }).toEqual({ service, status: 200 });
+      expect(await ready.json()).toMatchObject({
+        status: 'degraded',
+        info: { postgres: { status: 'up' } },
+        degraded: { kafka: { status: 'degraded', message: expect.any(String) } },
+      });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^health_dependency_up\{[^}]*dependency="kafka"[^}]*\} 0$/m);
+      expect(metrics).toMatch(/^health_dependency_up\{[^}]*dependency="postgres"[^}]*\} 1$/m);
+    }
 
     timings.kafka_start_ms = await stack('start-service');
     kafkaStopped = false;

@@ -6,5 +6,6 @@ export * from './http/body-parser-errors';
 export * from './http/error-filter';
 export * from './http/error.view';
 export * from './http/forbid-prototype-keys.interceptor';
+export * from './http/internal-port';
 export * from './http/start-http-service';
 export * from './http/validation';

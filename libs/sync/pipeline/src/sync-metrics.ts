@@ -35,6 +35,9 @@ export class SyncPipelineMetrics {
       labelNames: ['status'],
       registers: [registry],
     });
+    // Every status exists from the start at 0: `increase()` cannot see a series whose first sample is already 1,
+    // so the first failure after a restart would never fire the failed-batches alert.
+    for (const status of ['pending', 'completed', 'failed']) this.batches.inc({ status }, 0);
     this.aggregates = new Counter({
       name: 'stripe_sync_aggregates_total',
       help: 'ClickHouse aggregates (customer, meter, event_type per window) reconciled with the ledger, by result',

@@ -102,6 +102,13 @@ export class ServiceBaseConfig {
   @IsNotEmpty()
   HOST = '127.0.0.1';
 
+  /** A second port for /metrics and /docs only (the public port then answers 404 there); 0 keeps them on PORT. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  INTERNAL_PORT = 0;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { loadConfig } from '../config/load-config';
 import { answerBodyParserErrors } from './body-parser-errors';
 import { HttpErrorFilter } from './error-filter';
+import { listenWithInternalPort } from './internal-port';
 import { ForbidPrototypeKeysInterceptor } from './forbid-prototype-keys.interceptor';
 import { createValidationPipe } from './validation';
 
@@ -49,7 +50,7 @@ export async function createHttpService(options: HttpServiceOptions): Promise<IN
  * A service's `main`: validate the environment before Nest starts (exit 1 naming every bad key), build the app,
  * listen. `prepare` runs after validation and before the app is built (e.g. routing SDK logs).
  */
-export function runHttpService<C extends { HOST: string; PORT: number }>(
+export function runHttpService<C extends { HOST: string; PORT: number; INTERNAL_PORT?: number }>(
   service: string,
   configClass: new () => C,
   createApp: (config: C) => Promise<INestApplication>,
@@ -59,8 +60,11 @@ export function runHttpService<C extends { HOST: string; PORT: number }>(
     const config = loadConfig(service, configClass);
     prepare?.(config);
     const app = await createApp(config);
+    // Before listen: the split wraps the request handler of the server Nest is about to start.
+    if (config.INTERNAL_PORT) await listenWithInternalPort(app, config.HOST, config.INTERNAL_PORT);
     await app.listen(config.PORT, config.HOST);
-    app.get(Logger).log(`${service} listening on http://${config.HOST}:${config.PORT}`, 'Bootstrap');
+    const internal = config.INTERNAL_PORT ? ` (/metrics, /docs on port ${config.INTERNAL_PORT})` : '';
+    app.get(Logger).log(`${service} listening on http://${config.HOST}:${config.PORT}${internal}`, 'Bootstrap');
   };
   start().catch(exitOnStartupError(service));
 }
