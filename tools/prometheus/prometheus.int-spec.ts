@@ -234,7 +234,11 @@ describe('a real Prometheus scraping the five services', () => {
     const started = Date.now();
     const secretBox = new SecretBox(EncryptionKeyring.parse(keyEntry, KEY_ID));
     // A key the Stripe emulator has never heard of: every push answers 401.
-    const sealed = secretBox.seal(['sk', 'test', `refused${suffix}`].join('_'));
+    const sealed = secretBox.seal(['sk', 'test', `refused${suffix}`].join('_'), {
+      tenantId: tenant.tenantId,
+      environmentId: tenant.environmentId,
+      field: 'api_key',
+    });
     await db.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled)
        VALUES ($1, $2, $3, $4, 'sk_test_…used', true)`,
