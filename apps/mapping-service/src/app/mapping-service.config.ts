@@ -4,45 +4,16 @@ import {
   KafkaBrokersField,
   STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC,
   STRIPE_CUSTOMER_EVENTS_TOPIC,
-  KafkaSaslCredentialField,
-  KafkaSaslMechanismField,
-  KafkaSslField,
-  KafkaSslFileField,
-  KafkaSslServerNameField,
-  type KafkaSaslMechanism,
+  WithKafkaSecurityFields,
 } from '@flexsync/kafka';
 import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
 
 /** Environment of mapping-service, validated before Nest starts. */
-export class MappingServiceConfig extends AuthEnvConfig {
+export class MappingServiceConfig extends WithKafkaSecurityFields(AuthEnvConfig) {
   override PORT = 8082;
 
   @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
-
-  @KafkaSslField()
-  KAFKA_SSL = false;
-
-  @KafkaSslFileField()
-  KAFKA_SSL_CA_FILE?: string;
-
-  @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
-  KAFKA_SSL_CERT_FILE?: string;
-
-  @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
-  KAFKA_SSL_KEY_FILE?: string;
-
-  @KafkaSslServerNameField()
-  KAFKA_SSL_SERVER_NAME?: string;
-
-  @KafkaSaslMechanismField()
-  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
-
-  @KafkaSaslCredentialField()
-  KAFKA_SASL_USERNAME?: string;
-
-  @KafkaSaslCredentialField()
-  KAFKA_SASL_PASSWORD?: string;
 
   @IsString()
   @IsNotEmpty()

@@ -1,14 +1,6 @@
 import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
-import {
-  TemporalAddressField,
-  TemporalApiKeyField,
-  TemporalNamespaceField,
-  TemporalTaskQueueField,
-  TemporalTlsField,
-  TemporalTlsFileField,
-  TemporalTlsServerNameField,
-} from '@flexsync/temporal';
+import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField, WithTemporalSecurityFields } from '@flexsync/temporal';
 import {
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
@@ -20,29 +12,11 @@ import {
 import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
 
 /** Environment of sync-orchestrator, validated before Nest starts. */
-export class SyncOrchestratorConfig extends AuthEnvConfig {
+export class SyncOrchestratorConfig extends WithTemporalSecurityFields(AuthEnvConfig) {
   override PORT = 8080;
 
   @TemporalAddressField()
   TEMPORAL_ADDRESS!: string;
-
-  @TemporalTlsField()
-  TEMPORAL_TLS = false;
-
-  @TemporalTlsFileField()
-  TEMPORAL_TLS_CA_FILE?: string;
-
-  @TemporalTlsFileField('TEMPORAL_TLS_KEY_FILE')
-  TEMPORAL_TLS_CERT_FILE?: string;
-
-  @TemporalTlsFileField('TEMPORAL_TLS_CERT_FILE')
-  TEMPORAL_TLS_KEY_FILE?: string;
-
-  @TemporalTlsServerNameField()
-  TEMPORAL_TLS_SERVER_NAME?: string;
-
-  @TemporalApiKeyField()
-  TEMPORAL_API_KEY?: string;
 
   @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';

@@ -2,19 +2,11 @@ import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf 
 import { ClickHousePasswordField, ClickHouseTlsCaFileField, ClickHouseUsernameField } from '@flexsync/clickhouse';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
-import {
-  TemporalAddressField,
-  TemporalApiKeyField,
-  TemporalNamespaceField,
-  TemporalTaskQueueField,
-  TemporalTlsField,
-  TemporalTlsFileField,
-  TemporalTlsServerNameField,
-} from '@flexsync/temporal';
+import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField, WithTemporalSecurityFields } from '@flexsync/temporal';
 import { STRIPE_SYNC_TASK_QUEUE } from '@flexsync/sync-contracts';
 
 /** Environment of sync-worker, validated before Nest starts. */
-export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnvFields {
+export class SyncWorkerConfig extends WithTemporalSecurityFields(ServiceBaseConfig) implements EncryptionEnvFields {
   override PORT = 8085;
 
   @IsHttpUrl()
@@ -35,24 +27,6 @@ export class SyncWorkerConfig extends ServiceBaseConfig implements EncryptionEnv
 
   @TemporalAddressField()
   TEMPORAL_ADDRESS!: string;
-
-  @TemporalTlsField()
-  TEMPORAL_TLS = false;
-
-  @TemporalTlsFileField()
-  TEMPORAL_TLS_CA_FILE?: string;
-
-  @TemporalTlsFileField('TEMPORAL_TLS_KEY_FILE')
-  TEMPORAL_TLS_CERT_FILE?: string;
-
-  @TemporalTlsFileField('TEMPORAL_TLS_CERT_FILE')
-  TEMPORAL_TLS_KEY_FILE?: string;
-
-  @TemporalTlsServerNameField()
-  TEMPORAL_TLS_SERVER_NAME?: string;
-
-  @TemporalApiKeyField()
-  TEMPORAL_API_KEY?: string;
 
   @TemporalNamespaceField()
   TEMPORAL_NAMESPACE = 'default';

@@ -2,18 +2,13 @@ import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength
 import {
   KafkaBrokersField,
   STRIPE_CUSTOMER_EVENTS_TOPIC,
-  KafkaSaslCredentialField,
-  KafkaSaslMechanismField,
-  KafkaSslField,
-  KafkaSslFileField,
-  KafkaSslServerNameField,
-  type KafkaSaslMechanism,
+  WithKafkaSecurityFields,
 } from '@flexsync/kafka';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { BoolFromEnv, IntFromEnv, ServiceBaseConfig } from '@flexsync/runtime';
 
 /** Environment of webhook-ingest, validated before Nest starts. */
-export class WebhookIngestConfig extends ServiceBaseConfig implements EncryptionEnvFields {
+export class WebhookIngestConfig extends WithKafkaSecurityFields(ServiceBaseConfig) implements EncryptionEnvFields {
   override PORT = 8083;
 
   /** Stripe events are larger than API requests; anything beyond this is refused before signature checks. */
@@ -25,30 +20,6 @@ export class WebhookIngestConfig extends ServiceBaseConfig implements Encryption
 
   @KafkaBrokersField()
   KAFKA_BROKERS!: string[];
-
-  @KafkaSslField()
-  KAFKA_SSL = false;
-
-  @KafkaSslFileField()
-  KAFKA_SSL_CA_FILE?: string;
-
-  @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
-  KAFKA_SSL_CERT_FILE?: string;
-
-  @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
-  KAFKA_SSL_KEY_FILE?: string;
-
-  @KafkaSslServerNameField()
-  KAFKA_SSL_SERVER_NAME?: string;
-
-  @KafkaSaslMechanismField()
-  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
-
-  @KafkaSaslCredentialField()
-  KAFKA_SASL_USERNAME?: string;
-
-  @KafkaSaslCredentialField()
-  KAFKA_SASL_PASSWORD?: string;
 
   @IsString()
   @IsNotEmpty()

@@ -3,42 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError, loadConfig } from '@flexsync/runtime';
-import {
-  KafkaSaslCredentialField,
-  KafkaSaslMechanismField,
-  kafkaSecurityFrom,
-  KafkaSslField,
-  KafkaSslFileField,
-  KafkaSslServerNameField,
-  type KafkaSaslMechanism,
-  type KafkaSecurityFields,
-} from './kafka-env';
+import { kafkaSecurityFrom, WithKafkaSecurityFields } from './kafka-env';
 
-class KafkaSecurityConfig implements KafkaSecurityFields {
-  @KafkaSslField()
-  KAFKA_SSL = false;
-
-  @KafkaSslFileField()
-  KAFKA_SSL_CA_FILE?: string;
-
-  @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
-  KAFKA_SSL_CERT_FILE?: string;
-
-  @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
-  KAFKA_SSL_KEY_FILE?: string;
-
-  @KafkaSslServerNameField()
-  KAFKA_SSL_SERVER_NAME?: string;
-
-  @KafkaSaslMechanismField()
-  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
-
-  @KafkaSaslCredentialField()
-  KAFKA_SASL_USERNAME?: string;
-
-  @KafkaSaslCredentialField()
-  KAFKA_SASL_PASSWORD?: string;
-}
+class KafkaSecurityConfig extends WithKafkaSecurityFields(class {}) {}
 
 const dir = mkdtempSync(join(tmpdir(), 'kafka-env-spec-'));
 const ca = join(dir, 'ca.pem');

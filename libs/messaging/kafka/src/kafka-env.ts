@@ -11,7 +11,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import type { SASLOptions } from 'kafkajs';
-import { BoolFromEnv, IsBrokerList, IsReadableFile, ListFromEnv, SetOnlyWhen } from '@flexsync/runtime';
+import { BoolFromEnv, type ConfigClass, IsBrokerList, IsReadableFile, ListFromEnv, SetOnlyWhen } from '@flexsync/runtime';
 
 /** `KAFKA_BROKERS`: required comma-separated `host:port` list, parsed into an array. */
 export function KafkaBrokersField(): PropertyDecorator {
@@ -84,6 +84,36 @@ export function KafkaSaslCredentialField(): PropertyDecorator {
     IsNotEmpty({ message: '$property is required with KAFKA_SASL_MECHANISM' }),
     OnlyWhen((config) => isSet(config.KAFKA_SASL_MECHANISM), 'KAFKA_SASL_MECHANISM'),
   );
+}
+
+/** The Kafka TLS/SASL fields, declared once for every service that talks to the brokers. */
+export function WithKafkaSecurityFields<TBase extends ConfigClass>(Base: TBase) {
+  abstract class KafkaSecured extends Base implements KafkaSecurityFields {
+    @KafkaSslField()
+    KAFKA_SSL = false;
+
+    @KafkaSslFileField()
+    KAFKA_SSL_CA_FILE?: string;
+
+    @KafkaSslFileField('KAFKA_SSL_KEY_FILE')
+    KAFKA_SSL_CERT_FILE?: string;
+
+    @KafkaSslFileField('KAFKA_SSL_CERT_FILE')
+    KAFKA_SSL_KEY_FILE?: string;
+
+    @KafkaSslServerNameField()
+    KAFKA_SSL_SERVER_NAME?: string;
+
+    @KafkaSaslMechanismField()
+    KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
+
+    @KafkaSaslCredentialField()
+    KAFKA_SASL_USERNAME?: string;
+
+    @KafkaSaslCredentialField()
+    KAFKA_SASL_PASSWORD?: string;
+  }
+  return KafkaSecured;
 }
 
 /** The kafkajs `ssl` and `sasl` options of a validated config (reads the PEM files once, at start). */

@@ -4,34 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError, loadConfig } from '@flexsync/runtime';
 import { temporalConnectionOptions } from './temporal-connection';
-import {
-  TemporalApiKeyField,
-  temporalSecurityFrom,
-  TemporalTlsField,
-  TemporalTlsFileField,
-  TemporalTlsServerNameField,
-  type TemporalSecurityFields,
-} from './temporal-env';
+import { temporalSecurityFrom, WithTemporalSecurityFields } from './temporal-env';
 
-class TemporalSecurityConfig implements TemporalSecurityFields {
-  @TemporalTlsField()
-  TEMPORAL_TLS = false;
-
-  @TemporalTlsFileField()
-  TEMPORAL_TLS_CA_FILE?: string;
-
-  @TemporalTlsFileField('TEMPORAL_TLS_KEY_FILE')
-  TEMPORAL_TLS_CERT_FILE?: string;
-
-  @TemporalTlsFileField('TEMPORAL_TLS_CERT_FILE')
-  TEMPORAL_TLS_KEY_FILE?: string;
-
-  @TemporalTlsServerNameField()
-  TEMPORAL_TLS_SERVER_NAME?: string;
-
-  @TemporalApiKeyField()
-  TEMPORAL_API_KEY?: string;
-}
+class TemporalSecurityConfig extends WithTemporalSecurityFields(class {}) {}
 
 const dir = mkdtempSync(join(tmpdir(), 'temporal-env-spec-'));
 const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { applyDecorators } from '@nestjs/common';
 import type { TLSConfig } from '@temporalio/client';
 import { IsBoolean, IsNotEmpty, IsString, Matches, ValidateIf } from 'class-validator';
-import { BoolFromEnv, IsReadableFile, SetOnlyWhen } from '@flexsync/runtime';
+import { BoolFromEnv, type ConfigClass, IsReadableFile, SetOnlyWhen } from '@flexsync/runtime';
 import type { TemporalSettings } from './temporal-connection';
 
 /** `TEMPORAL_ADDRESS`: required `host:port` of the Temporal frontend. */
@@ -74,6 +74,30 @@ export function TemporalApiKeyField(): PropertyDecorator {
     IsNotEmpty(),
     SetOnlyWhen(tlsOn, 'TEMPORAL_TLS=true'),
   );
+}
+
+/** The Temporal TLS/API-key fields, declared once for every service that talks to Temporal. */
+export function WithTemporalSecurityFields<TBase extends ConfigClass>(Base: TBase) {
+  abstract class TemporalSecured extends Base implements TemporalSecurityFields {
+    @TemporalTlsField()
+    TEMPORAL_TLS = false;
+
+    @TemporalTlsFileField()
+    TEMPORAL_TLS_CA_FILE?: string;
+
+    @TemporalTlsFileField('TEMPORAL_TLS_KEY_FILE')
+    TEMPORAL_TLS_CERT_FILE?: string;
+
+    @TemporalTlsFileField('TEMPORAL_TLS_CERT_FILE')
+    TEMPORAL_TLS_KEY_FILE?: string;
+
+    @TemporalTlsServerNameField()
+    TEMPORAL_TLS_SERVER_NAME?: string;
+
+    @TemporalApiKeyField()
+    TEMPORAL_API_KEY?: string;
+  }
+  return TemporalSecured;
 }
 
 /** The `tls`/`apiKey` options of `Connection.connect` and `NativeConnection.connect` (reads the PEM files once, at start). */

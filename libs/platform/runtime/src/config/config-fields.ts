@@ -91,6 +91,13 @@ export function DatabaseUrlField(): PropertyDecorator {
  * Base settings every service has: where it listens, how it logs, its Postgres. Subclasses change a default by
  * redeclaring the field (`override PORT = 8081`); the validation declared here still applies.
  */
+/**
+ * A config class a field group mixes into (`class X extends WithKafkaSecurityFields(ServiceBaseConfig)`), so a group
+ * of fields is declared once for every service that needs it, whatever its base class.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript requires `any[]` constructor arguments for mixin bases
+export type ConfigClass = abstract new (...args: any[]) => object;
+
 export class ServiceBaseConfig {
   @IntFromEnv()
   @IsInt()
