@@ -5,6 +5,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+# The services run on the Node major of the images and the tests (Node 22).
+source tools/dev/node22.sh
 STACK_DIR="${FLEXSYNC_STACK_DIR:-$ROOT/.stack}"
 APPS_DIR="$STACK_DIR/apps"
 SERVICES=(config-service mapping-service webhook-ingest sync-orchestrator sync-worker)
