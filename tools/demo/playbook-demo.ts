@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mintTenantToken } from '@flexsync/auth';
 import { createClickHouseClient, EventsProcessedStore, toClickHouseDateTime } from '@flexsync/clickhouse';
 import { buildCustomerObject, sendStripeWebhook, StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
-import { STRIPE_SCHEDULED_SYNC_WORKFLOW, STRIPE_SYNC_SCHEDULE_ID } from '@flexsync/sync-contracts';
+import { type ScheduledSyncInput, STRIPE_SCHEDULED_SYNC_WORKFLOW, STRIPE_SYNC_SCHEDULE_ID } from '@flexsync/sync-contracts';
 import { connectTemporalClient } from '@flexsync/temporal';
 
 const env = process.env as Record<string, string>;
@@ -175,7 +175,11 @@ async function main(): Promise<void> {
     'next runs',
     schedule.info.nextActionTimes.slice(0, 2).map((t) => t.toISOString()),
   );
-  ok('each tick syncs the windows that closed in the last 2 hours for every tenant with sync_enabled (late usage → corrections)');
+  const [tick] = (schedule.action as { args?: ScheduledSyncInput[] }).args ?? [];
+  check(
+    tick?.maxWindowsPerRun !== undefined && tick.tenantPageSize !== undefined,
+    `each tick syncs, per tenant with sync_enabled, every closed window not yet delivered (oldest first, up to ${tick?.maxWindowsPerRun} a run; tenants ${tick?.tenantPageSize} a page), plus the last ${tick?.lookbackHours} h again for late usage`,
+  );
 
   step('§8 Negative paths');
   const unmapped = rows.find((b) => b.meter_id === 'meter_unmapped');
