@@ -11,12 +11,16 @@ import { type ScheduledSyncInput, STRIPE_SCHEDULED_SYNC_WORKFLOW, STRIPE_SYNC_SC
 import { connectTemporalClient } from '@flexsync/temporal';
 
 const env = process.env as Record<string, string>;
+// start-all.sh's FLEXSYNC_SERVICE_PORT_BASE puts the services on base+0..4 (config, mapping, webhook, orchestrator, worker).
+const PORT_BASE = env.FLEXSYNC_SERVICE_PORT_BASE ? Number(env.FLEXSYNC_SERVICE_PORT_BASE) : undefined;
+const serviceUrl = (offset: number, defaultPort: number): string =>
+  `http://127.0.0.1:${PORT_BASE === undefined ? defaultPort : PORT_BASE + offset}`;
 const URLS = {
-  config: 'http://127.0.0.1:8081',
-  mapping: 'http://127.0.0.1:8082',
-  webhook: 'http://127.0.0.1:8083',
-  orchestrator: 'http://127.0.0.1:8080',
-  worker: 'http://127.0.0.1:8085',
+  config: serviceUrl(0, 8081),
+  mapping: serviceUrl(1, 8082),
+  webhook: serviceUrl(2, 8083),
+  orchestrator: serviceUrl(3, 8080),
+  worker: serviceUrl(4, 8085),
 };
 
 function step(title: string): void {

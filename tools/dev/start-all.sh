@@ -11,17 +11,30 @@ STACK_DIR="${FLEXSYNC_STACK_DIR:-$ROOT/.stack}"
 APPS_DIR="$STACK_DIR/apps"
 SERVICES=(config-service mapping-service webhook-ingest sync-orchestrator sync-worker)
 declare -A PORTS=([config-service]=8081 [mapping-service]=8082 [webhook-ingest]=8083 [sync-orchestrator]=8080 [sync-worker]=8085)
+# FLEXSYNC_SERVICE_PORT_BASE moves the services to base+0..4 in the order above, so a second checkout (or `npm test`
+# beside a running `npm start`) does not take the default ports; the demo reads the same variable.
+if [[ -n "${FLEXSYNC_SERVICE_PORT_BASE:-}" ]]; then
+  offset=0
+  for service in "${SERVICES[@]}"; do PORTS[$service]=$((FLEXSYNC_SERVICE_PORT_BASE + offset)); offset=$((offset + 1)); done
+fi
 
 log() { printf '[start] %s\n' "$*" >&2; }
 
 stop_services() {
+  local stopping=()
   for service in "${SERVICES[@]}"; do
     local pid_file="$APPS_DIR/$service.pid"
     if [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
       kill -TERM "$(cat "$pid_file")" 2>/dev/null || true
-      log "stopped $service"
+      stopping+=("$service:$(cat "$pid_file")")
     fi
     rm -f "$pid_file"
+  done
+  # Graceful shutdown drains work for a few seconds; wait for it, so the ports are free when this returns.
+  for entry in "${stopping[@]}"; do
+    local deadline=$((SECONDS + 30))
+    while kill -0 "${entry#*:}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    log "stopped ${entry%%:*}"
   done
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it: lint, type check, unit tests, then integration tests against the real
-# local stack (started here if it is not running). Ends with one "N passed, N failed" line.
+# local stack (started here if it is not running), the playbook demo against the five services. Ends with one "N passed, N failed" line.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,6 +25,14 @@ step "production build (specs start services from dist/)"; npm run --silent buil
 exec > >(tee "$REPORTS/integration-output.log") 2>&1 # the in-process services' logs, for the log scan
 step "integration tests (real Postgres, ClickHouse, Kafka, Temporal, stripe-mock, Stripe emulator)"
 npx jest --selectProjects integration --runInBand --json --outputFile="$REPORTS/integration.json" || status=$?
+step "playbook e2e (the five services from source via start-all.sh, then the demo, playbook §1–§10)"
+# Counted as one test. Services on the default ports unless FLEXSYNC_SERVICE_PORT_BASE moves them (start-all.sh).
+e2e=0
+bash tools/dev/start-all.sh || e2e=$?
+bash tools/dev/start-all.sh stop
+[[ "$e2e" -eq 0 ]] || status=$e2e
+printf '{"numPassedTests":%d,"numFailedTests":%d,"numRuntimeErrorTestSuites":0,"numPendingTests":0,"numTodoTests":0}\n' \
+  "$((e2e == 0))" "$((e2e != 0))" >"$REPORTS/playbook-e2e.json"
 step "fuzz (schemathesis, every OpenAPI operation)"; bash tools/fuzz/run.sh --max-examples 10 || status=$?
 step "log scan (no secret in any service or stack log)"; bash tools/security/log-scan.sh || status=$?
 
@@ -33,5 +41,5 @@ node -e '
   let passed = 0, failed = 0, skipped = 0;
   for (const f of files) { const r = require(f); passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests + r.numTodoTests; }
   console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$REPORTS/unit.json" "$REPORTS/integration.json"
+' "$REPORTS/unit.json" "$REPORTS/integration.json" "$REPORTS/playbook-e2e.json"
 exit "$status"
