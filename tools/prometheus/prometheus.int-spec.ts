@@ -139,6 +139,7 @@ async function getJson<T>(url: string): Promise<T> {
 
 describe('a real Prometheus scraping the five services', () => {
   const ports: Record<string, number> = {};
+  let temporalMetricsPort = 0;
   const processes: Record<string, Started> = {};
   let prometheus: Started | undefined;
   let promUrl = '';
@@ -153,6 +154,10 @@ describe('a real Prometheus scraping the five services', () => {
     if (missing.length) throw new Error(`no production build of ${missing.join(', ')}: run \`npm run build\` first`);
     await db.connect();
     dir = mkdtempSync(join(tmpdir(), 'flexsync-prometheus-'));
+    temporalMetricsPort = await freePort();
+    const temporalMetrics: Record<string, Record<string, string>> = {
+      'sync-worker': { TEMPORAL_METRICS_BIND_ADDRESS: `127.0.0.1:${temporalMetricsPort}` },
+    };
     for (const [service, extra] of Object.entries(SERVICES)) {
       ports[service] = await freePort();
       processes[service] = startProcess(process.execPath, [mainOf(service)], {
@@ -167,6 +172,7 @@ describe('a real Prometheus scraping the five services', () => {
         AUTH_JWT_ISSUER: AUTH.issuer,
         AUTH_JWT_AUDIENCE: AUTH.audience,
         ...extra,
+        ...temporalMetrics[service],
       });
     }
     // Short `for:` so the alerts fire within the test; the expressions are the shipped ones.
@@ -178,6 +184,8 @@ describe('a real Prometheus scraping the five services', () => {
         'rule_files: [rules.yaml]',
         'scrape_configs:',
         ...Object.entries(ports).flatMap(([service, port]) => [`  - job_name: ${service}`, `    static_configs: [{ targets: ["127.0.0.1:${port}"] }]`]),
+        '  - job_name: sync-worker-temporal-sdk',
+        `    static_configs: [{ targets: ["127.0.0.1:${temporalMetricsPort}"] }]`,
         '',
       ].join('\n'),
     );
@@ -195,9 +203,9 @@ describe('a real Prometheus scraping the five services', () => {
         if (prometheus?.child.exitCode !== null) throw new Error(`prometheus exited: ${prometheus?.output.join('')}`);
         const targets = await getJson<{ data: { activeTargets: { health: string }[] } }>(`${promUrl}/api/v1/targets`).catch(() => undefined);
         const up = targets?.data.activeTargets.filter((target) => target.health === 'up').length ?? 0;
-        return up === Object.keys(SERVICES).length ? true : undefined;
+        return up === Object.keys(SERVICES).length + 1 ? true : undefined;
       },
-      { timeoutMs: 150_000, intervalMs: 1000, what: 'the five services up in Prometheus' },
+      { timeoutMs: 150_000, intervalMs: 1000, what: 'the five services and the worker’s Temporal SDK metrics up in Prometheus' },
     );
     timings.services_up_in_prometheus_ms = Date.now() - started;
   }, 180_000);
@@ -228,6 +236,16 @@ describe('a real Prometheus scraping the five services', () => {
       expect({ source, status: evaluated.status }).toEqual({ source, status: 'success' });
     }
     expect(missing).toEqual([]);
+  });
+
+  it('scrapes the Temporal SDK’s own worker metrics from the address TEMPORAL_METRICS_BIND_ADDRESS names', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${temporalMetricsPort}/metrics`)).text();
+    const families = [...text.matchAll(/^# TYPE (temporal_\S+) /gm)].map((match) => match[1]);
+    expect(families).toEqual(expect.arrayContaining(['temporal_num_pollers']));
+    const up = await getJson<{ data: { result: { value: [number, string] }[] } }>(
+      `${promUrl}/api/v1/query?query=${encodeURIComponent('up{job="sync-worker-temporal-sdk"}')}`,
+    );
+    expect(up.data.result.map((sample) => sample.value[1])).toEqual(['1']);
   });
 
   it('fires the circuit-open and failed-batches alerts when Stripe refuses a tenant’s key', async () => {

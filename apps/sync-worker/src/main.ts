@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { runHttpService } from '@flexsync/runtime';
-import { routeTemporalLogsToJson } from '@flexsync/temporal';
+import { installTemporalRuntime } from '@flexsync/temporal';
 import { SyncWorkerConfig } from './app/sync-worker.config';
 import { createSyncWorkerHttp, SERVICE } from './app/sync-worker.http';
 
-// The Temporal SDK must log as JSON from its first connection on.
-runHttpService(SERVICE, SyncWorkerConfig, createSyncWorkerHttp, () => routeTemporalLogsToJson(SERVICE));
+// The Temporal SDK must log as JSON (and export its metrics) from its first connection on.
+runHttpService(SERVICE, SyncWorkerConfig, createSyncWorkerHttp, (config) =>
+  installTemporalRuntime(SERVICE, { metricsBindAddress: config.TEMPORAL_METRICS_BIND_ADDRESS }),
+);

@@ -34,6 +34,11 @@ export class SyncWorkerConfig extends WithTemporalSecurityFields(ServiceBaseConf
   @TemporalTaskQueueField()
   TEMPORAL_TASK_QUEUE = STRIPE_SYNC_TASK_QUEUE;
 
+  /** `host:port` where the Temporal SDK serves its own metrics for Prometheus (unset: not exported). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: '$property must be host:port' })
+  TEMPORAL_METRICS_BIND_ADDRESS?: string;
+
   @IntFromEnv()
   @IsInt()
   @Min(1)

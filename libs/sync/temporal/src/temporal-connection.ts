@@ -55,7 +55,14 @@ export function temporalSdkLogger(service: string, level: LogLevel = 'WARN', des
   return new DefaultLogger(level, (entry: LogEntry) => logger[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message));
 }
 
-/** Installs `temporalSdkLogger` as the SDK runtime's logger; must run once, before the first connection or worker is created. */
-export function routeTemporalLogsToJson(service: string, level: LogLevel = 'WARN'): void {
-  Runtime.install({ logger: temporalSdkLogger(service, level) });
+/**
+ * Installs the SDK runtime: `temporalSdkLogger` as its logger and, when `metricsBindAddress` (`host:port`) is given,
+ * the SDK's own metrics (task latencies, slots, pollers, request counts) served for Prometheus on that address. Must
+ * run once, before the first connection or worker is created.
+ */
+export function installTemporalRuntime(service: string, options: { level?: LogLevel; metricsBindAddress?: string } = {}): void {
+  Runtime.install({
+    logger: temporalSdkLogger(service, options.level ?? 'WARN'),
+    ...(options.metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } } : {}),
+  });
 }
