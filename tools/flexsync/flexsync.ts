@@ -11,6 +11,7 @@ commands:
   sync watch <workflow_id>                                                 live progress until the run ends
   sync cancel <workflow_id>                                                cancel a running manual sync or retry
   status                                                                   sync health over the last 24 h
+  coverage                                                                 oldest window not yet in Stripe, freshness lag
   batches list [--status S] [--customer ID] [--window-start ISO] [--limit N] [--cursor C]
   batches retry <batch_id>                                                 re-run a failed push's window
 
@@ -40,6 +41,10 @@ Asks Temporal to cancel a running manual sync or retry; pushes already made stay
   status: `usage: flexsync status
 
 Success rate, open circuit breakers, mean latency and ledger rows by state over the last 24 hours.`,
+  coverage: `usage: flexsync coverage
+
+The closed windows the scheduler still has to deliver: the oldest one not yet fully in Stripe, the freshness lag in
+seconds, how many are undelivered and how many are past Stripe's 35-day limit (those need an operator).`,
   'batches list': `usage: flexsync batches list [--status pending|completed|failed|unknown] [--customer ID] [--window-start ISO] [--limit N] [--cursor C]
 
 Lists pushes recorded in the ledger, newest first; pass the printed next cursor to --cursor for the next page.`,
@@ -169,6 +174,12 @@ async function main(argv: string[]): Promise<number> {
       else
         for (const [key, value] of Object.entries(status))
           out(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+      return 0;
+    }
+    case 'coverage': {
+      const coverage = await client.get<Record<string, unknown>>('/v1/stripe/sync/coverage');
+      if (json) out(JSON.stringify(coverage));
+      else for (const [key, value] of Object.entries(coverage)) out(`${key}: ${String(value)}`);
       return 0;
     }
     case 'batches list': {

@@ -7,7 +7,7 @@ import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
 import { SyncCoverageView, toSyncCoverageView } from './sync-coverage.view';
 
 @ApiTags('sync')
-@TenantAdmin()
+@TenantAdmin({ operators: true })
 @Controller('v1/stripe/sync')
 /** The coverage the scheduler works from (the worker's plan, read-only); the worker logs and counts what is beyond the limit. */
 export class SyncCoverageController {

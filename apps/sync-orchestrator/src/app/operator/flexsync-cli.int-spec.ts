@@ -179,6 +179,13 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
     expect(watched.stdout).toContain('COMPLETED: [');
     const status = JSON.parse((await flexsync(['status', '--json'], operator)).stdout);
     expect(status.batches).toMatchObject({ completed: 24 * 6, failed: 0 });
+    // README: flexsync coverage --json — the endpoint's answer for the operator's tenant, as the API gives it.
+    const coverage = JSON.parse((await flexsync(['coverage', '--json'], operator)).stdout);
+    const direct = (await (await fetch(`${apiUrl}/v1/stripe/sync/coverage`, { headers: operator })).json()) as Record<string, unknown>;
+    const stable = ({ freshness_lag_seconds: _lag, as_of: _asOf, ...rest }: Record<string, unknown>) => rest;
+    expect(coverage).toMatchObject({ tenant_id: tenant.tenantId, environment_id: tenant.environmentId, window_minutes: 60 });
+    expect(stable(coverage)).toEqual(stable(direct));
+    expect((await flexsync(['coverage'], operator)).stdout).toContain(`tenant_id: ${tenant.tenantId}`);
     const page = JSON.parse((await flexsync(['batches', 'list', '--limit', '5', '--json'], operator)).stdout);
     expect(page.data).toHaveLength(5);
     expect(page.next_cursor).toEqual(expect.any(String));
@@ -211,6 +218,7 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
       ['sync', 'watch', '--help'],
       ['batches', 'retry', '--help'],
       ['status', '-h'],
+      ['coverage', '--help'],
     ]) {
       expect((await flexsync(args, operator)).stdout).toContain('usage: flexsync');
     }
