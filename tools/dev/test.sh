@@ -16,6 +16,9 @@ mkdir -p "$REPORTS"
 
 step() { printf '\n[test] %s\n' "$*" >&2; }
 step "lint";        npm run --silent lint
+step "shell scripts (shellcheck: the stack script, its library and one file per service)"
+command -v shellcheck >/dev/null || { echo "shellcheck is missing: apt-get install -y shellcheck" >&2; exit 1; }
+shellcheck -x tools/stack/stack.sh tools/stack/lib/*.sh tools/stack/services/*.sh
 step "kubernetes manifests (kustomize, schemas, restricted profile)"; bash tools/k8s/validate.sh
 step "alert rules (promtool check + unit tests)"; bash tools/prometheus/check.sh
 step "type check";  npx tsc -p tsconfig.json --noEmit
