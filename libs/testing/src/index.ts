@@ -1,3 +1,4 @@
 export * from './ids';
 export * from './stack-env';
 export * from './free-port';
+export * from './id-samples';

@@ -1,3 +1,4 @@
+import { FLEXPRICE_CUSTOMER_ID_SAMPLES } from '@flexsync/testing';
 import { assertId, quoteDateTime, quoteString, sql, UnsafeSqlValueError } from './sql';
 
 describe('ClickHouse literal rendering', () => {
@@ -18,6 +19,11 @@ describe('ClickHouse literal rendering', () => {
     for (const bad of ['', "a'b", 'a b', '-lead', 'x'.repeat(129), 'a\nb', 'ü']) {
       expect(() => assertId(bad, 'customer_id')).toThrow(UnsafeSqlValueError);
     }
+  });
+
+  it.each(FLEXPRICE_CUSTOMER_ID_SAMPLES)('filters by customer id $id exactly when the FlexPrice id rule accepts it ($valid)', ({ id, valid }) => {
+    if (valid) expect(assertId(id, 'customer_id')).toBe(id);
+    else expect(() => assertId(id, 'customer_id')).toThrow(UnsafeSqlValueError);
   });
 
   it('renders each interpolation of the template by its type', () => {

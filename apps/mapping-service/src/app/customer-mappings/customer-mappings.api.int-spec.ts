@@ -3,8 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { mintTenantToken } from '@flexsync/auth';
-import { loadConfig } from '@flexsync/runtime';
-import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
+import { FLEXPRICE_ID_RULE, loadConfig } from '@flexsync/runtime';
+import { FLEXPRICE_CUSTOMER_ID_SAMPLES, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { MappingServiceConfig } from '../mapping-service.config';
 import { createMappingServiceHttp } from '../mapping-service.http';
 
@@ -26,6 +26,7 @@ describe('customer mappings API (real Postgres)', () => {
   let dataSource: DataSource;
   const tenant = uniqueTenant('customers');
   const other = uniqueTenant('customers_other');
+  const ruled = uniqueTenant('customers_id_rule');
   const tokens = new Map<TestTenant, string>();
 
   const as = (t: TestTenant) => ({
@@ -73,7 +74,7 @@ describe('customer mappings API (real Postgres)', () => {
     app = await createMappingServiceHttp(config);
     await app.init();
     dataSource = app.get(DataSource);
-    for (const t of [tenant, other])
+    for (const t of [tenant, other, ruled])
       tokens.set(t, await mintTenantToken(signing, { tenantId: t.tenantId, environmentId: t.environmentId }));
   });
 
@@ -196,6 +197,18 @@ describe('customer mappings API (real Postgres)', () => {
     expect(response.body.code).toBe('REQUEST.INVALID');
     expect((response.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
   });
+
+  it.each(FLEXPRICE_CUSTOMER_ID_SAMPLES)(
+    'maps customer $id exactly when the sync side would accept it ($valid), else 400 naming customer_id',
+    async ({ id, valid }) => {
+      const providerCustomerId = `cus_rule_${randomUUID().slice(0, 8)}`;
+      const response = await as(ruled).post().send({ customer_id: id, provider_type: 'stripe', provider_customer_id: providerCustomerId });
+      expect(response.status).toBe(valid ? 201 : 400);
+      if (!valid) {
+        expect(response.body.details).toContainEqual({ field: 'customer_id', reason: `customer_id must be ${FLEXPRICE_ID_RULE}` });
+      }
+    },
+  );
 
   it('answers 401 without a token', async () => {
     await request(app.getHttpServer()).get(PATH).expect(401);

@@ -1,20 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsDefined, IsIn, IsString, Matches, ValidateIf } from 'class-validator';
 import { PROVIDER_TYPES, type CustomerMappingStatus, type ProviderType } from '@flexsync/persistence';
-import { EXTERNAL_ID_PATTERN, MAX_EXTERNAL_ID_LENGTH } from '../../shared/identifiers';
+import { ID_RULES } from '@flexsync/runtime';
 import { PageQuery } from '../../shared/page';
 
-const VISIBLE = { message: '$property must be visible ASCII characters without spaces' };
+const CUSTOMER_ID = ID_RULES.flexprice_customer;
+const STRIPE_ID = ID_RULES.stripe;
 export const CUSTOMER_MAPPING_STATUSES: CustomerMappingStatus[] = ['mapped', 'unmatched', 'deleted'];
 
 /** Body of `POST /v1/stripe/customers/mapping`: map by hand (the playbook's step 3), or resolve an unmatched Stripe customer. */
 export class CreateCustomerMappingDto {
-  @ApiProperty({ description: 'FlexPrice customer id.', example: 'client_123', maxLength: MAX_EXTERNAL_ID_LENGTH })
+  @ApiProperty({ description: 'FlexPrice customer id.', example: 'client_123', maxLength: CUSTOMER_ID.maxLength, pattern: CUSTOMER_ID.pattern.source })
   @IsDefined({ message: 'customer_id is required' })
   @IsString()
-  @MinLength(1)
-  @MaxLength(MAX_EXTERNAL_ID_LENGTH)
-  @Matches(EXTERNAL_ID_PATTERN, VISIBLE)
+  @Matches(CUSTOMER_ID.pattern, { message: `customer_id must be ${CUSTOMER_ID.description}` })
   customer_id!: string;
 
   @ApiProperty({ enum: PROVIDER_TYPES, example: 'stripe' })
@@ -22,12 +21,10 @@ export class CreateCustomerMappingDto {
   @IsIn(PROVIDER_TYPES)
   provider_type!: ProviderType;
 
-  @ApiProperty({ description: 'Stripe customer id.', example: 'cus_test123', maxLength: MAX_EXTERNAL_ID_LENGTH })
+  @ApiProperty({ description: 'Stripe customer id.', example: 'cus_test123', maxLength: STRIPE_ID.maxLength, pattern: STRIPE_ID.pattern.source })
   @IsDefined({ message: 'provider_customer_id is required' })
   @IsString()
-  @MinLength(1)
-  @MaxLength(MAX_EXTERNAL_ID_LENGTH)
-  @Matches(EXTERNAL_ID_PATTERN, VISIBLE)
+  @Matches(STRIPE_ID.pattern, { message: `provider_customer_id must be ${STRIPE_ID.description}` })
   provider_customer_id!: string;
 }
 
@@ -36,13 +33,13 @@ export class ListCustomerMappingsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'FlexPrice customer id.' })
   @ValidateIf((query: ListCustomerMappingsQuery) => query.customer_id !== undefined)
   @IsString()
-  @MaxLength(MAX_EXTERNAL_ID_LENGTH)
+  @Matches(CUSTOMER_ID.pattern, { message: `customer_id must be ${CUSTOMER_ID.description}` })
   customer_id?: string;
 
   @ApiPropertyOptional({ description: 'Stripe customer id.' })
   @ValidateIf((query: ListCustomerMappingsQuery) => query.provider_customer_id !== undefined)
   @IsString()
-  @MaxLength(MAX_EXTERNAL_ID_LENGTH)
+  @Matches(STRIPE_ID.pattern, { message: `provider_customer_id must be ${STRIPE_ID.description}` })
   provider_customer_id?: string;
 
   @ApiPropertyOptional({

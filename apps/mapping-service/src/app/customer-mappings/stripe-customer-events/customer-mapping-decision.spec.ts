@@ -1,3 +1,4 @@
+import { FLEXPRICE_CUSTOMER_ID_SAMPLES } from '@flexsync/testing';
 import {
   decideCustomerMapping,
   flexpriceCustomerFrom,
@@ -31,6 +32,13 @@ describe('flexpriceCustomerFrom', () => {
   it('reads the FlexPrice customer id from the configured metadata key, trimmed', () => {
     expect(flexpriceCustomerFrom({ [KEY]: '  client_9 ' }, KEY)).toEqual({ customerId: 'client_9' });
   });
+
+  it.each(FLEXPRICE_CUSTOMER_ID_SAMPLES)(
+    'takes metadata naming $id as a customer exactly when the FlexPrice id rule accepts it ($valid)',
+    ({ id, valid }) => {
+      expect('customerId' in flexpriceCustomerFrom({ [KEY]: id }, KEY)).toBe(valid);
+    },
+  );
 
   it.each([
     [{}, 'has no flexprice_customer_id metadata'],

@@ -1,6 +1,6 @@
 import type { StripeCustomerEventType } from '@flexsync/kafka';
 import type { CustomerMappingStatus } from '@flexsync/persistence';
-import { isExternalId, MAX_EXTERNAL_ID_LENGTH } from '../../shared/identifiers';
+import { ID_RULES, matchesIdRule } from '@flexsync/runtime';
 
 /** What a mapping row remembers about the Stripe events applied to it (kept in its `metadata` column). */
 export type CustomerMappingState = {
@@ -50,10 +50,8 @@ export function flexpriceCustomerFrom(metadata: Record<string, string>, key: str
   if (raw === undefined) return { missing: `the Stripe customer has no ${key} metadata` };
   const value = raw.trim();
   if (value.length === 0) return { missing: `the Stripe customer's ${key} metadata is empty` };
-  if (!isExternalId(value)) {
-    return {
-      missing: `the Stripe customer's ${key} metadata is not a valid customer id (visible ASCII, at most ${MAX_EXTERNAL_ID_LENGTH} characters)`,
-    };
+  if (!matchesIdRule('flexprice_customer', value)) {
+    return { missing: `the Stripe customer's ${key} metadata is not a valid customer id (${ID_RULES.flexprice_customer.description})` };
   }
   return { customerId: value };
 }

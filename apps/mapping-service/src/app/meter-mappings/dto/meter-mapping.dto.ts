@@ -1,19 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { PROVIDER_TYPES, type ProviderType } from '@flexsync/persistence';
-import { EXTERNAL_ID_PATTERN, MAX_EXTERNAL_ID_LENGTH, MAX_STRIPE_EVENT_NAME_LENGTH } from '../../shared/identifiers';
+import { ID_RULES } from '@flexsync/runtime';
+import { EXTERNAL_ID_PATTERN, MAX_STRIPE_EVENT_NAME_LENGTH } from '../../shared/identifiers';
 
 const VISIBLE = { message: '$property must be visible ASCII characters without spaces' };
+const METER_ID = ID_RULES.flexprice_meter;
 const isPresent = (value: unknown): boolean => value !== undefined;
 
 /** Body of `POST /v1/stripe/meters/mapping` (the playbook's step 2). */
 export class CreateMeterMappingDto {
-  @ApiProperty({ description: 'FlexPrice meter id.', example: 'meter_storage', maxLength: MAX_EXTERNAL_ID_LENGTH })
+  @ApiProperty({ description: 'FlexPrice meter id.', example: 'meter_storage', maxLength: METER_ID.maxLength, pattern: METER_ID.pattern.source })
   @IsDefined({ message: 'meter_id is required' })
   @IsString()
-  @MinLength(1)
-  @MaxLength(MAX_EXTERNAL_ID_LENGTH)
-  @Matches(EXTERNAL_ID_PATTERN, VISIBLE)
+  @Matches(METER_ID.pattern, { message: `meter_id must be ${METER_ID.description}` })
   meter_id!: string;
 
   @ApiProperty({ enum: PROVIDER_TYPES, example: 'stripe' })
