@@ -1,6 +1,6 @@
+import { isRecord } from '@flexsync/runtime';
 import {
   ControlInputError,
-  isRecord,
   optionalNumber,
   optionalString,
   parseAccountSeed,

@@ -1,3 +1,4 @@
+import { isRecord } from '@flexsync/runtime';
 import type { EmulatorAccountSeed, EmulatorMeterSeed, MeterFormula, MeterStatus } from './emulator-state';
 import { type FaultRuleInput, validateFaultRule } from './fault-injector';
 import type { ErrorReportTarget } from './meter-error-reports';
@@ -11,10 +12,6 @@ export class ControlInputError extends Error {
   ) {
     super(message);
   }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function parseJson(body: string): unknown {

@@ -1,6 +1,6 @@
 import { stripeId } from './ids';
 import { StripeApiError, stripeErrors } from './stripe-api-error';
-import { TokenBucket } from './token-bucket';
+import { StripeLimiterModel } from './stripe-limiter-model';
 
 export type MeterFormula = 'sum' | 'count' | 'last';
 export type MeterStatus = 'active' | 'inactive';
@@ -131,8 +131,8 @@ export interface EmulatorAccount {
   events: RecordedMeterEvent[];
   eventsByIdentifier: Map<string, RecordedMeterEvent>;
   streamRejections: StreamRejection[];
-  meterEventBucket: TokenBucket;
-  streamBucket: TokenBucket;
+  meterEventBucket: StripeLimiterModel;
+  streamBucket: StripeLimiterModel;
 }
 
 export interface RequestLogEntry {
@@ -261,8 +261,8 @@ export class EmulatorState {
         events: [],
         eventsByIdentifier: new Map(),
         streamRejections: [],
-        meterEventBucket: new TokenBucket(rate, this.config.now),
-        streamBucket: new TokenBucket(this.config.streamRateLimitPerSecond, this.config.now),
+        meterEventBucket: new StripeLimiterModel(rate, this.config.now),
+        streamBucket: new StripeLimiterModel(this.config.streamRateLimitPerSecond, this.config.now),
       };
       this.accounts.set(id, account);
     } else if (seed.rateLimitPerSecond !== undefined) {

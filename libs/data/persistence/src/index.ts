@@ -4,3 +4,4 @@ export * from './migrations';
 export * from './persistence.module';
 export * from './postgres-check';
 export * from './id-rule-check';
+export * from './unique-violation';

@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { withTimeout, type DependencyCheck } from '@flexsync/observability';
+import type { DependencyCheck } from '@flexsync/observability';
+import { withTimeout } from '@flexsync/runtime';
 
 export interface KafkaCheck extends DependencyCheck {
   /** Closes the probe's admin connection (call on shutdown). */

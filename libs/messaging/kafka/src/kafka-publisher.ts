@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
-import { withTimeout } from '@flexsync/observability';
+import { withTimeout } from '@flexsync/runtime';
 import { describeError, KafkaUnavailableError } from './errors';
 
 export interface OutgoingMessage {

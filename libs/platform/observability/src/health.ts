@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Gauge } from 'prom-client';
+import { withTimeout } from '@flexsync/runtime';
 import { MetricsRegistry } from './metrics';
 
 /** A real probe of one dependency; it must throw when the dependency cannot serve. */
@@ -28,18 +29,6 @@ export type ReadinessResult = Omit<HealthCheckResult, 'status'> & {
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 export const HEALTH_CHECK_TIMEOUT_MS = Symbol('HEALTH_CHECK_TIMEOUT_MS');
-
-export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -9,3 +9,5 @@ export * from './http/forbid-prototype-keys.interceptor';
 export * from './http/internal-port';
 export * from './http/start-http-service';
 export * from './http/validation';
+export * from './records';
+export * from './timeouts';

@@ -3,8 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, LessThan } from 'typeorm';
 import { ConfigAuditAction, StripeConfigAudit, StripeTenantConfig, TenantScope } from '@flexsync/persistence';
 
-export const UNIQUE_VIOLATION = '23505';
-
 /** Moves `updated_at` forward on every change, strictly, even for two changes within one millisecond. */
 export const BUMP_UPDATED_AT = () => `GREATEST(clock_timestamp(), "updated_at" + interval '1 millisecond')`;
 /** Leaves `updated_at` as it is (TypeORM would otherwise set it on every update): connection tests are not changes. */

@@ -1,4 +1,4 @@
-import { EXTERNAL_ID_RULE, FLEXPRICE_ID_RULE, isExternalId, isFlexPriceId } from '@flexsync/runtime';
+import { EXTERNAL_ID_RULE, FLEXPRICE_ID_RULE, isExternalId, isFlexPriceId, isRecord } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
 
@@ -65,10 +65,6 @@ const MAX_METADATA_VALUE_LENGTH = 500;
 
 export function isStripeCustomerEventType(type: string): type is StripeCustomerEventType {
   return (STRIPE_CUSTOMER_EVENT_TYPES as readonly string[]).includes(type);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function metadataProblem(metadata: unknown): string | undefined {

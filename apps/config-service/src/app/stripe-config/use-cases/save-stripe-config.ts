@@ -2,12 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TenantPrincipal } from '@flexsync/auth';
 import { SealedSecret, SecretBinding, SecretBox, SecretField } from '@flexsync/crypto';
-import { StripeTenantConfig, TenantScope } from '@flexsync/persistence';
+import { isUniqueViolation, StripeTenantConfig, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { maskSecret } from '@flexsync/stripe-client';
 import { PutStripeConfigDto } from '../dto/put-stripe-config.dto';
 import { StripeConfigMetrics } from '../stripe-config.metrics';
-import { StripeConfigPatch, StripeConfigStore, UNIQUE_VIOLATION } from '../stripe-config.store';
+import { StripeConfigPatch, StripeConfigStore } from '../stripe-config.store';
 
 export interface SaveOutcome {
   config: StripeTenantConfig;
@@ -23,12 +23,6 @@ interface Change {
 
 function binding(scope: TenantScope, field: SecretField): SecretBinding {
   return { tenantId: scope.tenantId, environmentId: scope.environmentId, field };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    typeof error === 'object' && error !== null && (error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION
-  );
 }
 
 /** `PUT /v1/stripe/config`: creates or updates the caller's config, sealing secrets, auditing which fields changed. */

@@ -1,9 +1,9 @@
-import { TokenBucket } from './token-bucket';
+import { StripeLimiterModel } from './stripe-limiter-model';
 
-describe('TokenBucket', () => {
+describe('StripeLimiterModel', () => {
   it('allows a burst of one second of the rate, then refills continuously', () => {
     let now = 0;
-    const bucket = new TokenBucket(4, () => now);
+    const bucket = new StripeLimiterModel(4, () => now);
 
     const burst = [1, 2, 3, 4, 5].map(() => bucket.tryTake());
     now = 250;
@@ -15,14 +15,14 @@ describe('TokenBucket', () => {
 
   it('never stores more than one second of tokens', () => {
     let now = 0;
-    const bucket = new TokenBucket(2, () => now);
+    const bucket = new StripeLimiterModel(2, () => now);
     now = 60_000;
 
     expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([true, true, false]);
   });
 
   it('applies a lower rate immediately when the rate changes', () => {
-    const bucket = new TokenBucket(10, () => 0);
+    const bucket = new StripeLimiterModel(10, () => 0);
     bucket.setRate(1);
 
     expect([bucket.tryTake(), bucket.tryTake()]).toEqual([true, false]);

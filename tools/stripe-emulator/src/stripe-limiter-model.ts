@@ -1,8 +1,10 @@
 /**
- * Continuous-refill token bucket. Capacity equals one second of the rate, so an
- * idle account can burst up to its per-second limit, as Stripe's limiter allows.
+ * The emulator's model of Stripe's rate limiter, which refuses (429) rather than waits: a continuous-refill token
+ * bucket whose capacity is one second of the rate, so an idle account can burst up to its per-second limit, as
+ * Stripe's limiter allows. The services pace themselves with `TokenBucketRateLimiter` in `@flexsync/stripe-client`;
+ * this model stays separate because it is the other side of that contract.
  */
-export class TokenBucket {
+export class StripeLimiterModel {
   private tokens: number;
   private updatedAtMs: number;
 
