@@ -4,9 +4,8 @@ import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
 import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { CustomerIntegrationMapping, MeterProviderMapping, PersistenceModule, postgresCheck } from '@flexsync/persistence';
+import { CustomerMappingStore, MeterProviderMapping, PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { CustomerMappingMetrics } from './customer-mappings/customer-mapping.metrics';
-import { CustomerMappingStore } from './customer-mappings/customer-mapping.store';
 import { CustomerMappingsController } from './customer-mappings/customer-mappings.controller';
 import { ApplyStripeCustomerEvent } from './customer-mappings/stripe-customer-events/apply-stripe-customer-event';
 import { CustomerEventsConsumer } from './customer-mappings/stripe-customer-events/customer-events.consumer';
@@ -31,7 +30,7 @@ export class MappingServiceModule {
       module: MappingServiceModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
-        TypeOrmModule.forFeature([MeterProviderMapping, CustomerIntegrationMapping]),
+        TypeOrmModule.forFeature([MeterProviderMapping]),
         KafkaModule.forService(config),
         ObservabilityModule.forService('mapping-service', config),
         AuthModule.forRoot(authOptionsFrom(config)),
@@ -50,7 +49,7 @@ export class MappingServiceModule {
         GetMeterMapping,
         UpdateMeterMapping,
         DeleteMeterMapping,
-        CustomerMappingStore,
+        { provide: CustomerMappingStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new CustomerMappingStore(dataSource) },
         CustomerMappingMetrics,
         ListCustomerMappings,
         GetCustomerMapping,

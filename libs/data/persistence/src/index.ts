@@ -1,3 +1,4 @@
+export * from './customer-mappings';
 export * from './data-source';
 export * from './entities';
 export * from './migrations';

@@ -1,4 +1,4 @@
-import { CustomerIntegrationMapping } from './customer-integration-mapping.entity';
+import { CustomerIntegrationMapping } from '../customer-mappings/customer-integration-mapping.entity';
 import { MeterProviderMapping } from './meter-provider-mapping.entity';
 import { StripeCircuitBreaker } from './stripe-circuit-breaker.entity';
 import { StripeConfigAudit } from './stripe-config-audit.entity';
@@ -6,7 +6,6 @@ import { StripeSyncBatch } from './stripe-sync-batch.entity';
 import { StripeTenantConfig } from './stripe-tenant-config.entity';
 import { StripeWebhookEvent } from './stripe-webhook-event.entity';
 
-export * from './customer-integration-mapping.entity';
 export * from './meter-provider-mapping.entity';
 export * from './stripe-circuit-breaker.entity';
 export * from './stripe-config-audit.entity';

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { CustomerMappingStore, type TenantScope } from '@flexsync/persistence';
 
 export interface MeterMappingView {
   /** Stripe meter `event_name`. */
@@ -13,7 +13,11 @@ export interface MeterMappingView {
  * worker never writes them.
  */
 export class MappingReader {
-  constructor(private readonly db: DataSource) {}
+  private readonly customerMappings: CustomerMappingStore;
+
+  constructor(private readonly db: DataSource) {
+    this.customerMappings = new CustomerMappingStore(db);
+  }
 
   /** Every Stripe meter mapping of the tenant+environment (a handful per tenant). */
   async meterMappings(scope: TenantScope, manager?: EntityManager): Promise<Map<string, MeterMappingView>> {
@@ -33,14 +37,7 @@ export class MappingReader {
   }
 
   /** Stripe customer ids of the given FlexPrice customers; only `mapped` mappings count. */
-  async stripeCustomers(scope: TenantScope, customerIds: readonly string[], manager?: EntityManager): Promise<Map<string, string>> {
-    if (customerIds.length === 0) return new Map();
-    const rows: { customer_id: string; provider_customer_id: string }[] = await (manager ?? this.db).query(
-      `SELECT customer_id, provider_customer_id FROM customer_integration_mappings
-        WHERE tenant_id = $1 AND environment_id = $2 AND provider_type = 'stripe' AND status = 'mapped'
-          AND customer_id = ANY($3::text[])`,
-      [scope.tenantId, scope.environmentId, [...new Set(customerIds)]],
-    );
-    return new Map(rows.map((row) => [row.customer_id, row.provider_customer_id]));
+  stripeCustomers(scope: TenantScope, customerIds: readonly string[], manager?: EntityManager): Promise<Map<string, string>> {
+    return this.customerMappings.stripeCustomerIds(scope, customerIds, manager);
   }
 }

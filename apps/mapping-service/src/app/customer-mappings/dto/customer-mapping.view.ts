@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PROVIDER_TYPES, type CustomerIntegrationMapping, type CustomerMappingStatus, type ProviderType } from '@flexsync/persistence';
+import {
+  PROVIDER_TYPES,
+  type CustomerIntegrationMapping,
+  type CustomerMappingState,
+  type CustomerMappingStatus,
+  type ProviderType,
+} from '@flexsync/persistence';
 import { PageInfo } from '../../shared/page';
-import type { CustomerMappingState } from '../stripe-customer-events/customer-mapping-decision';
 import { CUSTOMER_MAPPING_STATUSES } from './customer-mapping.dto';
 
 export class CustomerMappingView {

@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, Not, type EntityManager } from 'typeorm';
 import type { StripeCustomerEventMessage } from '@flexsync/kafka';
-import { CustomerIntegrationMapping } from '@flexsync/persistence';
+import {
+  CustomerMappingStore,
+  type CustomerIntegrationMapping,
+  type CustomerMappingState,
+  type CustomerMappingWrites,
+} from '@flexsync/persistence';
 import { CustomerMappingMetrics, type CustomerEventOutcome } from '../customer-mapping.metrics';
 import { MappingServiceConfig } from '../../mapping-service.config';
 import {
   decideCustomerMapping,
   flexpriceCustomerFrom,
   resolveCustomerConflict,
-  type CustomerMappingState,
   type MappingSnapshot,
 } from './customer-mapping-decision';
 
@@ -37,13 +39,13 @@ export class ApplyStripeCustomerEvent {
   private readonly logger = new Logger(ApplyStripeCustomerEvent.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(CustomerMappingStore) private readonly store: CustomerMappingStore,
     @Inject(MappingServiceConfig) private readonly config: MappingServiceConfig,
     @Inject(CustomerMappingMetrics) private readonly metrics: CustomerMappingMetrics,
   ) {}
 
   async execute(message: StripeCustomerEventMessage): Promise<CustomerEventOutcome> {
-    const outcome = await this.dataSource.transaction((manager) => this.apply(manager, message));
+    const outcome = await this.store.transaction((writes) => this.apply(writes, message));
     this.metrics.applied(message.event_type, outcome);
     this.logger.log(
       {
@@ -59,13 +61,9 @@ export class ApplyStripeCustomerEvent {
     return outcome;
   }
 
-  private async apply(manager: EntityManager, message: StripeCustomerEventMessage): Promise<CustomerEventOutcome> {
-    const repo = manager.getRepository(CustomerIntegrationMapping);
+  private async apply(writes: CustomerMappingWrites, message: StripeCustomerEventMessage): Promise<CustomerEventOutcome> {
     const scope = { tenantId: message.tenant_id, environmentId: message.environment_id };
-    const existing = await repo.findOne({
-      where: { ...scope, providerType: PROVIDER, providerCustomerId: message.customer.id },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const existing = await writes.lockStripeCustomer(scope, PROVIDER, message.customer.id);
 
     const decided = decideCustomerMapping(existing ? snapshotOf(existing) : undefined, {
       eventId: message.stripe_event_id,
@@ -77,20 +75,11 @@ export class ApplyStripeCustomerEvent {
 
     let decision = decided;
     if (decision.customerId !== null) {
-      const holder = await repo.findOne({
-        where: { ...scope, providerType: PROVIDER, customerId: decision.customerId, ...(existing ? { id: Not(existing.id) } : {}) },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const holder = await writes.lockHolderOf(scope, PROVIDER, decision.customerId, existing);
       if (holder) {
         const resolved = resolveCustomerConflict(decision, holder);
         decision = resolved.decision;
-        if (resolved.releaseHolder) {
-          const released: CustomerMappingState = {
-            ...((holder.metadata ?? {}) as CustomerMappingState),
-            released_customer_id: holder.customerId ?? undefined,
-          };
-          await repo.update({ id: holder.id, ...scope }, { customerId: null, metadata: released });
-        }
+        if (resolved.releaseHolder) await writes.releaseCustomer(holder);
       }
     }
 
@@ -108,9 +97,9 @@ export class ApplyStripeCustomerEvent {
       metadata: state,
     };
     if (existing) {
-      await repo.update({ id: existing.id, ...scope }, fields);
+      await writes.update(existing, fields);
     } else {
-      await repo.insert({ ...scope, providerType: PROVIDER, providerCustomerId: message.customer.id, ...fields });
+      await writes.insert(scope, { providerType: PROVIDER, providerCustomerId: message.customer.id }, fields);
     }
     return decision.status;
   }

@@ -2,16 +2,6 @@ import type { StripeCustomerEventType } from '@flexsync/kafka';
 import type { CustomerMappingStatus } from '@flexsync/persistence';
 import { ID_RULES, matchesIdRule } from '@flexsync/runtime';
 
-/** What a mapping row remembers about the Stripe events applied to it (kept in its `metadata` column). */
-export type CustomerMappingState = {
-  last_event_id?: string;
-  last_event_type?: StripeCustomerEventType;
-  unmatched_reason?: string;
-  stripe_metadata?: Record<string, string>;
-  /** Set on a deleted Stripe customer's row when its FlexPrice customer was handed to a newer Stripe customer. */
-  released_customer_id?: string;
-};
-
 export interface MappingSnapshot {
   customerId: string | null;
   status: CustomerMappingStatus;

@@ -1,11 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, Not } from 'typeorm';
-import { CustomerIntegrationMapping, type TenantScope } from '@flexsync/persistence';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  CustomerMappingStore,
+  violatedUniqueIndex,
+  type CustomerIntegrationMapping,
+  type CustomerMappingState,
+  type TenantScope,
+} from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
-import { violatedUniqueIndex } from '../../shared/unique-violation';
 import type { CreateCustomerMappingDto } from '../dto/customer-mapping.dto';
-import type { CustomerMappingState } from '../stripe-customer-events/customer-mapping-decision';
 
 export interface CreateCustomerMappingOutcome {
   mapping: CustomerIntegrationMapping;
@@ -25,17 +27,12 @@ function duplicate(message: string, details: Record<string, unknown>): DomainErr
 export class CreateCustomerMapping {
   private readonly logger = new Logger(CreateCustomerMapping.name);
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@Inject(CustomerMappingStore) private readonly store: CustomerMappingStore) {}
 
   async execute(scope: TenantScope, dto: CreateCustomerMappingDto): Promise<CreateCustomerMappingOutcome> {
     try {
-      const outcome = await this.dataSource.transaction(async (manager) => {
-        const repo = manager.getRepository(CustomerIntegrationMapping);
-        const where = { tenantId: scope.tenantId, environmentId: scope.environmentId, providerType: dto.provider_type };
-        const existing = await repo.findOne({
-          where: { ...where, providerCustomerId: dto.provider_customer_id },
-          lock: { mode: 'pessimistic_write' },
-        });
+      const outcome = await this.store.transaction(async (writes) => {
+        const existing = await writes.lockStripeCustomer(scope, dto.provider_type, dto.provider_customer_id);
         if (existing && existing.status !== 'unmatched') {
           throw duplicate(
             existing.status === 'deleted'
@@ -44,43 +41,24 @@ export class CreateCustomerMapping {
             { provider_customer_id: dto.provider_customer_id },
           );
         }
-        const holder = await repo.findOne({
-          where: { ...where, customerId: dto.customer_id, ...(existing ? { id: Not(existing.id) } : {}) },
-          lock: { mode: 'pessimistic_write' },
-        });
+        const holder = await writes.lockHolderOf(scope, dto.provider_type, dto.customer_id, existing);
         if (holder && holder.status !== 'deleted') {
           throw duplicate(`FlexPrice customer ${dto.customer_id} is already mapped to Stripe customer ${holder.providerCustomerId}`, {
             customer_id: dto.customer_id,
           });
         }
-        if (holder) {
-          const released: CustomerMappingState = {
-            ...((holder.metadata ?? {}) as CustomerMappingState),
-            released_customer_id: dto.customer_id,
-          };
-          await repo.update(
-            { id: holder.id, tenantId: scope.tenantId, environmentId: scope.environmentId },
-            { customerId: null, metadata: released },
-          );
-        }
+        if (holder) await writes.releaseCustomer(holder);
         if (existing) {
           const { unmatched_reason: _resolved, ...state } = (existing.metadata ?? {}) as CustomerMappingState;
-          existing.customerId = dto.customer_id;
-          existing.status = 'mapped';
-          existing.source = 'manual';
-          existing.metadata = state as Record<string, unknown>;
-          return { mapping: await repo.save(existing), created: false };
+          const mapping = await writes.save(existing, { customerId: dto.customer_id, status: 'mapped', source: 'manual', metadata: state });
+          return { mapping, created: false };
         }
-        const mapping = repo.create({
-          ...where,
-          customerId: dto.customer_id,
-          providerCustomerId: dto.provider_customer_id,
-          status: 'mapped',
-          source: 'manual',
-          lastEventCreated: null,
-          metadata: null,
-        });
-        return { mapping: await repo.save(mapping), created: true };
+        const mapping = await writes.insert(
+          scope,
+          { providerType: dto.provider_type, providerCustomerId: dto.provider_customer_id },
+          { customerId: dto.customer_id, status: 'mapped', source: 'manual', lastEventCreated: null, metadata: null },
+        );
+        return { mapping, created: true };
       });
       this.logger.log(
         {

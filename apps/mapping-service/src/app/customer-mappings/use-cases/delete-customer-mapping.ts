@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { TenantScope } from '@flexsync/persistence';
-import { CustomerMappingStore } from '../customer-mapping.store';
+import { CustomerMappingStore, type TenantScope } from '@flexsync/persistence';
 
 /** Removes the row; a later Stripe event for the same customer creates it again from the customer's metadata. */
 @Injectable()

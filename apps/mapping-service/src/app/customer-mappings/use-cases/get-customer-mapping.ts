@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CustomerIntegrationMapping, TenantScope } from '@flexsync/persistence';
-import { CustomerMappingStore } from '../customer-mapping.store';
+import { CustomerMappingStore, type CustomerIntegrationMapping, type TenantScope } from '@flexsync/persistence';
 
 @Injectable()
 export class GetCustomerMapping {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { TenantScope } from '@flexsync/persistence';
+import { CustomerMappingStore, type TenantScope } from '@flexsync/persistence';
 import { pageOf } from '../../shared/page';
 import type { ListCustomerMappingsQuery } from '../dto/customer-mapping.dto';
 import { toCustomerMappingView, type CustomerMappingPageView } from '../dto/customer-mapping.view';
-import { CustomerMappingStore } from '../customer-mapping.store';
 
 @Injectable()
 export class ListCustomerMappings {

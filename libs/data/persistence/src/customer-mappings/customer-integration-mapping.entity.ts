@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { TenantScopedEntity } from './tenant-scoped';
-import type { ProviderType } from './meter-provider-mapping.entity';
+import { TenantScopedEntity } from '../entities/tenant-scoped';
+import type { ProviderType } from '../entities/meter-provider-mapping.entity';
 
 export type CustomerMappingStatus = 'mapped' | 'unmatched' | 'deleted';
 
@@ -35,3 +35,13 @@ export class CustomerIntegrationMapping extends TenantScopedEntity {
   @Column({ name: 'metadata', type: 'jsonb', nullable: true })
   metadata!: Record<string, unknown> | null;
 }
+
+/** What a mapping row remembers about the Stripe events applied to it (its `metadata` column). */
+export type CustomerMappingState = {
+  last_event_id?: string;
+  last_event_type?: 'customer.created' | 'customer.updated' | 'customer.deleted';
+  unmatched_reason?: string;
+  stripe_metadata?: Record<string, string>;
+  /** Set on a deleted Stripe customer's row when its FlexPrice customer was handed to a newer Stripe customer. */
+  released_customer_id?: string;
+};

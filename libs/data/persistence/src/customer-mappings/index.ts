@@ -1,0 +1,2 @@
+export * from './customer-integration-mapping.entity';
+export * from './customer-mapping.store';
