@@ -4,5 +4,7 @@ export * from './entities';
 export * from './migrations';
 export * from './persistence.module';
 export * from './postgres-check';
+export * from './sync-remainders';
+export * from './sync-windows';
 export * from './id-rule-check';
 export * from './unique-violation';

@@ -5,6 +5,8 @@ import { StripeConfigAudit } from './stripe-config-audit.entity';
 import { StripeSyncBatch } from './stripe-sync-batch.entity';
 import { StripeTenantConfig } from './stripe-tenant-config.entity';
 import { StripeWebhookEvent } from './stripe-webhook-event.entity';
+import { StripeSyncValueRemainder } from '../sync-remainders/stripe-sync-value-remainder.entity';
+import { StripeSyncWindow } from '../sync-windows/stripe-sync-window.entity';
 
 export * from './meter-provider-mapping.entity';
 export * from './stripe-circuit-breaker.entity';
@@ -22,4 +24,6 @@ export const ENTITIES = [
   StripeSyncBatch,
   StripeWebhookEvent,
   StripeCircuitBreaker,
+  StripeSyncWindow,
+  StripeSyncValueRemainder,
 ];

@@ -1,43 +1,12 @@
 import type { EntityManager } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { SyncWindowStore, type TenantScope } from '@flexsync/persistence';
 import type { LedgerWindow } from './ledger-rows';
 
-/** Raised when a window overlaps an already-synced window of another size. */
-export class WindowConflictError extends Error {
-  constructor(window: LedgerWindow, existing: LedgerWindow) {
-    super(
-      `window ${window.start.toISOString()}..${window.end.toISOString()} overlaps the already-synced window ` +
-        `${existing.start.toISOString()}..${existing.end.toISOString()}; syncing it could send the same usage twice ` +
-        `(was aggregation_window_minutes changed?)`,
-    );
-    this.name = 'WindowConflictError';
-  }
-}
+export { WindowConflictError } from '@flexsync/persistence';
 
-/**
- * `stripe_sync_windows`: the windows a tenant+environment has synced. Records the window and refuses one that
- * overlaps an already-synced window of another size, because its usage may already be in Stripe under the other
- * window's identities. Runs inside the caller's ledger lock.
- */
-export async function registerSyncWindow(manager: EntityManager, scope: TenantScope, window: LedgerWindow): Promise<void> {
-  // Only windows that hold ledger rows count: an empty window of the old size sent nothing that could repeat.
-  const overlapping: { window_start: Date; window_end: Date }[] = await manager.query(
-    `SELECT w.window_start, w.window_end FROM stripe_sync_windows w
-      WHERE w.tenant_id = $1 AND w.environment_id = $2
-        AND w.window_start < $4 AND w.window_end > $3
-        AND NOT (w.window_start = $3 AND w.window_end = $4)
-        AND EXISTS (SELECT 1 FROM stripe_sync_batches b
-                     WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
-                       AND b.window_start = w.window_start AND b.window_end = w.window_end)
-      ORDER BY w.window_start LIMIT 1`,
-    [scope.tenantId, scope.environmentId, window.start, window.end],
-  );
-  if (overlapping.length > 0) {
-    throw new WindowConflictError(window, { start: overlapping[0].window_start, end: overlapping[0].window_end });
-  }
-  await manager.query(
-    `INSERT INTO stripe_sync_windows (tenant_id, environment_id, window_start, window_end) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (tenant_id, environment_id, window_start, window_end) DO UPDATE SET updated_at = now()`,
-    [scope.tenantId, scope.environmentId, window.start, window.end],
-  );
+const windows = new SyncWindowStore();
+
+/** Records the window the ledger is about to fill (`SyncWindowStore.register`; refuses a window of another size that overlaps). */
+export function registerSyncWindow(manager: EntityManager, scope: TenantScope, window: LedgerWindow): Promise<void> {
+  return windows.register(manager, scope, window);
 }

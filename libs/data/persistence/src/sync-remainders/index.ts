@@ -1,0 +1,2 @@
+export * from './stripe-sync-value-remainder.entity';
+export * from './value-remainder.store';

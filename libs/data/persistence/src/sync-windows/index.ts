@@ -1,0 +1,2 @@
+export * from './stripe-sync-window.entity';
+export * from './sync-window.store';
