@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeSyncBatch, StripeTenantConfig } from '@flexsync/persistence';
+import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeConfigStore, StripeSyncBatch } from '@flexsync/persistence';
 import { SyncCoverageStore } from '@flexsync/sync-pipeline';
 import { connectTemporalClient, temporalCheck, temporalSecurityFrom } from '@flexsync/temporal';
 import { SyncCoverageController } from './coverage/sync-coverage.controller';
@@ -31,7 +31,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
       module: SyncOrchestratorModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
-        TypeOrmModule.forFeature([StripeTenantConfig, StripeSyncBatch, StripeCircuitBreaker]),
+        TypeOrmModule.forFeature([StripeSyncBatch, StripeCircuitBreaker]),
         ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
@@ -51,6 +51,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
               ...temporalSecurityFrom(config),
             }),
         },
+        { provide: StripeConfigStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new StripeConfigStore(dataSource) },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,
         ManualSyncAdmission,

@@ -6,5 +6,6 @@ export * from './persistence.module';
 export * from './postgres-check';
 export * from './sync-remainders';
 export * from './sync-windows';
+export * from './tenant-configs';
 export * from './id-rule-check';
 export * from './unique-violation';

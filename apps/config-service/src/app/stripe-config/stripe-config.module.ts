@@ -1,14 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { SecretBox } from '@flexsync/crypto';
 import { StripeConnectionProbe, StripeEndpoint } from '../stripe-connection/stripe-connection-probe';
 import { StripeConfigController } from './stripe-config.controller';
 import { StripeConfigMetrics } from './stripe-config.metrics';
-import { StripeConfigStore } from './stripe-config.store';
 import { DeleteStripeConfig } from './use-cases/delete-stripe-config';
 import { GetStripeConfig } from './use-cases/get-stripe-config';
 import { ListConfigHistory } from './use-cases/list-config-history';
 import { SaveStripeConfig } from './use-cases/save-stripe-config';
 import { TestStripeConnection } from './use-cases/test-stripe-connection';
+import { StripeConfigStore } from '@flexsync/persistence';
 
 export interface StripeConfigModuleOptions {
   secretBox: SecretBox;
@@ -25,7 +27,7 @@ export class StripeConfigModule {
       providers: [
         { provide: SecretBox, useValue: options.secretBox },
         { provide: StripeConnectionProbe, useValue: new StripeConnectionProbe(options.stripe) },
-        StripeConfigStore,
+        { provide: StripeConfigStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new StripeConfigStore(dataSource) },
         StripeConfigMetrics,
         SaveStripeConfig,
         GetStripeConfig,

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TenantPrincipal } from '@flexsync/auth';
 import { DomainError } from '@flexsync/runtime';
 import { StripeConfigMetrics } from '../stripe-config.metrics';
-import { StripeConfigStore } from '../stripe-config.store';
+import { StripeConfigStore } from '@flexsync/persistence';
 
 /** `DELETE /v1/stripe/config`: removes the caller's config (and its sealed secrets); the audit trail stays. */
 @Injectable()

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TenantPrincipal } from '@flexsync/auth';
-import { StripeTenantConfig } from '@flexsync/persistence';
+import { StripeConfigStore, StripeTenantConfig } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
-import { StripeConfigStore } from '../stripe-config.store';
 
 /** `GET /v1/stripe/config`: the caller's own config; another tenant's does not exist from here. */
 @Injectable()

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TenantPrincipal } from '@flexsync/auth';
 import { HistoryQueryDto } from '../dto/history-query.dto';
 import { HistoryView, toHistoryEntryView } from '../dto/history.view';
-import { StripeConfigStore } from '../stripe-config.store';
+import { StripeConfigStore } from '@flexsync/persistence';
 
 const DEFAULT_PAGE_SIZE = 50;
 

@@ -2,12 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TenantPrincipal } from '@flexsync/auth';
 import { SealedSecret, SecretBinding, SecretBox, SecretField } from '@flexsync/crypto';
-import { isUniqueViolation, StripeTenantConfig, TenantScope } from '@flexsync/persistence';
+import { isUniqueViolation, type StripeConfigPatch, StripeConfigStore, StripeTenantConfig, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { maskSecret } from '@flexsync/stripe-client';
 import { PutStripeConfigDto } from '../dto/put-stripe-config.dto';
 import { StripeConfigMetrics } from '../stripe-config.metrics';
-import { StripeConfigPatch, StripeConfigStore } from '../stripe-config.store';
 
 export interface SaveOutcome {
   config: StripeTenantConfig;

@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TenantPrincipal } from '@flexsync/auth';
 import { SecretBox, SecretBoxError } from '@flexsync/crypto';
-import { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { ConnectionProbeResult, StripeConnectionProbe } from '../../stripe-connection/stripe-connection-probe';
 import { StripeConfigMetrics } from '../stripe-config.metrics';
-import { StripeConfigStore } from '../stripe-config.store';
 
 export type ConnectionTestOutcome = ConnectionProbeResult & { testedAt: Date };
 

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, LessThan } from 'typeorm';
-import { ConfigAuditAction, StripeConfigAudit, StripeTenantConfig, TenantScope } from '@flexsync/persistence';
+import { LessThan, type DataSource, type EntityManager } from 'typeorm';
+import type { TenantScope } from '../entities/tenant-scoped';
+import { StripeConfigAudit, type ConfigAuditAction } from './stripe-config-audit.entity';
+import { StripeTenantConfig } from './stripe-tenant-config.entity';
 
 /** Moves `updated_at` forward on every change, strictly, even for two changes within one millisecond. */
 export const BUMP_UPDATED_AT = () => `GREATEST(clock_timestamp(), "updated_at" + interval '1 millisecond')`;
@@ -34,10 +34,23 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** Every read and write of `stripe_tenant_configs` / `stripe_config_audit`, each filtered by tenant and environment. */
-@Injectable()
+export interface TenantSyncSettings {
+  windowMinutes: number;
+  syncEnabled: boolean;
+}
+
+/** One tenant+environment the hourly schedule syncs. */
+export interface SyncTenantRow extends TenantScope {
+  windowMinutes: number;
+}
+
+/**
+ * Every read and write of `stripe_tenant_configs` and of its history `stripe_config_audit` (written only in the
+ * config's own transaction), by config-service (the owner), the orchestrator and the sync worker: TypeORM
+ * repositories and query builders, each filtered by tenant and environment except the scheduler's listing.
+ */
 export class StripeConfigStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
@@ -45,6 +58,34 @@ export class StripeConfigStore {
 
   find(scope: TenantScope, manager: EntityManager = this.dataSource.manager): Promise<StripeTenantConfig | null> {
     return manager.getRepository(StripeTenantConfig).findOne({ where: { tenantId: scope.tenantId, environmentId: scope.environmentId } });
+  }
+
+  /** A tenant's sync settings, or undefined when it has no Stripe config. */
+  async syncSettings(scope: TenantScope): Promise<TenantSyncSettings | undefined> {
+    const config = await this.dataSource.getRepository(StripeTenantConfig).findOne({
+      select: { aggregationWindowMinutes: true, syncEnabled: true },
+      where: { tenantId: scope.tenantId, environmentId: scope.environmentId },
+    });
+    return config ? { windowMinutes: config.aggregationWindowMinutes, syncEnabled: config.syncEnabled } : undefined;
+  }
+
+  /**
+   * One page of the tenants with sync enabled, in key order after a keyset cursor (the unique (tenant_id,
+   * environment_id) index serves it). The one deliberately cross-tenant read: the scheduler must find every tenant;
+   * each run it starts is scoped to one.
+   */
+  async listSyncEnabled(after: TenantScope | undefined, limit: number): Promise<SyncTenantRow[]> {
+    const query = this.dataSource
+      .getRepository(StripeTenantConfig)
+      .createQueryBuilder('c')
+      .select(['c.tenantId', 'c.environmentId', 'c.aggregationWindowMinutes'])
+      .where('c.syncEnabled')
+      .orderBy('c.tenantId', 'ASC')
+      .addOrderBy('c.environmentId', 'ASC')
+      .limit(limit);
+    if (after) query.andWhere('(c.tenant_id, c.environment_id) > (:tenantId, :environmentId)', after);
+    const rows = await query.getMany();
+    return rows.map((row) => ({ tenantId: row.tenantId, environmentId: row.environmentId, windowMinutes: row.aggregationWindowMinutes }));
   }
 
   /** The row, locked until the transaction ends, so concurrent changes to one config serialise. */
