@@ -1,5 +1,6 @@
 import type { StripeSyncActivities } from './stripe-sync.contract';
 import type { SyncWindow } from './sync-window';
+import type { TenantScope } from '@flexsync/tenancy';
 
 /** The hourly fan-out: one run per schedule tick starts the coverage run of every tenant with sync enabled. */
 export const STRIPE_SCHEDULED_SYNC_WORKFLOW = 'StripeScheduledSyncWorkflow';
@@ -22,10 +23,8 @@ export const DEFAULT_SCHEDULED_TENANT_PAGE_SIZE = 200;
 /** Windows one tenant run syncs at most; a longer backlog goes on at the next tick (three days of hours per tick). */
 export const DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN = 72;
 
-export interface TenantScopeIds {
-  tenantId: string;
-  environmentId: string;
-}
+/** The workflows' name for `TenantScope` (defined once, in `@flexsync/tenancy`). */
+export type TenantScopeIds = TenantScope;
 
 export interface ScheduledSyncInput {
   /** Hours before the last closed hour boundary that are re-synced even when delivered; default 2. */

@@ -15,7 +15,4 @@ export abstract class TenantScopedEntity {
   updatedAt!: Date;
 }
 
-export interface TenantScope {
-  tenantId: string;
-  environmentId: string;
-}
+export type { TenantScope } from '@flexsync/tenancy';
