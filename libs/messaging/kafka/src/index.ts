@@ -9,3 +9,4 @@ export * from './kafka.module';
 export * from './topics';
 export * from './kafka-env';
 export * from './customer-events-acls';
+export * from './contracts/stripe-meter-error-reports';
