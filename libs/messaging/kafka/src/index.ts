@@ -10,3 +10,4 @@ export * from './topics';
 export * from './kafka-env';
 export * from './customer-events-acls';
 export * from './contracts/stripe-meter-error-reports';
+export * from './meter-error-reports-acls';
