@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Kafka } from 'kafkajs';
 import { Counter } from 'prom-client';
@@ -25,7 +25,7 @@ const START_RETRY_MS = 2000;
  * Start-up does not wait for Kafka: the Temporal worker runs while the consumer keeps trying to join.
  */
 @Injectable()
-export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MeterErrorReportsConsumer.name);
   private readonly ledger: MeterErrorReportLedger;
   private readonly reports: Counter<'event_type' | 'result'>;
@@ -61,7 +61,12 @@ export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnModu
     await this.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Stops beside the Temporal worker's drain (same module, same shutdown phase) rather than before it: SIGTERM also
+   * reaches the Temporal runtime, and the worker must be drained by its runner before the process goes. A message in
+   * flight is not committed and comes back after the restart.
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     const consumer = this.consumer;
