@@ -72,7 +72,13 @@ async function main(): Promise<void> {
   const signing = { jwtSecret: env.AUTH_JWT_SECRET, issuer: env.AUTH_JWT_ISSUER, audience: env.AUTH_JWT_AUDIENCE };
   const token = await mintTenantToken(signing, tenant);
   const emulator = new StripeEmulatorAdminClient(env.STRIPE_EMULATOR_URL);
-  await emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'meter.storage', displayName: 'Storage' }] });
+  await emulator.addAccount({
+    apiKeys: [apiKey],
+    meters: [
+      { eventName: 'meter.storage', displayName: 'Storage' },
+      { eventName: 'meter.seats', displayName: 'Seats (peak)', formula: 'last' },
+    ],
+  });
   process.stdout.write(`FlexPrice ↔ Stripe playbook demo — tenant ${tenant.tenantId}, environment ${tenant.environmentId}\n`);
 
   step('§1 Save the tenant’s Stripe config (PUT /v1/stripe/config) and smoke-test the key');
@@ -94,6 +100,16 @@ async function main(): Promise<void> {
   check(created.status === 201, 'meter mapping created (201)', created.body);
   const duplicate = await call('POST', `${URLS.mapping}/v1/stripe/meters/mapping`, token, mapping);
   check(duplicate.status === 409, 'a second mapping for the same meter → 409', duplicate.body);
+  const lastFormula = await call('POST', `${URLS.mapping}/v1/stripe/meters/mapping`, token, {
+    meter_id: 'meter_seats',
+    provider_type: 'stripe',
+    provider_meter_id: 'meter.seats',
+  });
+  check(
+    lastFormula.status === 400 && /meter formula last is not sum: Stripe meter mtr_\w+ \(event_name 'meter.seats'\)/.test(String(lastFormula.body.message)),
+    'a Stripe meter that aggregates with last is refused (400, naming the meter and its formula)',
+    lastFormula.body,
+  );
 
   step('§4 Stripe sends a signed customer.created webhook; the customer mapping appears');
   const customer = buildCustomerObject({ email: 'client_123@example.com', metadata: { flexprice_customer_id: 'client_123' } });

@@ -33,6 +33,8 @@ const SERVICES: Record<string, Record<string, string>> = {
     KAFKA_CUSTOMER_EVENTS_TOPIC: `test.prometheus.${suffix}`,
     KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC: `test.prometheus.${suffix}.dlq`,
     KAFKA_CUSTOMER_EVENTS_GROUP_ID: `prometheus-${suffix}`,
+    FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
+    FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
   },
   'webhook-ingest': {
     KAFKA_BROKERS: env.KAFKA_BROKERS,
@@ -54,6 +56,9 @@ const SERVICES: Record<string, Record<string, string>> = {
     TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    KAFKA_BROKERS: env.KAFKA_BROKERS,
+    KAFKA_METER_ERROR_REPORTS_TOPIC: `test.prometheus.meter-errors.${suffix}`,
+    KAFKA_METER_ERROR_REPORTS_GROUP_ID: `prometheus-${suffix}`,
     FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
     FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
     STRIPE_API_BASE_URL: env.STRIPE_EMULATOR_URL,

@@ -17,6 +17,7 @@ import { ListCustomerMappings } from './customer-mappings/use-cases/list-custome
 import { MappingServiceConfig } from './mapping-service.config';
 import { MeterMappingStore } from './meter-mappings/meter-mapping.store';
 import { MeterMappingsController } from './meter-mappings/meter-mappings.controller';
+import { StripeMeterVerifier } from './meter-mappings/stripe-meter-verifier';
 import { CreateMeterMapping } from './meter-mappings/use-cases/create-meter-mapping';
 import { DeleteMeterMapping } from './meter-mappings/use-cases/delete-meter-mapping';
 import { GetMeterMapping } from './meter-mappings/use-cases/get-meter-mapping';
@@ -44,6 +45,7 @@ export class MappingServiceModule {
           useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), degradedWhenDown(kafka)],
         }),
         MeterMappingStore,
+        StripeMeterVerifier,
         CreateMeterMapping,
         ListMeterMappings,
         GetMeterMapping,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { ConfigValidationError, loadConfig } from '@flexsync/runtime';
 import { MappingServiceConfig } from './mapping-service.config';
 
@@ -8,6 +9,8 @@ const VALID = {
   AUTH_JWT_SECRET: 'mapping-service-test-secret-0123456789',
   AUTH_JWT_ISSUER: 'flexsync',
   AUTH_JWT_AUDIENCE: 'flexsync-api',
+  FLEXSYNC_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: 'k1',
 };
 
 function problems(env: NodeJS.ProcessEnv): string {
@@ -30,6 +33,7 @@ describe('MappingServiceConfig', () => {
       KAFKA_CUSTOMER_EVENTS_GROUP_ID: 'mapping-service.customer-events',
       CUSTOMER_EVENTS_CONSUMER_ENABLED: true,
       STRIPE_CUSTOMER_METADATA_KEY: 'flexprice_customer_id',
+      STRIPE_TIMEOUT_MS: 10_000,
     });
   });
 
@@ -56,6 +60,7 @@ describe('MappingServiceConfig', () => {
       'DATABASE_URL',
       'KAFKA_BROKERS',
       'AUTH_JWT_SECRET',
+      'FLEXSYNC_ENCRYPTION_KEYS',
       'STRIPE_CUSTOMER_METADATA_KEY',
       'KAFKA_CONSUMER_SESSION_TIMEOUT_MS',
     ]) {

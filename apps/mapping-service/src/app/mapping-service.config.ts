@@ -1,16 +1,35 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
+import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import {
   KafkaBrokersField,
   STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC,
   STRIPE_CUSTOMER_EVENTS_TOPIC,
   WithKafkaSecurityFields,
 } from '@flexsync/kafka';
-import { BoolFromEnv, IntFromEnv } from '@flexsync/runtime';
+import { BoolFromEnv, IntFromEnv, IsHttpUrl } from '@flexsync/runtime';
 
 /** Environment of mapping-service, validated before Nest starts. */
-export class MappingServiceConfig extends WithKafkaSecurityFields(AuthEnvConfig) {
+export class MappingServiceConfig extends WithKafkaSecurityFields(AuthEnvConfig) implements EncryptionEnvFields {
   override PORT = 8082;
+
+  /** Opens the tenant's sealed Stripe API key (never the webhook secret) to check a mapped meter in Stripe; no plaintext fallback. */
+  @EncryptionKeysField()
+  FLEXSYNC_ENCRYPTION_KEYS!: string;
+
+  @EncryptionCurrentKeyIdField()
+  FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID!: string;
+
+  /** Where Stripe is, e.g. the emulator; unset means api.stripe.com. */
+  @ValidateIf((config: MappingServiceConfig) => config.STRIPE_API_BASE_URL !== undefined && config.STRIPE_API_BASE_URL !== '')
+  @IsHttpUrl()
+  STRIPE_API_BASE_URL?: string;
+
+  @IntFromEnv()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  STRIPE_TIMEOUT_MS = 10_000;
 
   @KafkaBrokersField()
   KAFKA_BROKERS!: string[];

@@ -4,7 +4,9 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { ClickHouseClient, clickHouseCheck, clickHouseCredentialsFrom, createClickHouseClient } from '@flexsync/clickhouse';
 import { secretBoxFrom } from '@flexsync/crypto';
+import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
 import {
+  degradedWhenDown,
   HealthController,
   MetricsRegistry,
   ObservabilityModule,
@@ -14,6 +16,7 @@ import {
 } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { createSyncPipeline } from '@flexsync/sync-pipeline';
+import { MeterErrorReportsConsumer } from './meter-error-reports/meter-error-reports.consumer';
 import { syncPipelineSettings } from './sync-pipeline.settings';
 import { SYNC_ACTIVITIES, SyncWorkerRunner } from './sync-worker.runner';
 import { SyncWorkerConfig } from './sync-worker.config';
@@ -28,15 +31,17 @@ export class SyncWorkerModule implements OnApplicationShutdown {
   static register(config: SyncWorkerConfig): DynamicModule {
     return {
       module: SyncWorkerModule,
-      imports: [PersistenceModule.forRoot(config.DATABASE_URL), ObservabilityModule.forService(SERVICE, config)],
+      imports: [PersistenceModule.forRoot(config.DATABASE_URL), ObservabilityModule.forService(SERVICE, config), KafkaModule.forService(config)],
       controllers: [HealthController],
       providers: [
         readinessChecksProvider({
-          inject: [getDataSourceToken(), CLICKHOUSE, SyncWorkerRunner],
-          useFactory: (dataSource: DataSource, clickhouse: ClickHouseClient, runner: SyncWorkerRunner) => [
+          inject: [getDataSourceToken(), CLICKHOUSE, SyncWorkerRunner, KAFKA_READINESS_CHECK],
+          // Kafka down only degrades: error reports wait in webhook-ingest's outbox and on the topic until the consumer is back.
+          useFactory: (dataSource: DataSource, clickhouse: ClickHouseClient, runner: SyncWorkerRunner, kafka: KafkaCheck) => [
             postgresCheck(dataSource),
             clickHouseCheck(clickhouse),
             runner.readinessCheck(),
+            degradedWhenDown(kafka),
           ],
         }),
         { provide: SyncWorkerConfig, useValue: config },
@@ -69,6 +74,7 @@ export class SyncWorkerModule implements OnApplicationShutdown {
             }).activities,
         },
         SyncWorkerRunner,
+        MeterErrorReportsConsumer,
       ],
       exports: [CLICKHOUSE, SyncWorkerRunner],
     };

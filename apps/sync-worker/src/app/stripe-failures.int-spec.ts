@@ -198,7 +198,8 @@ describe('StripeEventSyncWorkflow: failure paths', () => {
     const [row] = await spec.harness.ledger(tenant);
     expect(row.syncStatus).toBe('failed');
     expect(row.errorMessage).toMatch(/^window too old for Stripe: meter event timestamp .* is beyond Stripe's 35-day limit/);
-    expect(spec.emulator.requests({ account: apiKey })).toHaveLength(0);
+    // No meter event is sent (the pre-push meter check's one read of the account's meters is not a push).
+    expect(spec.emulator.requests({ account: apiKey, pathPrefix: '/v1/billing/meter_events' })).toHaveLength(0);
   });
 
   it('refuses a window that overlaps an already-synced window of another size, so usage cannot be sent twice', async () => {

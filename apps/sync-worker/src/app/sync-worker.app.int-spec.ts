@@ -29,6 +29,7 @@ describe('sync-worker app', () => {
       TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
       TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
       TEMPORAL_TASK_QUEUE: taskQueue,
+      KAFKA_BROKERS: env.KAFKA_BROKERS,
       FLEXSYNC_ENCRYPTION_KEYS: keyring.keys,
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: keyring.currentKeyId,
       STRIPE_API_BASE_URL: emulator.url,

@@ -7,6 +7,7 @@ const VALID = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/flexsync',
   CLICKHOUSE_URL: 'http://127.0.0.1:8123',
   TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  KAFKA_BROKERS: '127.0.0.1:19092',
   FLEXSYNC_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
   FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: 'k1',
 };
@@ -61,6 +62,7 @@ describe('sync-worker configuration', () => {
       'DATABASE_URL',
       'CLICKHOUSE_URL',
       'TEMPORAL_ADDRESS',
+      'KAFKA_BROKERS',
       'FLEXSYNC_ENCRYPTION_KEYS',
       'STRIPE_PUSH_CONCURRENCY',
       'STRIPE_IDENTIFIER_DEDUPE_HOURS',

@@ -1,13 +1,51 @@
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { ClickHousePasswordField, ClickHouseTlsCaFileField, ClickHouseUsernameField } from '@flexsync/clickhouse';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
-import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
+import {
+  KafkaBrokersField,
+  STRIPE_METER_ERROR_REPORTS_DLQ_TOPIC,
+  STRIPE_METER_ERROR_REPORTS_TOPIC,
+  WithKafkaSecurityFields,
+} from '@flexsync/kafka';
+import { BoolFromEnv, IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
 import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField, WithTemporalSecurityFields } from '@flexsync/temporal';
 import { STRIPE_SYNC_TASK_QUEUE } from '@flexsync/sync-contracts';
 
 /** Environment of sync-worker, validated before Nest starts. */
-export class SyncWorkerConfig extends WithTemporalSecurityFields(ServiceBaseConfig) implements EncryptionEnvFields {
+export class SyncWorkerConfig extends WithKafkaSecurityFields(WithTemporalSecurityFields(ServiceBaseConfig)) implements EncryptionEnvFields {
   override PORT = 8085;
+
+  /** Brokers of `stripe.meter.error-reports`: Stripe's asynchronous meter event rejections, which mark ledger rows. */
+  @KafkaBrokersField()
+  KAFKA_BROKERS!: string[];
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_CLIENT_ID = 'sync-worker';
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_METER_ERROR_REPORTS_TOPIC = STRIPE_METER_ERROR_REPORTS_TOPIC;
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_METER_ERROR_REPORTS_DLQ_TOPIC = STRIPE_METER_ERROR_REPORTS_DLQ_TOPIC;
+
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_METER_ERROR_REPORTS_GROUP_ID = 'sync-worker.meter-error-reports';
+
+  /** Off runs the Temporal worker alone (e.g. a replica that should not consume); one consuming replica is enough. */
+  @BoolFromEnv()
+  @IsBoolean()
+  METER_ERROR_REPORTS_CONSUMER_ENABLED = true;
+
+  /** Longest a dead-letter publish waits for Kafka. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(100)
+  @Max(20_000)
+  KAFKA_PUBLISH_TIMEOUT_MS = 5000;
 
   @IsHttpUrl()
   CLICKHOUSE_URL!: string;

@@ -2,6 +2,7 @@ import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, MinLength
 import {
   KafkaBrokersField,
   STRIPE_CUSTOMER_EVENTS_TOPIC,
+  STRIPE_METER_ERROR_REPORTS_TOPIC,
   WithKafkaSecurityFields,
 } from '@flexsync/kafka';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
@@ -28,6 +29,11 @@ export class WebhookIngestConfig extends WithKafkaSecurityFields(ServiceBaseConf
   @IsString()
   @IsNotEmpty()
   KAFKA_CUSTOMER_EVENTS_TOPIC = STRIPE_CUSTOMER_EVENTS_TOPIC;
+
+  /** Stripe's meter error reports, for sync-worker to mark the ledger rows they name. */
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_METER_ERROR_REPORTS_TOPIC = STRIPE_METER_ERROR_REPORTS_TOPIC;
 
   /** Longest a webhook request waits for Kafka before answering 503 (the event is already in the inbox). */
   @IntFromEnv()

@@ -120,6 +120,8 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
       KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
       KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC: `${TOPIC}.dlq`,
       KAFKA_CUSTOMER_EVENTS_GROUP_ID: `e2e-outage-${suffix}`,
+      FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000',
       AUTH_JWT_SECRET: `outage-${randomUUID()}-${randomUUID()}`,
       AUTH_JWT_ISSUER: 'flexsync-e2e',

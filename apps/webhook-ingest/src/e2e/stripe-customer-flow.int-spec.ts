@@ -142,6 +142,8 @@ describe('Stripe customer webhooks → Kafka → customer mappings (end to end)'
       KAFKA_CUSTOMER_EVENTS_TOPIC: TOPIC,
       KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC: `${TOPIC}.dlq`,
       KAFKA_CUSTOMER_EVENTS_GROUP_ID: `e2e-mapping-service-${suffix}`,
+      FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       // The killed process never leaves the group; the broker hands its partitions on after this long.
       KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000',
       AUTH_JWT_SECRET: `e2e-${randomUUID()}-${randomUUID()}`,

@@ -13,6 +13,7 @@ const TABLES = [
   'stripe_sync_batches',
   'stripe_webhook_events',
   'stripe_circuit_breakers',
+  'stripe_meter_error_reports',
 ];
 
 /** Runs in a database of its own so reverting the schema cannot disturb other suites. */

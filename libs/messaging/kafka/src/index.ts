@@ -9,3 +9,5 @@ export * from './kafka.module';
 export * from './topics';
 export * from './kafka-env';
 export * from './customer-events-acls';
+export * from './contracts/stripe-meter-error-reports';
+export * from './meter-error-reports-acls';

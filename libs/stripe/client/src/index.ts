@@ -24,3 +24,11 @@ export {
   type MeterEventToSend,
   type StripeAccountClientOptions,
 } from './stripe-account-client';
+export {
+  REQUIRED_METER_FORMULA,
+  checkStripeMeter,
+  checkStripeMeters,
+  isStripeMeterId,
+  resolveStripeMeter,
+  type StripeMeterCheck,
+} from './stripe-meter-lookup';

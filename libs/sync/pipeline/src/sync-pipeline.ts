@@ -10,6 +10,7 @@ import { CoverageMetrics, PlanTenantCoverageActivity, RecordWindowCoverageActivi
 import { MappingReader } from './ledger/mappings';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
+import { PushMeterChecks } from './push/meter-checks';
 import { StripeAccountDirectory, StripeAccountSettings } from './push/stripe-accounts';
 import { ListSyncTenantsActivity } from './list-sync-tenants.activity';
 import { bindSyncActivities } from './sync-activities';
@@ -51,7 +52,16 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const aggregate = new AggregateEventsActivity(new EventsProcessedStore(deps.clickhouse), ledger, mappings, metrics, deps.logger, {
     pageSize: deps.settings.aggregatePageSize,
   });
-  const push = new SyncToStripeActivity(ledger, mappings, accounts, breakers, metrics, deps.logger, deps.settings.push);
+  const push = new SyncToStripeActivity(
+    ledger,
+    mappings,
+    accounts,
+    breakers,
+    metrics,
+    deps.logger,
+    deps.settings.push,
+    new PushMeterChecks(deps.registry),
+  );
   const track = new TrackSyncBatchActivity(ledger, metrics, deps.logger);
   const coverageStore = new SyncCoverageStore(deps.db);
   const coverageMetrics = new CoverageMetrics(deps.registry);

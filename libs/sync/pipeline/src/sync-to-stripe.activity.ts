@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { TenantScope } from '@flexsync/persistence';
+import type { StripeMeterCheck } from '@flexsync/stripe-client';
 import type { FailedPush, SyncToStripeInput, SyncToStripeResult } from '@flexsync/sync-contracts';
 import { ActivityRun, activityLogger, currentActivityRun } from './activity-run';
 import { ledgerWindow } from './aggregate-events.activity';
@@ -9,6 +10,7 @@ import { clipError, planPushPage, type PlannedSend, type PushPagePlan } from './
 import type { SyncLedger } from './ledger/sync-ledger';
 import { DEFAULT_AGE_SAFETY_MARGIN_SECONDS } from './meter-event-timestamp';
 import type { CircuitGate, StripeCircuitBreakers } from './push/circuit-breakers';
+import { applyMeterChecks, type PushMeterChecks } from './push/meter-checks';
 import { DEFAULT_ROW_RETRY_SCHEDULE, nextAttemptAt, type RowRetrySchedule } from './push/retry-schedule';
 import type { StripeAccountDirectory } from './push/stripe-accounts';
 import { type SendOutcome, StripeMeterEventSender } from './push/stripe-meter-event-sender';
@@ -60,6 +62,7 @@ export class SyncToStripeActivity {
     private readonly metrics: SyncPipelineMetrics,
     private readonly logger: Logger,
     private readonly options: SyncToStripeOptions,
+    private readonly meterChecks?: PushMeterChecks,
   ) {
     this.now = options.now ?? Date.now;
     this.rowRetry = options.rowRetry ?? DEFAULT_ROW_RETRY_SCHEDULE;
@@ -76,7 +79,11 @@ export class SyncToStripeActivity {
     const account = await this.accounts.account(scope);
     const gate: CircuitGate = account.ready ? await this.breakers.gate(scope) : { state: 'closed' };
     const blocked = !account.ready ? account.reason : gate.state === 'open' ? gate.message : undefined;
-    const { rows, plan } = await this.prepare(scope, window, input, blocked, run);
+    const meterChecks =
+      account.ready && blocked === undefined && this.meterChecks
+        ? await this.meterChecks.check(scope, run, account.client, await this.mappings.meterMappings(scope), log)
+        : undefined;
+    const { rows, plan } = await this.prepare(scope, window, input, blocked, run, meterChecks);
 
     const nowMs = this.now();
     const result: SyncToStripeResult = {
@@ -133,6 +140,7 @@ export class SyncToStripeActivity {
     input: SyncToStripeInput,
     blocked: string | undefined,
     run: ActivityRun,
+    meterChecks: ReadonlyMap<string, StripeMeterCheck> | undefined,
   ): Promise<{ rows: number; plan: PushPagePlan & { lastId?: string } }> {
     const nowMs = this.now();
     return this.ledger.underTenantLock(scope, async (manager) => {
@@ -144,10 +152,13 @@ export class SyncToStripeActivity {
         resendCompletedSince: input.resendCompleted ? new Date(nowMs - this.options.dedupeWindowHours * 3_600_000) : undefined,
       });
       const unvalued = rows.filter((row) => !row.frozen && !row.incomplete && row.status === 'pending');
+      const checked =
+        blocked === undefined ? applyMeterChecks(await this.mappings.meterMappings(scope, manager), meterChecks) : undefined;
       const plan = planPushPage(rows, {
         scope,
         window,
-        meters: blocked === undefined ? await this.mappings.meterMappings(scope, manager) : new Map(),
+        meters: checked?.meters ?? new Map(),
+        ...(checked === undefined ? {} : { unusableEventNames: checked.unusableEventNames }),
         customers:
           blocked === undefined
             ? await this.mappings.stripeCustomers(

@@ -7,6 +7,7 @@ import { FLEXPRICE_ID_RULE, loadConfig } from '@flexsync/runtime';
 import { FLEXPRICE_CUSTOMER_ID_SAMPLES, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { MappingServiceConfig } from '../mapping-service.config';
 import { createMappingServiceHttp } from '../mapping-service.http';
+import { generateKeyringEntry } from '@flexsync/crypto';
 
 const env = stackEnv();
 const signing = { jwtSecret: `mapping-int-spec-${randomUUID()}`, issuer: 'flexsync-tests', audience: 'flexsync-api' };
@@ -65,6 +66,8 @@ describe('customer mappings API (real Postgres)', () => {
     const config = loadConfig('mapping-service', MappingServiceConfig, {
       DATABASE_URL: env.DATABASE_URL,
       KAFKA_BROKERS: env.KAFKA_BROKERS,
+      FLEXSYNC_ENCRYPTION_KEYS: generateKeyringEntry('k1'),
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: 'k1',
       AUTH_JWT_SECRET: signing.jwtSecret,
       AUTH_JWT_ISSUER: signing.issuer,
       AUTH_JWT_AUDIENCE: signing.audience,

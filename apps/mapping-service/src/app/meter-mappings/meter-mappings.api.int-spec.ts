@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { mintTenantToken } from '@flexsync/auth';
+import { EncryptionKeyring, generateKeyringEntry, SecretBox } from '@flexsync/crypto';
+import { dataSourceOptions } from '@flexsync/persistence';
 import { loadConfig } from '@flexsync/runtime';
+import { maskSecret } from '@flexsync/stripe-client';
+import { type RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { MappingServiceConfig } from '../mapping-service.config';
 import { createMappingServiceHttp } from '../mapping-service.http';
@@ -10,12 +15,28 @@ import { createMappingServiceHttp } from '../mapping-service.http';
 const env = stackEnv();
 const signing = { jwtSecret: `mapping-int-spec-${randomUUID()}`, issuer: 'flexsync-tests', audience: 'flexsync-api' };
 const BODY_LIMIT = 16 * 1024;
+const keyring = { keys: generateKeyringEntry('k1'), currentKeyId: 'k1' };
+
+/** Seeds a tenant's Stripe config as config-service stores it: the API key sealed to tenant|environment|api_key. */
+async function seedStripeConfig(db: DataSource, tenant: TestTenant, apiKey: string): Promise<void> {
+  const sealed = new SecretBox(EncryptionKeyring.parse(keyring.keys, keyring.currentKeyId)).seal(apiKey, { ...tenant, field: 'api_key' });
+  await db.query(
+    `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled)
+     VALUES ($1, $2, $3, $4, $5, true)`,
+    [tenant.tenantId, tenant.environmentId, sealed.ciphertext, sealed.keyId, maskSecret(apiKey)],
+  );
+}
 
 describe('meter mappings API (real Postgres)', () => {
   let app: INestApplication;
+  let emulator: RunningStripeEmulator;
+  let db: DataSource;
   const tenant = uniqueTenant('meters');
   const other = uniqueTenant('meters_other');
+  const unconfigured = uniqueTenant('meters_unconfigured');
   const tokens = new Map<TestTenant, string>();
+  const tenantKey = `sk_test_meters${randomUUID().replaceAll('-', '')}`;
+  const otherKey = `sk_test_metersother${randomUUID().replaceAll('-', '')}`;
 
   function api(as: TestTenant = tenant): {
     post: (path: string) => request.Test;
@@ -37,9 +58,32 @@ describe('meter mappings API (real Postgres)', () => {
   const valid = { meter_id: 'meter_storage', provider_type: 'stripe', provider_meter_id: 'meter.storage', sync_enabled: true };
 
   beforeAll(async () => {
+    emulator = await startStripeEmulator({
+      accounts: [
+        {
+          apiKeys: [tenantKey],
+          meters: [
+            { id: 'mtr_storage', eventName: 'meter.storage' },
+            { eventName: 'meter.other' },
+            { eventName: 'gb.hours' },
+            { eventName: 'gb.hours.v2' },
+            { eventName: 'seats.peak', formula: 'last' },
+            { eventName: 'calls.count', formula: 'count' },
+            { id: 'mtr_retired', eventName: 'meter.retired', status: 'inactive' },
+          ],
+        },
+        { apiKeys: [otherKey], meters: [{ eventName: 'other.storage' }] },
+      ],
+    });
+    db = await new DataSource(dataSourceOptions(env.DATABASE_URL)).initialize();
+    await seedStripeConfig(db, tenant, tenantKey);
+    await seedStripeConfig(db, other, otherKey);
     const config = loadConfig('mapping-service', MappingServiceConfig, {
       DATABASE_URL: env.DATABASE_URL,
       KAFKA_BROKERS: env.KAFKA_BROKERS,
+      FLEXSYNC_ENCRYPTION_KEYS: keyring.keys,
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: keyring.currentKeyId,
+      STRIPE_API_BASE_URL: emulator.url,
       AUTH_JWT_SECRET: signing.jwtSecret,
       AUTH_JWT_ISSUER: signing.issuer,
       AUTH_JWT_AUDIENCE: signing.audience,
@@ -49,12 +93,14 @@ describe('meter mappings API (real Postgres)', () => {
     });
     app = await createMappingServiceHttp(config);
     await app.init();
-    for (const t of [tenant, other])
+    for (const t of [tenant, other, unconfigured])
       tokens.set(t, await mintTenantToken(signing, { tenantId: t.tenantId, environmentId: t.environmentId }));
   });
 
   afterAll(async () => {
     await app?.close();
+    await db?.destroy();
+    await emulator?.close();
   });
 
   it('creates the playbook mapping and returns it with defaults filled in', async () => {
@@ -190,6 +236,64 @@ describe('meter mappings API (real Postgres)', () => {
     expect(response.body.code).toBe(code ?? 'REQUEST.INVALID');
     expect((response.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
     expect(JSON.stringify(response.body)).not.toContain(huge);
+  });
+
+  it('refuses a meter aggregating with last with 400 naming the meter and its formula, and stores nothing', async () => {
+    const response = await api()
+      .post(PATH)
+      .send({ meter_id: 'meter_seats', provider_type: 'stripe', provider_meter_id: 'seats.peak' })
+      .expect(400);
+    expect(response.body.code).toBe('REQUEST.INVALID');
+    expect(response.body.message).toMatch(/^provider_meter_id 'seats.peak' cannot receive usage: meter formula last is not sum: Stripe meter mtr_\w+ \(event_name 'seats.peak'\)/);
+    expect(response.body.details).toEqual([{ field: 'provider_meter_id', reason: expect.stringMatching(/^meter formula last is not sum/) }]);
+    await api().get(`${PATH}/meter_seats`).expect(404);
+  });
+
+  it('refuses a count meter, an inactive meter (by id) and a missing meter with 400 and the reason', async () => {
+    const refusal = async (providerMeterId: string): Promise<string> =>
+      (await api().post(PATH).send({ meter_id: 'meter_refused', provider_type: 'stripe', provider_meter_id: providerMeterId }).expect(400))
+        .body.details[0].reason as string;
+    expect(await refusal('calls.count')).toMatch(/^meter formula count is not sum: Stripe meter mtr_\w+ \(event_name 'calls.count'\)/);
+    expect(await refusal('mtr_retired')).toBe("meter inactive: Stripe meter mtr_retired (event_name 'meter.retired') is inactive");
+    expect(await refusal('meter.nowhere')).toBe("meter not found: no Stripe meter has id or event_name 'meter.nowhere'");
+    await api().get(`${PATH}/meter_refused`).expect(404);
+  });
+
+  it('accepts a Stripe meter id as provider_meter_id', async () => {
+    await api().post(PATH).send({ meter_id: 'meter_by_id', provider_type: 'stripe', provider_meter_id: 'mtr_storage' }).expect(201);
+    await api().delete(`${PATH}/meter_by_id`).expect(204);
+  });
+
+  it('checks the meter in the tenant’s own Stripe account: another account’s meter is not found', async () => {
+    const response = await api(other)
+      .post(PATH)
+      .send({ meter_id: 'meter_cross', provider_type: 'stripe', provider_meter_id: 'meter.storage' })
+      .expect(400);
+    expect(response.body.details[0].reason).toBe("meter not found: no Stripe meter has id or event_name 'meter.storage'");
+  });
+
+  it('refuses a mapping change to an unusable meter with 400 and keeps the mapping as it was', async () => {
+    await api().post(PATH).send({ meter_id: 'meter_patch', provider_type: 'stripe', provider_meter_id: 'gb.hours' }).expect(201);
+    const response = await api().patch(`${PATH}/meter_patch`).send({ provider_meter_id: 'seats.peak' }).expect(400);
+    expect(response.body.details[0].reason).toMatch(/^meter formula last is not sum/);
+    expect((await api().get(`${PATH}/meter_patch`).expect(200)).body.provider_meter_id).toBe('gb.hours');
+    await api().delete(`${PATH}/meter_patch`).expect(204);
+  });
+
+  it('answers 404 (not 500) when the tenant has no Stripe config yet, saying what to do', async () => {
+    const response = await api(unconfigured).post(PATH).send(valid).expect(404);
+    expect(response.body.code).toBe('CONFIG.NOT_FOUND');
+    expect(response.body.message).toMatch(/PUT \/v1\/stripe\/config/);
+  });
+
+  it('answers 401 STRIPE.AUTH_FAILED, without the key, when Stripe refuses the tenant’s key', async () => {
+    const revoked = uniqueTenant('meters_revoked');
+    const revokedKey = `sk_test_revoked${randomUUID().replaceAll('-', '')}`;
+    await seedStripeConfig(db, revoked, revokedKey);
+    tokens.set(revoked, await mintTenantToken(signing, { tenantId: revoked.tenantId, environmentId: revoked.environmentId }));
+    const response = await api(revoked).post(PATH).send(valid).expect(401);
+    expect(response.body.code).toBe('STRIPE.AUTH_FAILED');
+    expect(JSON.stringify(response.body)).not.toContain(revokedKey);
   });
 
   it('never stores anything for rejected requests', async () => {

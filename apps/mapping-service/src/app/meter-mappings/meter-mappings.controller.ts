@@ -37,13 +37,19 @@ export class MeterMappingsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Map a FlexPrice meter to a Stripe Meter event_name' })
+  @ApiOperation({
+    summary: 'Map a FlexPrice meter to a Stripe Meter (event_name or meter id)',
+    description: 'The meter is checked in the tenant’s Stripe account first: it must exist, be active and aggregate with sum.',
+  })
   @ApiBody({ type: CreateMeterMappingDto })
   @ApiCreatedResponse({ type: MeterMappingView })
   @ApiBadRequestResponse({
     type: ErrorView,
-    description: 'missing, mistyped or unknown field, unknown provider_type, malformed JSON or oversized body',
+    description:
+      'missing, mistyped or unknown field, unknown provider_type, malformed JSON or oversized body; or the Stripe meter ' +
+      'is missing, inactive or does not aggregate with sum (the reason names the meter and its formula)',
   })
+  @ApiNotFoundResponse({ type: ErrorView, description: 'the tenant has no Stripe config yet (PUT /v1/stripe/config first)' })
   @ApiConflictResponse({ type: ErrorView, description: 'the meter is already mapped in this environment' })
   async create(@CurrentTenant() principal: TenantPrincipal, @Body() dto: CreateMeterMappingDto): Promise<MeterMappingView> {
     return toMeterMappingView(await this.createMapping.execute(principal, dto));

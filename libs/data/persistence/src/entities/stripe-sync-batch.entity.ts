@@ -119,4 +119,8 @@ export class StripeSyncBatch extends TenantScopedEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt!: Date | null;
+
+  /** The Stripe event id of the meter error report that marked this row `failed` (`stripe rejected: …`). */
+  @Column({ name: 'stripe_error_report_id', type: 'text', nullable: true })
+  stripeErrorReportId!: string | null;
 }

@@ -14,10 +14,17 @@ const REQUIRED: Record<string, string[]> = {
     'AUTH_JWT_ISSUER',
     'AUTH_JWT_AUDIENCE',
   ],
-  'mapping-service': ['KAFKA_BROKERS', 'AUTH_JWT_SECRET', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'],
+  'mapping-service': [
+    'KAFKA_BROKERS',
+    'AUTH_JWT_SECRET',
+    'AUTH_JWT_ISSUER',
+    'AUTH_JWT_AUDIENCE',
+    'FLEXSYNC_ENCRYPTION_KEYS',
+    'FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID',
+  ],
   'webhook-ingest': ['KAFKA_BROKERS', 'FLEXSYNC_ENCRYPTION_KEYS', 'FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID'],
   'sync-orchestrator': ['TEMPORAL_ADDRESS', 'AUTH_JWT_SECRET', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'],
-  'sync-worker': ['CLICKHOUSE_URL', 'TEMPORAL_ADDRESS', 'FLEXSYNC_ENCRYPTION_KEYS', 'FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID'],
+  'sync-worker': ['CLICKHOUSE_URL', 'TEMPORAL_ADDRESS', 'KAFKA_BROKERS', 'FLEXSYNC_ENCRYPTION_KEYS', 'FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID'],
 };
 
 function start(service: string, env: Record<string, string>): { status: number | null; stderr: string } {

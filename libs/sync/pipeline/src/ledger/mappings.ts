@@ -6,6 +6,8 @@ export interface MeterMappingView {
   eventName: string;
   precision: number;
   syncEnabled: boolean;
+  /** Why the Stripe meter cannot receive usage (missing, inactive, not `sum`), when a pre-push check found so. */
+  unusable?: string;
 }
 
 /**

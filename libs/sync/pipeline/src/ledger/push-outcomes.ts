@@ -22,7 +22,8 @@ export interface PushOutcomes {
 
 /**
  * `TrackSyncBatchActivity`'s write, idempotent: a success marks the row completed whatever it said before (Stripe
- * holds the event); a failure only lands on a row still pending at the attempt that failed, so a stale outcome
+ * holds the event), except a row a Stripe error report already marked failed (Stripe accepted, then rejected it:
+ * the report is the later word, even when it lands before this write); a failure only lands on a row still pending at the attempt that failed, so a stale outcome
  * never overwrites a newer attempt or a success. A failure carries when the system tries again on its own.
  */
 export async function recordPushOutcomes(
@@ -38,7 +39,8 @@ export async function recordPushOutcomes(
           SET sync_status = 'completed', stripe_event_id = b.identifier, error_message = NULL, next_attempt_at = NULL,
               latency_ms = u.latency_ms, completed_at = now(), updated_at = now()
          FROM unnest($3::uuid[], $4::int[]) AS u(id, latency_ms)
-        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status <> 'completed'`,
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status <> 'completed'
+          AND NOT (b.sync_status = 'failed' AND b.stripe_error_report_id IS NOT NULL)`,
       [scope.tenantId, scope.environmentId, outcomes.completed.ids, outcomes.completed.latencyMs.map((ms) => Math.round(ms))],
     );
     completed = result[1];

@@ -136,4 +136,22 @@ describe('planning a page of pushes', () => {
     ]);
     expect(plan.sends).toEqual([]);
   });
+  it('fails a row whose Stripe meter a pre-push check found unusable, with the check\'s reason, and sends nothing', () => {
+    const reason = "meter formula last is not sum: Stripe meter mtr_1 (event_name 'api_calls') aggregates with 'last'";
+    const plan = planPushPage(
+      [unvalued()],
+      context({ meters: new Map([['meter_api', { eventName: 'api_calls', precision: 0, syncEnabled: true, unusable: reason }]]) }),
+    );
+    expect(plan.sends).toEqual([]);
+    expect(plan.valued).toEqual([]);
+    expect(plan.failures).toEqual([expect.objectContaining({ id: 'row-1', error: reason, retry: true })]);
+  });
+
+  it('does not re-send a frozen row whose event name now belongs to an inactive meter', () => {
+    const reason = "meter inactive: Stripe meter mtr_1 (event_name 'api_calls') is inactive";
+    const plan = planPushPage([frozen({ errorMessage: 'rate limited' })], context({ unusableEventNames: new Map([['api_calls', reason]]) }));
+    expect(plan.sends).toEqual([]);
+    expect(plan.attempts).toEqual([]);
+    expect(plan.failures).toEqual([expect.objectContaining({ error: reason, retry: true })]);
+  });
 });

@@ -70,6 +70,8 @@ export interface PushPageContext {
   dedupeHorizonMs: number;
   /** Why no push may happen now (no usable key, open circuit); the rows fail fast with it. */
   blocked?: string;
+  /** Stripe event names whose meter cannot receive usage → why: frozen rows bound there fail instead of being sent. */
+  unusableEventNames?: ReadonlyMap<string, string>;
 }
 
 /** Outcomes travel through Temporal (2 MB per payload): a page of failures must stay well under it. */
@@ -141,6 +143,10 @@ export function planPushPage(rows: readonly PushRow[], context: PushPageContext)
     }
     if (!meter.syncEnabled) {
       fail(row, FIXABLE_FAILURE.meterDisabled, true);
+      continue;
+    }
+    if (meter.unusable !== undefined) {
+      fail(row, meter.unusable, true);
       continue;
     }
     const stripeCustomerId = context.customers.get(row.customerId);
@@ -245,6 +251,11 @@ function planFrozen(
   const timestamp = checkMeterEventTimestamp(frozen.timestamp, context.nowMs, context.timestampMarginSeconds);
   if (!timestamp.ok) {
     fail(row, timestamp.reason, false);
+    return;
+  }
+  const unusable = context.unusableEventNames?.get(frozen.eventName);
+  if (unusable !== undefined) {
+    fail(row, unusable, true);
     return;
   }
   if (row.status === 'completed') {

@@ -18,6 +18,7 @@ import { FLEXPRICE_ID_RULE, loadConfig } from '@flexsync/runtime';
 import { eventually, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { MappingServiceConfig } from '../../mapping-service.config';
 import { createMappingServiceHttp } from '../../mapping-service.http';
+import { generateKeyringEntry } from '@flexsync/crypto';
 
 const env = stackEnv();
 const suffix = randomUUID().slice(0, 8);
@@ -112,6 +113,8 @@ describe('Stripe customer events consumer (real Kafka and Postgres)', () => {
     const config = loadConfig('mapping-service', MappingServiceConfig, {
       DATABASE_URL: env.DATABASE_URL,
       KAFKA_BROKERS: env.KAFKA_BROKERS,
+      FLEXSYNC_ENCRYPTION_KEYS: generateKeyringEntry('k1'),
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: 'k1',
       AUTH_JWT_SECRET: `mapping-consumer-int-spec-${randomUUID()}`,
       AUTH_JWT_ISSUER: 'flexsync-tests',
       AUTH_JWT_AUDIENCE: 'flexsync-api',

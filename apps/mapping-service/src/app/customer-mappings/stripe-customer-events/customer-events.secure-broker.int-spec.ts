@@ -18,6 +18,7 @@ import { loadConfig } from '@flexsync/runtime';
 import { eventually, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 import { MappingServiceConfig } from '../../mapping-service.config';
 import { createMappingServiceHttp } from '../../mapping-service.http';
+import { generateKeyringEntry } from '@flexsync/crypto';
 
 const run = promisify(execFile);
 const env = stackEnv();
@@ -105,6 +106,8 @@ describe('customer events on a broker with SCRAM-SHA-512 and ACLs', () => {
     const config = loadConfig('mapping-service', MappingServiceConfig, {
       DATABASE_URL: env.DATABASE_URL,
       KAFKA_BROKERS: broker.brokers.join(','),
+      FLEXSYNC_ENCRYPTION_KEYS: generateKeyringEntry('k1'),
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: 'k1',
       KAFKA_SASL_MECHANISM: 'scram-sha-512',
       KAFKA_SASL_USERNAME: 'mapping-service',
       KAFKA_SASL_PASSWORD: broker.passwords['mapping-service'],

@@ -6,6 +6,7 @@ import { loadConfig } from '@flexsync/runtime';
 import { stackEnv } from '@flexsync/testing';
 import { MappingServiceConfig } from '../../mapping-service.config';
 import { createMappingServiceHttp } from '../../mapping-service.http';
+import { generateKeyringEntry } from '@flexsync/crypto';
 
 describe('kafka_dead_letter_depth', () => {
   const env = stackEnv();
@@ -19,6 +20,8 @@ describe('kafka_dead_letter_depth', () => {
     const config = loadConfig('mapping-service', MappingServiceConfig, {
       DATABASE_URL: env.DATABASE_URL,
       KAFKA_BROKERS: env.KAFKA_BROKERS,
+      FLEXSYNC_ENCRYPTION_KEYS: generateKeyringEntry('k1'),
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: 'k1',
       AUTH_JWT_SECRET: `dlq-depth-spec-${randomUUID()}`,
       AUTH_JWT_ISSUER: 'flexsync-tests',
       AUTH_JWT_AUDIENCE: 'flexsync-api',

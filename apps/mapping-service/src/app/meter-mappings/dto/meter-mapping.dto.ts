@@ -21,7 +21,11 @@ export class CreateMeterMappingDto {
   @IsIn(PROVIDER_TYPES)
   provider_type!: ProviderType;
 
-  @ApiProperty({ description: 'The Stripe Meter’s event_name.', example: 'meter.storage', maxLength: MAX_STRIPE_EVENT_NAME_LENGTH })
+  @ApiProperty({
+    description: 'The Stripe Meter’s event_name or id (`mtr_…`); the meter must exist, be active and aggregate with sum.',
+    example: 'meter.storage',
+    maxLength: MAX_STRIPE_EVENT_NAME_LENGTH,
+  })
   @IsDefined({ message: 'provider_meter_id is required' })
   @IsString()
   @MinLength(1)

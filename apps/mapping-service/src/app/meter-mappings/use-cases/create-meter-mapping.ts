@@ -2,15 +2,23 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MeterProviderMapping, TenantScope } from '@flexsync/persistence';
 import type { CreateMeterMappingDto } from '../dto/meter-mapping.dto';
 import { MeterMappingStore } from '../meter-mapping.store';
+import { StripeMeterVerifier } from '../stripe-meter-verifier';
 
-/** One mapping per (tenant, environment, meter_id); a second one is a 409 (the unique index decides, so races agree). */
+/**
+ * One mapping per (tenant, environment, meter_id); a second one is a 409 (the unique index decides, so races agree).
+ * The Stripe meter is checked first: missing, inactive or not `sum` → 400 naming the meter and the reason.
+ */
 @Injectable()
 export class CreateMeterMapping {
   private readonly logger = new Logger(CreateMeterMapping.name);
 
-  constructor(@Inject(MeterMappingStore) private readonly store: MeterMappingStore) {}
+  constructor(
+    @Inject(MeterMappingStore) private readonly store: MeterMappingStore,
+    @Inject(StripeMeterVerifier) private readonly meters: StripeMeterVerifier,
+  ) {}
 
   async execute(scope: TenantScope, dto: CreateMeterMappingDto): Promise<MeterProviderMapping> {
+    await this.meters.verify(scope, dto.provider_meter_id);
     const mapping = await this.store.insert(scope, {
       meterId: dto.meter_id,
       providerType: dto.provider_type,

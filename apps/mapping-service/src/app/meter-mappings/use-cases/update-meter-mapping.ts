@@ -3,13 +3,20 @@ import type { MeterProviderMapping, TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import type { UpdateMeterMappingDto } from '../dto/meter-mapping.dto';
 import { MeterMappingStore } from '../meter-mapping.store';
+import { StripeMeterVerifier } from '../stripe-meter-verifier';
 
-/** Changes the Stripe event name, sync flag or precision; `meter_id` and `provider_type` identify the mapping and stay. */
+/**
+ * Changes the Stripe event name, sync flag or precision; `meter_id` and `provider_type` identify the mapping and stay.
+ * A new Stripe meter, or turning sync on, is checked in Stripe first (as on create).
+ */
 @Injectable()
 export class UpdateMeterMapping {
   private readonly logger = new Logger(UpdateMeterMapping.name);
 
-  constructor(@Inject(MeterMappingStore) private readonly store: MeterMappingStore) {}
+  constructor(
+    @Inject(MeterMappingStore) private readonly store: MeterMappingStore,
+    @Inject(StripeMeterVerifier) private readonly meters: StripeMeterVerifier,
+  ) {}
 
   async execute(scope: TenantScope, meterId: string, dto: UpdateMeterMappingDto): Promise<MeterProviderMapping> {
     if (dto.provider_meter_id === undefined && dto.sync_enabled === undefined && dto.value_precision === undefined) {
@@ -32,6 +39,9 @@ export class UpdateMeterMapping {
       changed.push('value_precision');
     }
     if (changed.length === 0) return mapping;
+    if (mapping.syncEnabled && (changed.includes('provider_meter_id') || changed.includes('sync_enabled'))) {
+      await this.meters.verify(scope, mapping.providerMeterId);
+    }
     const saved = await this.store.save(mapping);
     this.logger.log(
       { tenant_id: scope.tenantId, environment_id: scope.environmentId, meter_id: meterId, changed },

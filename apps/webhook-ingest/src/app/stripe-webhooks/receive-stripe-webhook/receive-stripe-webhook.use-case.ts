@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isStripeCustomerEventType, type StripeEventLike } from '@flexsync/kafka';
+import { type StripeEventLike } from '@flexsync/kafka';
 import type { TenantScope } from '@flexsync/persistence';
 import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
@@ -59,7 +59,7 @@ export class ReceiveStripeWebhook {
     const eventType = eventTypeLabel(event.type);
     this.metrics.verified.inc({ event_type: eventType });
 
-    if (!isStripeCustomerEventType(event.type)) {
+    if (!CustomerEventPublisher.routes(event.type)) {
       this.metrics.unhandled.inc({ event_type: eventType });
       this.logger.log(
         { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: eventType },
@@ -71,8 +71,8 @@ export class ReceiveStripeWebhook {
       throw this.reject(
         scope,
         'invalid_event',
-        new DomainError('REQUEST.INVALID', 'the event does not carry a customer object', [
-          { field: 'data.object', reason: 'must be a customer' },
+        new DomainError('REQUEST.INVALID', 'the event does not carry the object its type names', [
+          { field: 'data.object', reason: 'must be a customer (customer events) or a meter error report (meter events)' },
         ]),
       );
     }

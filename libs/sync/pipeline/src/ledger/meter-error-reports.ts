@@ -1,0 +1,87 @@
+import type { DataSource } from 'typeorm';
+import type { StripeMeterErrorReportMessage } from '@flexsync/kafka';
+import { clipError } from './push-page-planner';
+
+/** How a ledger row named by a Stripe error report starts its `error_message`. */
+export const STRIPE_REJECTED_PREFIX = 'stripe rejected: ';
+
+export function stripeRejectedMessage(code: string, message: string): string {
+  return clipError(`${STRIPE_REJECTED_PREFIX}${code}: ${message}`);
+}
+
+export interface AppliedMeterErrorReport {
+  /** The report was recorded before (a redelivery): nothing changed. */
+  duplicate: boolean;
+  /** Ledger rows of the tenant+environment the report's samples named, now marked. */
+  markedRows: number;
+  samples: number;
+  /** Sampled identifiers that name no ledger row of this tenant+environment. */
+  unknownIdentifiers: number;
+}
+
+/**
+ * Applies Stripe's asynchronous meter event rejections to the ledger, once per report (unique Stripe event id per
+ * tenant+environment, in the same transaction as the marks, so a redelivery is harmless):
+ *
+ * - the report is recorded in `stripe_meter_error_reports` whether or not a sample names a known row (Stripe samples
+ *   the errors, so a report is the signal that a meter is losing usage even when no row can be named);
+ * - every `stripe_sync_batches` row of the tenant+environment whose `identifier` a sample names is marked, whatever
+ *   its status: `sync_status = 'failed'`, `error_message = 'stripe rejected: <code>: <message>'`,
+ *   `stripe_error_report_id` = the report's event id, `next_attempt_at = NULL` (re-sending the same identifier would
+ *   only be answered as a duplicate, so the system does not retry it on its own; an operator decides).
+ */
+export class MeterErrorReportLedger {
+  constructor(private readonly db: DataSource) {}
+
+  async apply(report: StripeMeterErrorReportMessage): Promise<AppliedMeterErrorReport> {
+    const scope = [report.tenant_id, report.environment_id];
+    return this.db.transaction(async (manager) => {
+      const recorded: { id: string }[] = await manager.query(
+        `INSERT INTO stripe_meter_error_reports
+           (tenant_id, environment_id, stripe_event_id, event_type, stripe_meter_id, error_count, sample_count, error_codes, stripe_created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], to_timestamp($9))
+         ON CONFLICT ON CONSTRAINT stripe_meter_error_reports_event_unique DO NOTHING
+         RETURNING id`,
+        [
+          ...scope,
+          report.stripe_event_id,
+          report.event_type,
+          report.meter,
+          report.error_count,
+          report.samples.length,
+          [...new Set(report.samples.map((sample) => sample.code))].sort(),
+          report.stripe_created,
+        ],
+      );
+      const identifiers = new Set(report.samples.map((sample) => sample.identifier));
+      if (recorded.length === 0) return { duplicate: true, markedRows: 0, samples: report.samples.length, unknownIdentifiers: 0 };
+
+      const byReason = new Map<string, string[]>();
+      for (const sample of report.samples) {
+        const reason = stripeRejectedMessage(sample.code, sample.message);
+        byReason.set(reason, [...(byReason.get(reason) ?? []), sample.identifier]);
+      }
+      const marked = new Set<string>();
+      for (const [reason, named] of byReason) {
+        const [rows]: [{ identifier: string }[], number] = await manager.query(
+          `UPDATE stripe_sync_batches
+              SET sync_status = 'failed', error_message = $3, stripe_error_report_id = $4, next_attempt_at = NULL, updated_at = now()
+            WHERE tenant_id = $1 AND environment_id = $2 AND identifier = ANY($5::text[])
+            RETURNING identifier`,
+          [...scope, reason, report.stripe_event_id, named],
+        );
+        for (const row of rows) marked.add(row.identifier);
+      }
+      await manager.query(
+        `UPDATE stripe_meter_error_reports SET matched_rows = $4 WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`,
+        [...scope, recorded[0].id, marked.size],
+      );
+      return {
+        duplicate: false,
+        markedRows: marked.size,
+        samples: report.samples.length,
+        unknownIdentifiers: [...identifiers].filter((identifier) => !marked.has(identifier)).length,
+      };
+    });
+  }
+}
