@@ -48,6 +48,8 @@ export interface ReconciliationReport extends TenantScope {
   settled: { completed: number; reidentified: ReidentifiedPush[] };
   /** Windows holding re-armed rows: a sync over them sends those rows. */
   windowsToResend: { start: string; end: string }[];
+  /** Ledger rows of the range still `unknown` after settling. */
+  unknownOutcomes: number;
 }
 
 export class ReconciliationUnavailableError extends Error {
@@ -103,9 +105,10 @@ export class ReconciliationService {
     this.deliveries = new LedgerDeliveries(db);
   }
 
-  async reconcile(request: ReconciliationRequest): Promise<ReconciliationReport> {
+  /** `log`: the caller's logger (an activity's, naming its workflow); by default one naming tenant and environment. */
+  async reconcile(request: ReconciliationRequest, log?: Logger): Promise<ReconciliationReport> {
     const scope = { tenantId: request.tenantId, environmentId: request.environmentId };
-    const log = this.logger.child({ tenant_id: scope.tenantId, environment_id: scope.environmentId, activity: 'Reconciliation' });
+    log ??= this.logger.child({ tenant_id: scope.tenantId, environment_id: scope.environmentId, activity: 'Reconciliation' });
     const nowMs = (this.settings.now ?? Date.now)();
     const lagMs = this.settings.ingestionLagSeconds * 1000;
     const account = await this.accounts.account(scope);
@@ -177,8 +180,9 @@ export class ReconciliationService {
     }
     const driftUnits = scaledToDecimal(driftScaled);
     const unknownLeft = rows.filter((row) => row.status === 'unknown').length;
-    this.metrics?.driftUnits.set({ tenant_id: scope.tenantId, environment_id: scope.environmentId }, Number(driftUnits));
-    this.metrics?.unknownOutcomes.set({ tenant_id: scope.tenantId, environment_id: scope.environmentId }, unknownLeft);
+    for (const status of RECONCILIATION_STATUSES) this.metrics?.cells.inc({ status }, totals[status]);
+    this.metrics?.unknownSettled.inc({ outcome: 'counted' }, settled.completed);
+    this.metrics?.unknownSettled.inc({ outcome: 'reidentified' }, settled.reidentified.length);
     log.info({ range: { from: range.start, to: range.end }, totals, drift_units: driftUnits, unknown: unknownLeft }, 'reconciled');
     const resend = new Map<string, { start: string; end: string }>();
     for (const push of settled.reidentified) {
@@ -199,6 +203,7 @@ export class ReconciliationService {
       driftUnits,
       settled,
       windowsToResend: [...resend.values()],
+      unknownOutcomes: unknownLeft,
     };
   }
 
