@@ -253,7 +253,7 @@ export class ReconciliationReportStore {
     );
   }
 
-  /** Stored cells of windows lying wholly inside the range, a page at a time, with totals over the whole query. */
+  /** Stored cells of the windows overlapping the range, a page at a time, with totals over the whole query. */
   async cells(scope: TenantScope, query: CellQuery): Promise<CellPage> {
     const params: unknown[] = [scope.tenantId, scope.environmentId, query.timeFrom, query.timeTo];
     let filter = '';
@@ -265,7 +265,8 @@ export class ReconciliationReportStore {
       params.push(query.meterId);
       filter += ` AND meter_id = $${params.length}`;
     }
-    const where = `tenant_id = $1 AND environment_id = $2 AND window_start >= $3 AND window_end <= $4${filter}`;
+    // Windows overlapping the range: a range not on window boundaries is widened outwards, as reconciling it is.
+    const where = `tenant_id = $1 AND environment_id = $2 AND window_end > $3 AND window_start < $4${filter}`;
     const totalsRows: { status: ReconciliationStatusName; cells: string; drift: string | null }[] = await this.db.query(
       `SELECT status, count(*) AS cells, sum(abs(difference))::text AS drift
          FROM stripe_reconciliation_cells WHERE ${where} GROUP BY status`,
