@@ -110,6 +110,9 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
     expect(response.body.next_cursor).toBeNull();
     expect(response.body.last_run).toMatchObject({ trigger: 'api', status: 'completed', workflow_id: expect.stringContaining('stripe-reconciliation-api') });
     expect(await gauge('stripe_sync_drift_units', s.tenant)).toBeUndefined();
+    // Every closed window up to the last hour is delivered: the lag is the time since that hour ended.
+    const lag = await gauge('stripe_sync_window_lag_seconds', s.tenant);
+    expect(Math.abs((lag ?? 0) - (Date.now() - hourStart(1).getTime()) / 1000)).toBeLessThan(10);
   });
 
   it('shows an event sent to Stripe outside the pipeline as drift with the exact signed difference, in the API and the gauge', async () => {
@@ -165,6 +168,7 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
     await forceUnknown(s, 'client_a');
     await forceUnknown(s, 'client_b');
     await sleep(LAG_SECONDS * 1000 + 300);
+    const unknownBefore = await gauge('stripe_sync_unknown_outcomes', s.tenant);
 
     const first = await reconcile(s);
     const after = await ledger(s);
@@ -173,6 +177,8 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
     const response = await read(s);
 
     expect(before.map((row) => row.sync_status)).toEqual(['completed', 'failed']);
+    expect(unknownBefore).toBe(2);
+    expect(await gauge('stripe_sync_unknown_outcomes', s.tenant)).toBeUndefined();
     expect(first).toMatchObject({ settledCompleted: 1, reidentified: 1, resendWorkflowId: expect.stringContaining('-resend') });
     expect(after[0]).toMatchObject({ customer_id: 'client_a', sync_status: 'completed', superseded_identifier: null });
     expect(after[1]).toMatchObject({ customer_id: 'client_b', sync_status: 'completed', superseded_identifier: before[1].identifier });
@@ -185,5 +191,62 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
     ).toEqual([after[0].identifier, after[1].identifier].sort());
     expect(response.body.totals).toEqual({ match: 2, drift: 0, pending: 0, unknown_outcome: 0 });
     expect(response.body.last_run).toMatchObject({ settled_completed: 0, reidentified: 0 });
+  });
+
+  it('pages the cells with next_cursor while the totals cover the whole range, and filters by customer and meter', async () => {
+    const s = await seeded('reconapipages');
+    await sync(s);
+    await sleep(LAG_SECONDS * 1000 + 300);
+    await reconcile(s);
+
+    const first = await read(s, { ...s.range, limit: 1 });
+    const second = await read(s, { ...s.range, limit: 1, cursor: first.body.next_cursor });
+    const onlyB = await read(s, { ...s.range, customer_id: 'client_b', meter_id: 'meter_api' });
+    const asOperator = await stack.orchestrator.http
+      .get('/v1/stripe/sync/reconciliation')
+      .set(await operatorHeadersFor(s.tenant))
+      .query(s.range);
+    const otherTenant = await stack.orchestrator.http
+      .get('/v1/stripe/sync/reconciliation')
+      .set('Authorization', (await seeded('reconapiother')).auth)
+      .query(s.range);
+
+    expect(first.body.cells.map((cell: { customer_id: string }) => cell.customer_id)).toEqual(['client_a']);
+    expect(first.body.totals).toEqual({ match: 2, drift: 0, pending: 0, unknown_outcome: 0 });
+    expect(second.body.cells.map((cell: { customer_id: string }) => cell.customer_id)).toEqual(['client_b']);
+    expect(second.body.next_cursor).toBeNull();
+    expect(onlyB.body.cells.map((cell: { customer_id: string }) => cell.customer_id)).toEqual(['client_b']);
+    expect(onlyB.body.totals).toEqual({ match: 1, drift: 0, pending: 0, unknown_outcome: 0 });
+    expect(asOperator.status).toBe(200);
+    expect(asOperator.body.totals.match).toBe(2);
+    expect(otherTenant.body.cells).toEqual([]);
+  });
+
+  it.each([
+    ['a range over 35 days', { time_from: '2025-01-01T00:00:00Z', time_to: '2025-02-05T00:00:01Z' }, 'time_to'],
+    ['time_from after time_to', { time_from: '2025-01-02T00:00:00Z', time_to: '2025-01-01T00:00:00Z' }, 'time_from'],
+    ['a malformed date', { time_from: '2025-13-01T00:00:00Z', time_to: '2025-01-02T00:00:00Z' }, 'time_from'],
+    ['a date with an offset', { time_from: '2025-01-01T00:00:00+02:00', time_to: '2025-01-02T00:00:00Z' }, 'time_from'],
+    ['a missing time_to', { time_from: '2025-01-01T00:00:00Z' }, 'time_to'],
+    ['an unknown meter', { time_from: '2025-01-01T00:00:00Z', time_to: '2025-01-02T00:00:00Z', meter_id: 'meter_nope' }, 'meter_id'],
+    ['a malformed customer id', { time_from: '2025-01-01T00:00:00Z', time_to: '2025-01-02T00:00:00Z', customer_id: 'bad id' }, 'customer_id'],
+  ])('answers 400 naming the field for %s, on GET and POST', async (_case, body, field) => {
+    const s = await seeded('reconapibad');
+    const get = await read(s, body as Record<string, string>);
+    const post = await stack.orchestrator.http.post('/v1/stripe/sync/reconciliation').set('Authorization', s.auth).send(body);
+
+    for (const response of [get, post]) {
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+      expect(response.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    }
+  });
+
+  it('answers 400 for a cursor that is not a next_cursor value', async () => {
+    const s = await seeded('reconapicursor');
+    const response = await read(s, { ...s.range, cursor: 'bm90LWEtY3Vyc29y' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual([{ field: 'cursor', reason: 'not a next_cursor value' }]);
   });
 });
