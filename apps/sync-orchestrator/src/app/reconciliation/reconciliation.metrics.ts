@@ -8,8 +8,8 @@ import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
 /**
  * The gauges the reconciliation alerts fire on, read from Postgres at every scrape (durable, the same on every
  * replica): drift per tenant (Σ |Stripe − ClickHouse| over its current drift cells), unknown outcomes per tenant
- * (ledger rows Stripe's totals have not settled), and window lag per tenant (seconds since the instant up to which
- * every closed window is delivered). Each labels at most STRIPE_SYNC_METRICS_MAX_TENANTS tenant environments, the
+ * (ledger rows Stripe's totals have not settled), and window lag per tenant (seconds since its oldest closed window not yet
+ * delivered closed, 0 when all are). Each labels at most STRIPE_SYNC_METRICS_MAX_TENANTS tenant environments, the
  * worst first; a tenant without drift or unknown rows has no series. A failed read leaves the gauge empty for that
  * scrape (no stale value).
  */
@@ -50,7 +50,7 @@ export class ReconciliationGauges {
     );
     gauge(
       'stripe_sync_window_lag_seconds',
-      'Per enabled tenant environment: seconds since the instant up to which every closed window is delivered (capped label set, stalest first)',
+      'Per enabled tenant environment: seconds since its oldest closed window not yet delivered closed; 0 when all are (capped label set, stalest first)',
       () => this.store.windowLagByTenant(limit()),
     );
   }

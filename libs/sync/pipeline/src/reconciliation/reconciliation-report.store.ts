@@ -341,27 +341,33 @@ export class ReconciliationReportStore {
   }
 
   /**
-   * Per enabled tenant: seconds from the instant up to which every closed window is delivered to now — the start of
-   * its oldest closed window not delivered, else the end of its newest delivered window, else the hour sync was
-   * enabled in. The stalest first, at most `limit` tenants.
+   * Per enabled tenant: seconds since its oldest closed window not yet delivered closed — the oldest window recorded
+   * undelivered, else the window after its newest delivered one, else its first window after sync was enabled. Zero
+   * while every closed window is delivered. The stalest first, at most `limit` tenants.
    */
   async windowLagByTenant(limit: number): Promise<TenantFigure[]> {
     return this.db.query(
-      `SELECT c.tenant_id, c.environment_id,
-              GREATEST(0, EXTRACT(EPOCH FROM now() - COALESCE(u.oldest_start, d.newest_end, date_trunc('hour', c.created_at))))::text AS value
-         FROM stripe_tenant_configs c
-         LEFT JOIN LATERAL (
-           SELECT min(w.window_start) AS oldest_start FROM stripe_sync_windows w
-            WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id
-              AND w.delivered_at IS NULL AND w.window_end <= now() AND w.window_end > now() - interval '35 days'
-         ) u ON true
-         LEFT JOIN LATERAL (
-           SELECT max(w.window_end) AS newest_end FROM stripe_sync_windows w
-            WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id AND w.delivered_at IS NOT NULL
-         ) d ON true
-        WHERE c.sync_enabled
-        ORDER BY 3 DESC, c.tenant_id, c.environment_id
-        LIMIT $1`,
+      `SELECT tenant_id, environment_id, value::text AS value FROM (
+         SELECT c.tenant_id, c.environment_id,
+                GREATEST(0, EXTRACT(EPOCH FROM now() - COALESCE(
+                  u.oldest_end,
+                  d.newest_end + make_interval(mins => c.aggregation_window_minutes),
+                  date_trunc('hour', c.created_at) + make_interval(mins => c.aggregation_window_minutes)
+                ))) AS value
+           FROM stripe_tenant_configs c
+           LEFT JOIN LATERAL (
+             SELECT min(w.window_end) AS oldest_end FROM stripe_sync_windows w
+              WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id
+                AND w.delivered_at IS NULL AND w.window_end <= now() AND w.window_end > now() - interval '35 days'
+           ) u ON true
+           LEFT JOIN LATERAL (
+             SELECT max(w.window_end) AS newest_end FROM stripe_sync_windows w
+              WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id AND w.delivered_at IS NOT NULL
+           ) d ON true
+          WHERE c.sync_enabled
+       ) lag
+       ORDER BY lag.value DESC, tenant_id, environment_id
+       LIMIT $1`,
       [limit],
     );
   }
