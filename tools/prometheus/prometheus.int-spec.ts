@@ -326,11 +326,11 @@ describe('a real Prometheus scraping the five services', () => {
 
   it('fires the drift and window-lag alerts from the orchestrator’s reconciliation gauges', async () => {
     const started = Date.now();
-    // A tenant enabled five hours ago whose windows were never delivered, and a stored reconciliation verdict of
+    // A tenant enabled 30 days ago whose windows were never delivered (the stalest, so within the capped labels), and a stored reconciliation verdict of
     // drift for it: what a reconciliation run leaves when Stripe counts 7 units more than ClickHouse measured.
     await db.query(
       `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled, created_at)
-       VALUES ($1, $2, 'unused', $3, 'sk_test_…used', true, now() - interval '5 hours')`,
+       VALUES ($1, $2, 'unused', $3, 'sk_test_…used', true, now() - interval '30 days')`,
       [drifting.tenantId, drifting.environmentId, KEY_ID],
     );
     const window = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000);
