@@ -9,6 +9,7 @@ import { type DeliveryFilter, LedgerDeliveries } from './ledger-deliveries';
 import {
   judgeCell,
   type LedgerDelivery,
+  pendingReason,
   type MeasuredUsage,
   RECONCILIATION_STATUSES,
   type ReconciliationCell,
@@ -139,17 +140,20 @@ export class ReconciliationService {
       return eventName === undefined || stripeCustomerId === undefined ? undefined : { eventName, stripeCustomerId };
     };
 
-    // Stripe's count per target and window, for every target any cell has sent to or would send to.
+    // Stripe's count per target and window that a cell needs (see below), read per target over the range.
     const targetWindows = new Map<string, { target: StripeTarget; windows: Map<string, LedgerWindow> }>();
     const addTarget = (target: StripeTarget, window: LedgerWindow): void => {
       const entry = targetWindows.get(targetKey(target)) ?? { target, windows: new Map<string, LedgerWindow>() };
       entry.windows.set(windowKey(window), window);
       targetWindows.set(targetKey(target), entry);
     };
-    for (const row of rows) if (row.target !== null) addTarget(row.target, { start: row.windowStart, end: row.windowEnd });
-    for (const { window, usage } of measured) {
-      const target = currentTarget(usage.customerId, usage.meterId);
-      if (target !== undefined) addTarget(target, window);
+    // Only slots a judgeable cell uses, or holding unknown rows to settle: a cell still waiting for a push or for
+    // Stripe's ingestion is pending whatever Stripe says, so reading its totals would only cost calls.
+    for (const entry of this.groupCells(rows, measured, currentTarget)) {
+      const awaiting = pendingReason({ ...entry, precision: 0, stripeValue: 0n, nowMs, ingestionLagMs: lagMs }) !== null;
+      const unknown = entry.rows.filter((row) => row.status === 'unknown' && row.target !== null);
+      if (!awaiting) for (const target of entry.targets.values()) addTarget(target, entry.window);
+      for (const row of unknown) if (row.target !== null) addTarget(row.target, entry.window);
     }
     const stripeTotals = new StripeMeterTotals(account.client);
     const stripe = new Map<string, bigint>();
