@@ -14,6 +14,8 @@ commands:
   coverage                                                                 oldest window not yet in Stripe, freshness lag
   batches list [--status S] [--customer ID] [--window-start ISO] [--limit N] [--cursor C]
   batches retry <batch_id>                                                 re-run a failed push's window
+  reconcile run --from ISO --to ISO [--customer ID] [--meter ID]          reconcile with Stripe's meter totals now
+  reconcile show --from ISO --to ISO [--customer ID] [--meter ID] [--limit N] [--cursor C]
 
 options (every command):
   --api-url URL     sync-orchestrator base URL (env FLEXSYNC_API_URL, default http://127.0.0.1:8080)
@@ -23,7 +25,7 @@ options (every command):
   --json            print the API's JSON answers instead of text
   -h, --help        this help, or a command's help: flexsync sync start --help
 
-exit codes: 0 done, 1 the API refused or the run did not complete, 2 usage error`;
+exit codes: 0 done, 1 the API refused or the run did not complete, 2 usage error, 3 reconcile show found drift or unknown outcomes`;
 
 const COMMAND_HELP: Record<string, string> = {
   'sync start': `usage: flexsync sync start --from ISO --to ISO [--customer ID] [--force] [--no-watch] [--interval-ms 1000]
@@ -52,6 +54,16 @@ Lists pushes recorded in the ledger, newest first; pass the printed next cursor 
 
 Re-runs the window of a failed push for its customer (same identities: nothing is counted twice). A batch whose
 outcome is unknown is refused (only reconciliation may settle it).`,
+  'reconcile run': `usage: flexsync reconcile run --from ISO --to ISO [--customer ID] [--meter ID]
+
+Starts a reconciliation of [from, to) (at most 35 days) against Stripe's own meter totals on the sync worker:
+unknown pushes are settled, missing ones re-sent once under a new identifier, every cell judged. Read the verdicts
+with flexsync reconcile show. One runs at a time per tenant and environment.`,
+  'reconcile show': `usage: flexsync reconcile show --from ISO --to ISO [--customer ID] [--meter ID] [--limit N] [--cursor C]
+
+The stored verdicts per customer × meter × window (match, drift, pending, unknown_outcome) with totals per status
+over the whole range; one line per cell: status, window start, customer, meter, measured, Stripe, difference.
+Exits 3 when any cell of the range is drift or unknown_outcome.`,
 };
 
 class UsageError extends Error {}
@@ -99,6 +111,16 @@ function intervalFrom(value: string | undefined): number {
   return ms;
 }
 
+function reconciliationRange(values: { from?: string; to?: string; customer?: string; meter?: string }): Record<string, string> {
+  if (!values.from || !values.to) throw new UsageError('--from and --to are required');
+  return {
+    time_from: values.from,
+    time_to: values.to,
+    ...(values.customer ? { customer_id: values.customer } : {}),
+    ...(values.meter ? { meter_id: values.meter } : {}),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -120,10 +142,11 @@ async function main(argv: string[]): Promise<number> {
       'window-start': { type: 'string' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      meter: { type: 'string' },
     },
   });
   const [group, action] = positionals;
-  const command = group === 'sync' || group === 'batches' ? `${group} ${action ?? ''}`.trim() : (group ?? '');
+  const command = group === 'sync' || group === 'batches' || group === 'reconcile' ? `${group} ${action ?? ''}`.trim() : (group ?? '');
   if (values.help || !group) {
     out(COMMAND_HELP[command] ?? GLOBAL_HELP);
     return 0;
@@ -221,6 +244,38 @@ async function main(argv: string[]): Promise<number> {
           : `retry started ${answer.workflow_id} (run ${answer.run_id}); watch it with: flexsync sync watch ${answer.workflow_id}`,
       );
       return 0;
+    }
+    case 'reconcile run': {
+      const started = await client.post<{ workflow_id: string; run_id: string; time_from: string; time_to: string }>(
+        '/v1/stripe/sync/reconciliation',
+        reconciliationRange(values),
+      );
+      out(json ? JSON.stringify(started) : `reconciliation started ${started.workflow_id} (run ${started.run_id}) over ${started.time_from} – ${started.time_to}`);
+      return 0;
+    }
+    case 'reconcile show': {
+      const query = new URLSearchParams(reconciliationRange(values));
+      if (values.limit) query.set('limit', values.limit);
+      if (values.cursor) query.set('cursor', values.cursor);
+      const page = await client.get<{
+        totals: Record<string, number>;
+        drift_units: string;
+        cells: Record<string, unknown>[];
+        next_cursor: string | null;
+      }>(`/v1/stripe/sync/reconciliation?${query}`);
+      if (json) out(JSON.stringify(page));
+      else {
+        out(`totals: ${Object.entries(page.totals).map(([status, count]) => `${status} ${count}`).join(', ')}; drift units ${page.drift_units}`);
+        for (const cell of page.cells) {
+          out(
+            [cell.status, cell.window_start, cell.customer_id, cell.meter_id, cell.measured_value, cell.stripe_value ?? '-', cell.difference ?? '-']
+              .map(String)
+              .join('\t'),
+          );
+        }
+        if (page.next_cursor) out(`next cursor: ${page.next_cursor}`);
+      }
+      return (page.totals.drift ?? 0) + (page.totals.unknown_outcome ?? 0) > 0 ? 3 : 0;
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -13,8 +13,9 @@ import { eventually, freePort, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsy
  * A real Prometheus (Debian's `prometheus`, 2.42) scraping the five services started here as their own processes
  * from the production build (`dist/`, `npm run build`; tools/dev/test.sh builds before the integration tests),
  * evaluating the project's alert rules (with `for:` cut to 0 s so the test need not wait 10 minutes):
- * every metric the dashboard and the rules query is exposed, every dashboard query is valid PromQL, and a sync
- * whose Stripe key is refused fires the circuit-open and failed-batches alerts.
+ * every metric the dashboard and the rules query is exposed, every dashboard query is valid PromQL, a sync
+ * whose Stripe key is refused fires the circuit-open and failed-batches alerts, and a reconciliation verdict of drift
+ * and a tenant whose windows wait for delivery fire the drift and window-lag alerts.
  */
 const env = stackEnv();
 const suffix = randomUUID().slice(0, 8);
@@ -151,6 +152,7 @@ describe('a real Prometheus scraping the five services', () => {
   let dir = '';
   const db = new Client({ connectionString: env.DATABASE_URL });
   const tenant = uniqueTenant('prometheus');
+  const drifting = uniqueTenant('promdrift');
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -218,6 +220,10 @@ describe('a real Prometheus scraping the five services', () => {
   afterAll(async () => {
     await Promise.all([...Object.values(processes), prometheus].map((proc) => stop(proc)));
     await db.query(`DELETE FROM stripe_sync_batches WHERE tenant_id = $1`, [tenant.tenantId]).catch(() => undefined);
+    // Left behind, the drifting tenant would keep its gauges (and alerts) in other specs' scrapes.
+    await db.query(`DELETE FROM stripe_reconciliation_cells WHERE tenant_id = $1`, [drifting.tenantId]).catch(() => undefined);
+    await db.query(`DELETE FROM stripe_reconciliation_runs WHERE tenant_id = $1`, [drifting.tenantId]).catch(() => undefined);
+    await db.query(`DELETE FROM stripe_tenant_configs WHERE tenant_id = $1`, [drifting.tenantId]).catch(() => undefined);
     await db.end();
     if (dir) rmSync(dir, { recursive: true, force: true });
     process.stdout.write(`prometheus test timings: ${JSON.stringify(timings)}\n`);
@@ -322,4 +328,48 @@ describe('a real Prometheus scraping the five services', () => {
     const rows = await db.query(`SELECT sync_status FROM stripe_sync_batches WHERE tenant_id = $1`, [tenant.tenantId]);
     expect(rows.rows).toEqual([{ sync_status: 'failed' }]);
   }, 120_000);
+
+  it('fires the drift and window-lag alerts from the orchestrator’s reconciliation gauges', async () => {
+    const started = Date.now();
+    // A tenant enabled 30 days ago whose windows were never delivered (the stalest, so within the capped labels), and a stored reconciliation verdict of
+    // drift for it: what a reconciliation run leaves when Stripe counts 7 units more than ClickHouse measured.
+    await db.query(
+      `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled, created_at)
+       VALUES ($1, $2, 'unused', $3, 'sk_test_…used', true, now() - interval '30 days')`,
+      [drifting.tenantId, drifting.environmentId, KEY_ID],
+    );
+    const window = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000);
+    const run = await db.query(
+      `INSERT INTO stripe_reconciliation_runs (tenant_id, environment_id, trigger, time_from, time_to, status, started_at)
+       VALUES ($1, $2, 'api', $3, $4, 'completed', now()) RETURNING id`,
+      [drifting.tenantId, drifting.environmentId, window, new Date(window.getTime() + 3_600_000)],
+    );
+    await db.query(
+      `INSERT INTO stripe_reconciliation_cells (tenant_id, environment_id, window_start, window_end, customer_id, meter_id, status,
+                                                measured_quantity, measured_value, delivered_value, stripe_value, difference, unexplained, run_id)
+       VALUES ($1, $2, $3, $4, 'client_a', 'meter_api', 'drift', 5, 5, 5, 12, 7, 7, $5)`,
+      [drifting.tenantId, drifting.environmentId, window, new Date(window.getTime() + 3_600_000), run.rows[0].id],
+    );
+
+    interface Alert {
+      labels: Record<string, string>;
+      value: string;
+      state: string;
+    }
+    const firing = await eventually(
+      async () => {
+        const alerts = (await getJson<{ data: { alerts: Alert[] } }>(`${promUrl}/api/v1/alerts`)).data.alerts.filter(
+          (alert) => alert.state === 'firing' && alert.labels.tenant_id === drifting.tenantId,
+        );
+        const drift = alerts.find((alert) => alert.labels.alertname === 'StripeSyncDrift');
+        const lag = alerts.find((alert) => alert.labels.alertname === 'StripeSyncWindowLag');
+        return drift && lag ? { drift, lag } : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'StripeSyncDrift and StripeSyncWindowLag firing for the drifting tenant' },
+    );
+    timings.reconciliation_alerts_firing_ms = Date.now() - started;
+    expect(firing.drift.labels).toMatchObject({ severity: 'page', environment_id: drifting.environmentId });
+    expect(Number(firing.drift.value)).toBe(7);
+    expect(Number(firing.lag.value)).toBeGreaterThan(2 * 3600);
+  }, 90_000);
 });

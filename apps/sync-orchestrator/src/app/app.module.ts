@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeConfigStore, StripeSyncBatch } from '@flexsync/persistence';
-import { SyncCoverageStore } from '@flexsync/sync-pipeline';
+import { ReconciliationReportStore, SyncCoverageStore } from '@flexsync/sync-pipeline';
 import { connectTemporalClient, temporalCheck, temporalSecurityFrom } from '@flexsync/temporal';
 import { SyncCoverageController } from './coverage/sync-coverage.controller';
 import { HourlySyncSchedule } from './schedule/hourly-sync.schedule';
@@ -13,6 +13,11 @@ import { LedgerMetrics } from './metrics/ledger.metrics';
 import { ManualSyncController } from './manual-sync/manual-sync.controller';
 import { ManualSyncRuns } from './manual-sync/manual-sync-runs';
 import { ManualSyncRunsController } from './manual-sync/manual-sync-runs.controller';
+import { DailyReconciliationSchedule } from './reconciliation/daily-reconciliation.schedule';
+import { ReconciliationController } from './reconciliation/reconciliation.controller';
+import { ReconciliationGauges } from './reconciliation/reconciliation.metrics';
+import { ReconciliationRangeReader } from './reconciliation/reconciliation-range';
+import { StartReconciliation } from './reconciliation/start-reconciliation.use-case';
 import { StartManualSync } from './manual-sync/start-manual-sync.use-case';
 import { ManualSyncAdmission } from './shared/manual-sync-admission';
 import { TenantSyncSettingsReader } from './shared/sync-settings';
@@ -35,7 +40,14 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
-      controllers: [HealthController, ManualSyncController, ManualSyncRunsController, SyncStatusController, SyncCoverageController],
+      controllers: [
+        HealthController,
+        ManualSyncController,
+        ManualSyncRunsController,
+        SyncStatusController,
+        SyncCoverageController,
+        ReconciliationController,
+      ],
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), TEMPORAL_CLIENT],
@@ -65,6 +77,15 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
           useFactory: (dataSource: DataSource) => new SyncCoverageStore(dataSource),
         },
         LedgerMetrics,
+        {
+          provide: ReconciliationReportStore,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) => new ReconciliationReportStore(dataSource),
+        },
+        ReconciliationRangeReader,
+        StartReconciliation,
+        DailyReconciliationSchedule,
+        ReconciliationGauges,
       ],
     };
   }

@@ -2,10 +2,13 @@ import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { AuthEnvConfig } from '@flexsync/auth';
 import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField, WithTemporalSecurityFields } from '@flexsync/temporal';
 import {
+  DEFAULT_RECONCILIATION_MAX_CONCURRENT_TENANTS,
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
   DEFAULT_SCHEDULED_MAX_WINDOWS_PER_RUN,
   DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
+  RECONCILIATION_MAX_RANGE_DAYS,
+  STRIPE_RECONCILIATION_SCHEDULE_ID,
   STRIPE_SYNC_SCHEDULE_ID,
   STRIPE_SYNC_TASK_QUEUE,
 } from '@flexsync/sync-contracts';
@@ -80,4 +83,32 @@ export class SyncOrchestratorConfig extends WithTemporalSecurityFields(AuthEnvCo
   @Min(1)
   @Max(1_000)
   STRIPE_SYNC_METRICS_MAX_TENANTS = 50;
+
+  /** Off leaves the daily reconciliation schedule as it is (e.g. a second orchestrator replica, or tests). */
+  @BoolFromEnv()
+  @IsBoolean()
+  STRIPE_RECONCILIATION_SCHEDULE_ENABLED = true;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]{1,200}$/, { message: '$property must be letters, digits, _ . -' })
+  STRIPE_RECONCILIATION_SCHEDULE_ID = STRIPE_RECONCILIATION_SCHEDULE_ID;
+
+  /** When the daily reconciliation fires (five-field cron, UTC); default 03:30 every day. */
+  @IsString()
+  @Matches(/^\S+( \S+){4}$/, { message: '$property must be a five-field cron expression' })
+  STRIPE_RECONCILIATION_CRON = '30 3 * * *';
+
+  /** Days reconciled back from the last closed hour at each daily run (Stripe keeps meter events 35 days). */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(RECONCILIATION_MAX_RANGE_DAYS)
+  STRIPE_RECONCILIATION_RANGE_DAYS = RECONCILIATION_MAX_RANGE_DAYS;
+
+  /** Tenant reconciliations the daily fan-out starts at once. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  STRIPE_RECONCILIATION_MAX_CONCURRENT_TENANTS = DEFAULT_RECONCILIATION_MAX_CONCURRENT_TENANTS;
 }

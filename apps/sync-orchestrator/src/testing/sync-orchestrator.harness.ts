@@ -36,6 +36,7 @@ export async function startOrchestrator(overrides: Record<string, string> = {}):
     AUTH_JWT_AUDIENCE: TEST_AUTH.audience,
     // The shared dev server's real schedule is left alone unless a spec asks for one (under an id of its own).
     STRIPE_SYNC_SCHEDULE_ENABLED: 'false',
+    STRIPE_RECONCILIATION_SCHEDULE_ENABLED: 'false',
     ...overrides,
   });
   const app = await createSyncOrchestratorHttp(config);

@@ -180,6 +180,8 @@ async function main(): Promise<void> {
       ListSyncTenantsActivity: activities.ListSyncTenantsActivity,
       PlanTenantCoverageActivity: activities.PlanTenantCoverageActivity,
       RecordWindowCoverageActivity: activities.RecordWindowCoverageActivity,
+      ReconcileTenantActivity: activities.ReconcileTenantActivity,
+      RecordReconciliationResendActivity: activities.RecordReconciliationResendActivity,
     };
 
     const started = Date.now();

@@ -72,7 +72,7 @@ describe('reconciliation against Stripe meter event summaries', () => {
     expect(settled.driftUnits).toBe('0');
   });
 
-  it('shows an event sent to Stripe outside the pipeline as drift with the exact difference, and in the gauge', async () => {
+  it('shows an event sent to Stripe outside the pipeline as drift with the exact difference, and counts the verdicts', async () => {
     const { tenant, apiKey, window, range } = await edgeTenant(spec, 'reconinject');
     await spec.harness.runSync(range, spec.harness.pipeline().activities);
     const injected = await rawStripeCall(spec.emulator.url, {
@@ -102,8 +102,13 @@ describe('reconciliation against Stripe meter event summaries', () => {
       unexplained: '7',
     });
     expect(report.driftUnits).toBe('7');
-    const drift = await registry.getSingleMetric('stripe_sync_drift_units')?.get();
-    expect(drift?.values).toEqual([{ labels: { tenant_id: tenant.tenantId, environment_id: tenant.environmentId }, value: 7 }]);
+    const cells = await registry.getSingleMetric('stripe_sync_reconciliation_cells_total')?.get();
+    expect(cells?.values.map((value) => [value.labels.status, value.value])).toEqual(
+      expect.arrayContaining([
+        ['match', 1],
+        ['drift', 1],
+      ]),
+    );
     expect(await ledger(tenant)).toEqual([
       expect.objectContaining({ status: 'completed' }),
       expect.objectContaining({ status: 'completed' }),
@@ -127,8 +132,14 @@ describe('reconciliation against Stripe meter event summaries', () => {
       ['completed', null],
     ]);
     expect(spec.emulator.requests({ account: apiKey, pathPrefix: '/v1/billing/meter_events' })).toHaveLength(calls);
-    const unknown = await registry.getSingleMetric('stripe_sync_unknown_outcomes')?.get();
-    expect(unknown?.values.map((value) => value.value)).toEqual([0]);
+    expect(report.unknownOutcomes).toBe(0);
+    const settled = await registry.getSingleMetric('stripe_sync_unknown_outcomes_settled_total')?.get();
+    expect(settled?.values.map((value) => [value.labels.outcome, value.value])).toEqual(
+      expect.arrayContaining([
+        ['counted', 2],
+        ['reidentified', 0],
+      ]),
+    );
   });
 
   it('re-arms unknown rows Stripe never counted once, under a new identifier, and the next run delivers them', async () => {

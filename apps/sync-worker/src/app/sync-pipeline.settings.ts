@@ -21,5 +21,6 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
     },
     aggregatePageSize: config.SYNC_AGGREGATE_PAGE_SIZE,
     circuitCooldownSeconds: config.STRIPE_CIRCUIT_COOLDOWN_SECONDS,
+    reconciliation: { ingestionLagSeconds: config.RECONCILIATION_INGESTION_LAG_SECONDS },
   };
 }

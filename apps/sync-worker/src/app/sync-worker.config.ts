@@ -181,6 +181,16 @@ export class SyncWorkerConfig extends WithKafkaSecurityFields(WithTemporalSecuri
   @Max(24)
   STRIPE_IDENTIFIER_DEDUPE_HOURS = 24;
 
+  /**
+   * How long Stripe's meter event summaries may trail an accepted push: reconciliation calls a cell `pending`, not
+   * drift, until its window closed this long ago and its last push is this old (Stripe: a few minutes).
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  RECONCILIATION_INGESTION_LAG_SECONDS = 600;
+
   /** ClickHouse aggregates reconciled with the ledger per transaction. */
   @IntFromEnv()
   @IsInt()

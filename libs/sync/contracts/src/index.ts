@@ -1,3 +1,4 @@
+export * from './reconciliation.contract';
 export * from './scheduled-sync.contract';
 export * from './stripe-sync.contract';
 export * from './sync-window';

@@ -1,3 +1,4 @@
+import type { ReconciliationActivities } from './reconciliation.contract';
 import type { StripeSyncActivities } from './stripe-sync.contract';
 import type { SyncWindow } from './sync-window';
 import type { TenantScope } from '@flexsync/tenancy';
@@ -128,4 +129,4 @@ export interface ScheduledSyncActivities {
 }
 
 /** Every activity the `stripe-sync` worker registers. */
-export type SyncWorkerActivities = StripeSyncActivities & ScheduledSyncActivities;
+export type SyncWorkerActivities = StripeSyncActivities & ScheduledSyncActivities & ReconciliationActivities;

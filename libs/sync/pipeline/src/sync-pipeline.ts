@@ -8,6 +8,7 @@ import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
 import { CoverageMetrics, PlanTenantCoverageActivity, RecordWindowCoverageActivity, SyncCoverageStore } from './coverage';
 import { MappingReader } from './ledger/mappings';
+import { createReconcileTenantActivity, DEFAULT_RECONCILIATION_INGESTION_LAG_SECONDS } from './reconciliation';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
 import { PushMeterChecks } from './push/meter-checks';
@@ -23,6 +24,8 @@ export interface SyncPipelineSettings {
   push: SyncToStripeOptions;
   aggregatePageSize: number;
   circuitCooldownSeconds: number;
+  /** Reconciliation against Stripe's meter event summaries; default ingestion lag 600 s. */
+  reconciliation?: { ingestionLagSeconds: number };
 }
 
 export interface SyncPipelineDependencies {
@@ -69,8 +72,16 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
     plan: new PlanTenantCoverageActivity(coverageStore, coverageMetrics, deps.logger),
     record: new RecordWindowCoverageActivity(coverageStore, coverageMetrics, deps.logger),
   };
+  const reconcile = createReconcileTenantActivity({
+    ...deps,
+    stripe: deps.settings.stripe,
+    reconciliation: {
+      ingestionLagSeconds: deps.settings.reconciliation?.ingestionLagSeconds ?? DEFAULT_RECONCILIATION_INGESTION_LAG_SECONDS,
+      dedupeWindowHours: deps.settings.push.dedupeWindowHours,
+    },
+  });
   return {
-    activities: bindSyncActivities(aggregate, push, track, new ListSyncTenantsActivity(deps.db), coverage),
+    activities: bindSyncActivities(aggregate, push, track, new ListSyncTenantsActivity(deps.db), coverage, reconcile),
     aggregate,
     push,
     track,

@@ -22,6 +22,8 @@ import type {
   AggregateEventsInput,
   ListSyncTenantsInput,
   PlanTenantCoverageInput,
+  ReconcileTenantInput,
+  ReconciliationSummary,
   RecordWindowCoverageInput,
   ScheduledSyncInput,
   ScheduledSyncResult,
@@ -94,6 +96,24 @@ function plan({ tenantId, environmentId }: { tenantId: string; environmentId: st
   return { tenantId, environmentId, windowMinutes: 60, undelivered: windows.length, beyondLimit: 0, freshnessLagSeconds: 0, windows };
 }
 
+/** A reconciliation that found nothing to re-send. */
+function reconciled(input: ReconcileTenantInput): ReconciliationSummary {
+  return {
+    tenantId: input.tenantId,
+    environmentId: input.environmentId,
+    runId: 'run-1',
+    status: 'completed',
+    timeFrom: input.timeFrom,
+    timeTo: input.timeTo,
+    totals: { match: 1, drift: 0, pending: 0, unknown_outcome: 0 },
+    driftUnits: '0',
+    unknownOutcomes: 0,
+    settledCompleted: 0,
+    reidentified: 0,
+    windowsToResend: [],
+  };
+}
+
 /** Stub activities recording every call; each test overrides the ones it scripts. */
 function stubActivities(overrides: Partial<SyncWorkerActivities>) {
   const calls = {
@@ -103,6 +123,7 @@ function stubActivities(overrides: Partial<SyncWorkerActivities>) {
     coverage: [] as RecordWindowCoverageInput[],
     list: [] as ListSyncTenantsInput[],
     plan: [] as PlanTenantCoverageInput[],
+    reconcile: [] as ReconcileTenantInput[],
   };
   const activities: SyncWorkerActivities = {
     AggregateEventsActivity: async (input) => {
@@ -129,6 +150,13 @@ function stubActivities(overrides: Partial<SyncWorkerActivities>) {
     PlanTenantCoverageActivity: async (input) => {
       calls.plan.push(input);
       return overrides.PlanTenantCoverageActivity ? overrides.PlanTenantCoverageActivity(input) : plan(input, []);
+    },
+    ReconcileTenantActivity: async (input) => {
+      calls.reconcile.push(input);
+      return overrides.ReconcileTenantActivity ? overrides.ReconcileTenantActivity(input) : reconciled(input);
+    },
+    RecordReconciliationResendActivity: async (input) => {
+      if (overrides.RecordReconciliationResendActivity) await overrides.RecordReconciliationResendActivity(input);
     },
   };
   return { activities, calls };

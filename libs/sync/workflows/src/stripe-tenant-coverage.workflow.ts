@@ -1,6 +1,14 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { STRIPE_EVENT_SYNC_WORKFLOW } from '@flexsync/sync-contracts';
-import type { ScheduledSyncActivities, StripeEventSyncInput, TenantCoverageInput, TenantCoverageResult } from '@flexsync/sync-contracts';
+import { executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { STRIPE_EVENT_SYNC_WORKFLOW, STRIPE_RECONCILIATION_WORKFLOW } from '@flexsync/sync-contracts';
+import type {
+  ReconciliationInput,
+  ScheduledSyncActivities,
+  StripeEventSyncInput,
+  SyncWindow,
+  TenantCoverageInput,
+  TenantCoverageResult,
+} from '@flexsync/sync-contracts';
+import type { StripeReconciliationWorkflow } from './stripe-reconciliation.workflow';
 import type { StripeEventSyncWorkflow } from './stripe-event-sync.workflow';
 
 const HOUR_MS = 3_600_000;
@@ -39,5 +47,36 @@ export async function StripeTenantCoverageWorkflow(input: TenantCoverageInput): 
     trigger: 'schedule',
   };
   await executeChild<typeof StripeEventSyncWorkflow>(STRIPE_EVENT_SYNC_WORKFLOW, { workflowId: syncWorkflowId, args: [args] });
+  await reconcileTouchedWindows(scope, windows, plan.windowMinutes, `${syncWorkflowId}-reconciliation`);
   return { ...scope, plan, windowsSynced: windows.length, syncWorkflowId };
+}
+
+/**
+ * Reconciles the windows the run just synced (issue 9: "after every hourly run"). Windows pushed moments ago are
+ * `pending` until Stripe's summaries catch up; the next tick's look-back reconciles them again. A failed
+ * reconciliation is logged and never fails the sync run: the daily reconciliation covers the range again.
+ */
+async function reconcileTouchedWindows(
+  scope: { tenantId: string; environmentId: string },
+  windows: SyncWindow[],
+  windowMinutes: number,
+  workflowId: string,
+): Promise<void> {
+  const input: ReconciliationInput = {
+    ...scope,
+    timeFrom: windows[0].start,
+    timeTo: windows.reduce((end, window) => (Date.parse(window.end) > Date.parse(end) ? window.end : end), windows[0].end),
+    trigger: 'hourly',
+    windowMinutes,
+  };
+  try {
+    await executeChild<typeof StripeReconciliationWorkflow>(STRIPE_RECONCILIATION_WORKFLOW, { workflowId, args: [input] });
+  } catch (error) {
+    log.warn('reconciliation after the hourly run failed', {
+      tenant_id: scope.tenantId,
+      environment_id: scope.environmentId,
+      workflow_id: workflowId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }

@@ -190,6 +190,13 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
     expect(page.data).toHaveLength(5);
     expect(page.next_cursor).toEqual(expect.any(String));
 
+    // README: flexsync reconcile run / show. Just pushed, every cell is pending within the worker's default ingestion lag.
+    const reconciling = JSON.parse((await flexsync(['reconcile', 'run', '--from', iso(from), '--to', iso(to), '--json'], operator)).stdout);
+    await orchestrator.temporal.workflow.getHandle(reconciling.workflow_id).result();
+    const shown = await flexsync(['reconcile', 'show', '--from', iso(from), '--to', iso(to), '--limit', '2'], operator);
+    expect(shown.stdout.split('\n')[0]).toBe('totals: match 0, drift 0, pending 144, unknown_outcome 0; drift units 0');
+    expect(shown.stdout).toContain('next cursor: ');
+
     // README: flexsync sync cancel <workflow_id> (this one has ended), flexsync batches retry <batch_id>
     await expect(flexsync(['sync', 'cancel', result.started.workflow_id], operator)).rejects.toMatchObject({
       code: 1,

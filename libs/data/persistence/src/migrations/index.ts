@@ -7,6 +7,7 @@ import { SyncWindowCoverage1765200000000 } from './1765200000000-sync-window-cov
 import { ManualSyncRuns1765300000000 } from './1765300000000-manual-sync-runs';
 import { TenantBoundSecretsAndWebhooks1765600000000 } from './1765600000000-tenant-bound-secrets-and-webhooks';
 import { ReconciliationReidentify1765700000000 } from './1765700000000-reconciliation-reidentify';
+import { ReconciliationReports1766100000000 } from './1766100000000-reconciliation-reports';
 import { MeterErrorReports1766200000000 } from './1766200000000-meter-error-reports';
 
 /** Ordered list of schema migrations; new ones are appended here. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   ManualSyncRuns1765300000000,
   TenantBoundSecretsAndWebhooks1765600000000,
   ReconciliationReidentify1765700000000,
+  ReconciliationReports1766100000000,
   MeterErrorReports1766200000000,
 ];

@@ -85,7 +85,7 @@ function abs(value: bigint): bigint {
 }
 
 /** Why a cell cannot be judged yet, or null. */
-function pendingReason(input: CellInput): string | null {
+export function pendingReason(input: CellInput): string | null {
   if (input.nowMs < input.window.end.getTime() + input.ingestionLagMs) return 'window not closed past the ingestion lag';
   if (input.rows.some((row) => row.status === 'pending' || (row.status === 'failed' && row.retryScheduled))) {
     return 'ledger rows still to be sent';

@@ -9,6 +9,7 @@ import { type DeliveryFilter, LedgerDeliveries } from './ledger-deliveries';
 import {
   judgeCell,
   type LedgerDelivery,
+  pendingReason,
   type MeasuredUsage,
   RECONCILIATION_STATUSES,
   type ReconciliationCell,
@@ -48,6 +49,8 @@ export interface ReconciliationReport extends TenantScope {
   settled: { completed: number; reidentified: ReidentifiedPush[] };
   /** Windows holding re-armed rows: a sync over them sends those rows. */
   windowsToResend: { start: string; end: string }[];
+  /** Ledger rows of the range still `unknown` after settling. */
+  unknownOutcomes: number;
 }
 
 export class ReconciliationUnavailableError extends Error {
@@ -103,9 +106,10 @@ export class ReconciliationService {
     this.deliveries = new LedgerDeliveries(db);
   }
 
-  async reconcile(request: ReconciliationRequest): Promise<ReconciliationReport> {
+  /** `log`: the caller's logger (an activity's, naming its workflow); by default one naming tenant and environment. */
+  async reconcile(request: ReconciliationRequest, log?: Logger): Promise<ReconciliationReport> {
     const scope = { tenantId: request.tenantId, environmentId: request.environmentId };
-    const log = this.logger.child({ tenant_id: scope.tenantId, environment_id: scope.environmentId, activity: 'Reconciliation' });
+    log ??= this.logger.child({ tenant_id: scope.tenantId, environment_id: scope.environmentId, activity: 'Reconciliation' });
     const nowMs = (this.settings.now ?? Date.now)();
     const lagMs = this.settings.ingestionLagSeconds * 1000;
     const account = await this.accounts.account(scope);
@@ -136,17 +140,20 @@ export class ReconciliationService {
       return eventName === undefined || stripeCustomerId === undefined ? undefined : { eventName, stripeCustomerId };
     };
 
-    // Stripe's count per target and window, for every target any cell has sent to or would send to.
+    // Stripe's count per target and window that a cell needs (see below), read per target over the range.
     const targetWindows = new Map<string, { target: StripeTarget; windows: Map<string, LedgerWindow> }>();
     const addTarget = (target: StripeTarget, window: LedgerWindow): void => {
       const entry = targetWindows.get(targetKey(target)) ?? { target, windows: new Map<string, LedgerWindow>() };
       entry.windows.set(windowKey(window), window);
       targetWindows.set(targetKey(target), entry);
     };
-    for (const row of rows) if (row.target !== null) addTarget(row.target, { start: row.windowStart, end: row.windowEnd });
-    for (const { window, usage } of measured) {
-      const target = currentTarget(usage.customerId, usage.meterId);
-      if (target !== undefined) addTarget(target, window);
+    // Only slots a judgeable cell uses, or holding unknown rows to settle: a cell still waiting for a push or for
+    // Stripe's ingestion is pending whatever Stripe says, so reading its totals would only cost calls.
+    for (const entry of this.groupCells(rows, measured, currentTarget)) {
+      const awaiting = pendingReason({ ...entry, precision: 0, stripeValue: 0n, nowMs, ingestionLagMs: lagMs }) !== null;
+      const unknown = entry.rows.filter((row) => row.status === 'unknown' && row.target !== null);
+      if (!awaiting) for (const target of entry.targets.values()) addTarget(target, entry.window);
+      for (const row of unknown) if (row.target !== null) addTarget(row.target, entry.window);
     }
     const stripeTotals = new StripeMeterTotals(account.client);
     const stripe = new Map<string, bigint>();
@@ -177,8 +184,9 @@ export class ReconciliationService {
     }
     const driftUnits = scaledToDecimal(driftScaled);
     const unknownLeft = rows.filter((row) => row.status === 'unknown').length;
-    this.metrics?.driftUnits.set({ tenant_id: scope.tenantId, environment_id: scope.environmentId }, Number(driftUnits));
-    this.metrics?.unknownOutcomes.set({ tenant_id: scope.tenantId, environment_id: scope.environmentId }, unknownLeft);
+    for (const status of RECONCILIATION_STATUSES) this.metrics?.cells.inc({ status }, totals[status]);
+    this.metrics?.unknownSettled.inc({ outcome: 'counted' }, settled.completed);
+    this.metrics?.unknownSettled.inc({ outcome: 'reidentified' }, settled.reidentified.length);
     log.info({ range: { from: range.start, to: range.end }, totals, drift_units: driftUnits, unknown: unknownLeft }, 'reconciled');
     const resend = new Map<string, { start: string; end: string }>();
     for (const push of settled.reidentified) {
@@ -199,6 +207,7 @@ export class ReconciliationService {
       driftUnits,
       settled,
       windowsToResend: [...resend.values()],
+      unknownOutcomes: unknownLeft,
     };
   }
 

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { TenantScope } from '@flexsync/persistence';
+import { DomainError } from '@flexsync/runtime';
+import { RECONCILIATION_MAX_RANGE_DAYS, splitIntoWindows } from '@flexsync/sync-contracts';
+import { TenantSyncSettingsReader } from '../shared/sync-settings';
+import type { ReconciliationRangeDto } from './reconciliation.dto';
+
+const DAY_MS = 86_400_000;
+
+/** A checked request: the range widened to the tenant's windows, the filters known to exist. */
+export interface ReconciliationRange extends TenantScope {
+  timeFrom: string;
+  timeTo: string;
+  customerId?: string;
+  meterId?: string;
+  windowMinutes: number;
+}
+
+/**
+ * Checks what the DTO cannot: time_from before time_to, at most 35 days (Stripe keeps meter events no longer), a
+ * Stripe config for the tenant (404 otherwise), and a meter filter naming a mapped meter. Each refusal names its field.
+ */
+@Injectable()
+export class ReconciliationRangeReader {
+  constructor(
+    private readonly settings: TenantSyncSettingsReader,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  async resolve(scope: TenantScope, request: ReconciliationRangeDto): Promise<ReconciliationRange> {
+    const from = Date.parse(request.time_from);
+    const to = Date.parse(request.time_to);
+    if (from >= to) {
+      throw new DomainError('SYNC.INVALID_WINDOW', 'time_from must be before time_to', [{ field: 'time_from', reason: 'must be before time_to' }]);
+    }
+    if (to - from > RECONCILIATION_MAX_RANGE_DAYS * DAY_MS) {
+      throw new DomainError('SYNC.INVALID_WINDOW', `a reconciliation covers at most ${RECONCILIATION_MAX_RANGE_DAYS} days`, [
+        { field: 'time_to', reason: `must be at most ${RECONCILIATION_MAX_RANGE_DAYS} days after time_from` },
+      ]);
+    }
+    const { windowMinutes } = await this.settings.require(scope);
+    if (request.meter_id !== undefined) {
+      const mapped: unknown[] = await this.db.query(
+        `SELECT 1 FROM meter_provider_mappings WHERE tenant_id = $1 AND environment_id = $2 AND meter_id = $3`,
+        [scope.tenantId, scope.environmentId, request.meter_id],
+      );
+      if (mapped.length === 0) {
+        throw new DomainError('REQUEST.INVALID', 'meter_id: unknown meter', [
+          { field: 'meter_id', reason: 'no Stripe meter mapping for this meter in this tenant and environment' },
+        ]);
+      }
+    }
+    const windows = splitIntoWindows(new Date(from).toISOString(), new Date(to).toISOString(), windowMinutes);
+    return {
+      tenantId: scope.tenantId,
+      environmentId: scope.environmentId,
+      timeFrom: windows[0].start,
+      timeTo: windows[windows.length - 1].end,
+      ...(request.customer_id === undefined ? {} : { customerId: request.customer_id }),
+      ...(request.meter_id === undefined ? {} : { meterId: request.meter_id }),
+      windowMinutes,
+    };
+  }
+}
