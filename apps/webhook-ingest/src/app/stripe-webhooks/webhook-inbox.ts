@@ -4,29 +4,32 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { StripeEventLike } from '@flexsync/kafka';
 import type { TenantScope } from '@flexsync/persistence';
 
-export interface InboxEntry {
-  id: string;
-  publishedAt: Date | null;
-  /** False when the event was already in the inbox (a redelivery). */
-  inserted: boolean;
-}
-
 export interface UnpublishedEntry extends TenantScope {
   id: string;
   payload: StripeEventLike;
 }
 
+export interface OutboxBacklog {
+  unpublished: number;
+  /** Seconds since the oldest unpublished event was received; 0 when there is none. */
+  oldestAgeSeconds: number;
+}
+
 const MAX_ERROR_LENGTH = 500;
+
+/** One relay at a time across replicas, so events leave the outbox in the order they were recorded. */
+const RELAY_LOCK_KEY = 'stripe_webhook_events.outbox_relay';
 
 /**
  * `stripe_webhook_events`: the durable inbox (one row per Stripe `event.id` per tenant+environment) and the Kafka
- * outbox (`published_at` null until Kafka acknowledged the event).
+ * outbox (`published_at` null until the relay had Kafka acknowledge the event).
  */
 @Injectable()
 export class WebhookInbox {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(scope: TenantScope, event: StripeEventLike): Promise<InboxEntry> {
+  /** Records the event once; false when it was already in the inbox (a redelivery). */
+  async record(scope: TenantScope, event: StripeEventLike): Promise<boolean> {
     const inserted: { id: string }[] = await this.dataSource.query(
       `INSERT INTO stripe_webhook_events (tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -34,13 +37,7 @@ export class WebhookInbox {
        RETURNING id`,
       [scope.tenantId, scope.environmentId, event.id, event.type, event.livemode ?? false, event.created, JSON.stringify(event)],
     );
-    if (inserted.length > 0) return { id: inserted[0].id, publishedAt: null, inserted: true };
-    const existing: { id: string; published_at: Date | null }[] = await this.dataSource.query(
-      `SELECT id, published_at FROM stripe_webhook_events WHERE tenant_id = $1 AND environment_id = $2 AND stripe_event_id = $3`,
-      [scope.tenantId, scope.environmentId, event.id],
-    );
-    if (existing.length === 0) throw new Error('inbox row vanished between insert and read');
-    return { id: existing[0].id, publishedAt: existing[0].published_at, inserted: false };
+    return inserted.length > 0;
   }
 
   /**
@@ -57,7 +54,7 @@ export class WebhookInbox {
     return rows.length > 0;
   }
 
-  async markPublished(scope: TenantScope, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async markPublished(scope: TenantScope, ids: string[], manager: EntityManager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(
       `UPDATE stripe_webhook_events
@@ -67,8 +64,8 @@ export class WebhookInbox {
     );
   }
 
-  /** Records a failed attempt. Rows another transaction holds (the relay, mid-attempt) are skipped: it records its own. */
-  async markFailed(scope: TenantScope, ids: string[], error: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  /** Records a failed attempt on rows the caller's transaction locked (rows another transaction holds are skipped). */
+  async markFailed(scope: TenantScope, ids: string[], error: string, manager: EntityManager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(
       `UPDATE stripe_webhook_events
@@ -83,19 +80,27 @@ export class WebhookInbox {
   }
 
   /**
-   * Locks up to `limit` unpublished events older than `minAgeMs`, oldest first, for the caller's transaction.
-   * The relay works for every tenant, so this is the one query not scoped to a tenant; the updates that follow are.
-   * SKIP LOCKED lets several replicas relay at once without publishing the same rows.
+   * Takes the relay's turn for the caller's transaction; false while another replica's relay holds it. A single relay
+   * publishing oldest first is what keeps a customer's events in the order Stripe's deliveries were answered.
    */
-  async lockUnpublished(manager: EntityManager, limit: number, minAgeMs: number): Promise<UnpublishedEntry[]> {
+  async takeRelayTurn(manager: EntityManager): Promise<boolean> {
+    const rows: { taken: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS taken`, [RELAY_LOCK_KEY]);
+    return rows[0]?.taken === true;
+  }
+
+  /**
+   * Locks up to `limit` unpublished events, oldest first, for the caller's transaction.
+   * The relay works for every tenant, so this is the one query not scoped to a tenant; the updates that follow are.
+   */
+  async lockUnpublished(manager: EntityManager, limit: number): Promise<UnpublishedEntry[]> {
     const rows: { id: string; tenant_id: string; environment_id: string; payload: StripeEventLike }[] = await manager.query(
       `SELECT id, tenant_id, environment_id, payload
        FROM stripe_webhook_events
-       WHERE published_at IS NULL AND received_at < now() - make_interval(secs => $2::double precision / 1000)
+       WHERE published_at IS NULL
        ORDER BY received_at, stripe_created
        LIMIT $1
        FOR UPDATE SKIP LOCKED`,
-      [limit, minAgeMs],
+      [limit],
     );
     return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, environmentId: row.environment_id, payload: row.payload }));
   }
@@ -120,11 +125,13 @@ export class WebhookInbox {
     return purged.length;
   }
 
-  async countUnpublished(): Promise<number> {
-    const rows: { n: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM stripe_webhook_events WHERE published_at IS NULL`,
+  /** The outbox's depth and age, across tenants (one figure for the service); served by the partial index. */
+  async backlog(): Promise<OutboxBacklog> {
+    const rows: { n: number; age: number | null }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n, extract(epoch FROM now() - min(received_at))::float8 AS age
+         FROM stripe_webhook_events WHERE published_at IS NULL`,
     );
-    return rows[0]?.n ?? 0;
+    return { unpublished: rows[0]?.n ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
   }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
