@@ -23,6 +23,7 @@ import { createKafkaClient, ensureTopics } from '@flexsync/kafka';
 import { buildCustomerObject, buildStripeEvent, signStripePayload } from '@flexsync/stripe-emulator';
 import { freePort, stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
+import { monotonicMicros, newestProfile, summarizeCpuProfile } from './lib/cpu-profile';
 import { closedLoop, intOption, latencyFigures, type HttpCall, type LatencyFigures, type LoadResult } from './lib/http-load';
 import {
   cpuBetween,
@@ -177,7 +178,9 @@ async function main(): Promise<void> {
       accepted.push(...(await measure(ingest, path, webhookSecret, 'w', concurrency, warmup)).accepted);
     }
     const bareRun = await measure(bare, '/', webhookSecret, 'b', concurrency, seconds);
+    const loadStartUs = monotonicMicros();
     const ingestRun = await measure(ingest, path, webhookSecret, 'i', concurrency, seconds);
+    const loadEndUs = monotonicMicros();
     accepted.push(...ingestRun.accepted);
     const ratio = bareRun.figures.rps > 0 ? ingestRun.figures.rps / bareRun.figures.rps : Number.NaN;
 
@@ -195,6 +198,16 @@ async function main(): Promise<void> {
     const relayPublished = metricValue(ingestMetrics, 'stripe_webhook_outbox_relay_batch_size_sum', {});
     await stopService(ingest, 15_000);
     await stopService(bare);
+    const profileNotes: string[] = [];
+    const profileFile = cpuProfile ? newestProfile(profileDir) : undefined;
+    if (profileFile) {
+      const summary = summarizeCpuProfile(profileFile, loadStartUs, loadEndUs);
+      const top = summary.shares.slice(0, 10).map((share) => `${share.name} ${share.pct.toFixed(0)} %`);
+      profileNotes.push(
+        `CPU profile of webhook-ingest during the measured run (\`node --cpu-prof\`, ${profileFile}): ` +
+          `${(summary.busyMs / Math.max(1, ingestRun.figures.ok)).toFixed(2)} ms CPU per accepted request; self time by package: ${top.join(', ')}.`,
+      );
+    }
 
     const admin = kafka.admin();
     await admin.connect();
@@ -259,7 +272,7 @@ async function main(): Promise<void> {
           `(outbox drained ${inbox.ms} ms after the load), ${onTopic} messages on the topic, ${relayRuns} relay batches (mean ${relayRuns > 0 ? (relayPublished / relayRuns).toFixed(1) : '?'} events).`,
         `Applied by mapping-service: ${mapped.value} mapping rows, ${appliedMapped} applied as mapped, ${skippedDuplicates} redeliveries skipped: ` +
           `${appliedOnce && allRecorded && allPublished ? 'every accepted event applied exactly once' : 'MISMATCH'}.`,
-        ...(cpuProfile ? [`CPU profile of webhook-ingest written to ${profileDir}.`] : []),
+        ...profileNotes,
       ],
     });
     if (!(allRecorded && allPublished && appliedOnce)) process.exitCode = 1;
