@@ -198,6 +198,26 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     expect(messagesFor(event.id as string)).toHaveLength(1);
   });
 
+  it('records a burst of concurrent deliveries (written together) once each, the same event sent twice in it included', async () => {
+    const events = Array.from({ length: 12 }, (_, i) =>
+      customerEvent('customer.created', { id: `cus_burst${i}`, metadata: { flexprice_customer_id: `client_burst${i}` } }),
+    );
+    const deliveries = [...events, events[0], events[5]].map((event) => JSON.stringify(event));
+    const responses = await Promise.all(deliveries.map((payload) => post(withOwnSecret, payload, sign(payload, ownSecret))));
+    expect(responses.map((response) => response.status)).toEqual(deliveries.map(() => 200));
+    const outcomes = new Map<string, string[]>();
+    for (const response of responses) {
+      const body = response.body as { event_id: string; outcome: string };
+      outcomes.set(body.event_id, [...(outcomes.get(body.event_id) ?? []), body.outcome].sort());
+    }
+    expect(outcomes.get(events[0].id as string)).toEqual(['duplicate', 'recorded']);
+    expect(outcomes.get(events[5].id as string)).toEqual(['duplicate', 'recorded']);
+    for (const event of events) {
+      expect({ id: event.id, rows: (await inboxRows(withOwnSecret, event.id as string)).length }).toEqual({ id: event.id, rows: 1 });
+    }
+    await eventually(async () => (events.every((event) => messagesFor(event.id as string).length > 0) ? true : undefined));
+  });
+
   it('verifies with the global STRIPE_WEBHOOK_SECRET when the tenant has no secret of its own, and only then', async () => {
     const event = customerEvent('customer.updated', { id: 'cus_global', metadata: {} });
     const payload = JSON.stringify(event);

@@ -28,16 +28,38 @@ const RELAY_LOCK_KEY = 'stripe_webhook_events.outbox_relay';
 export class WebhookInbox {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Records the event once; false when it was already in the inbox (a redelivery). */
-  async record(scope: TenantScope, event: StripeEventLike): Promise<boolean> {
-    const inserted: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO stripe_webhook_events (tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+  /**
+   * Records events once each, in one statement (one round trip, one commit) and in the given order: `received_at` is
+   * the clock at each row, so the relay publishes them in that order. Returns the indexes of the events that were new;
+   * the others were already in the inbox (redeliveries), or repeat an earlier event of the same call.
+   */
+  async recordMany(events: { scope: TenantScope; event: StripeEventLike }[]): Promise<Set<number>> {
+    if (events.length === 0) return new Set();
+    const inserted: { tenant_id: string; environment_id: string; stripe_event_id: string }[] = await this.dataSource.query(
+      `INSERT INTO stripe_webhook_events (tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload, received_at)
+       SELECT tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload::jsonb, clock_timestamp()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::text[])
+              WITH ORDINALITY AS e(tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload, n)
+        ORDER BY n
        ON CONFLICT (tenant_id, environment_id, stripe_event_id) DO NOTHING
-       RETURNING id`,
-      [scope.tenantId, scope.environmentId, event.id, event.type, event.livemode ?? false, event.created, JSON.stringify(event)],
+       RETURNING tenant_id, environment_id, stripe_event_id`,
+      [
+        events.map(({ scope }) => scope.tenantId),
+        events.map(({ scope }) => scope.environmentId),
+        events.map(({ event }) => event.id),
+        events.map(({ event }) => event.type),
+        events.map(({ event }) => event.livemode ?? false),
+        events.map(({ event }) => event.created),
+        events.map(({ event }) => JSON.stringify(event)),
+      ],
     );
-    return inserted.length > 0;
+    const key = (tenantId: string, environmentId: string, eventId: string): string => `${tenantId}\u0000${environmentId}\u0000${eventId}`;
+    const remaining = new Set(inserted.map((row) => key(row.tenant_id, row.environment_id, row.stripe_event_id)));
+    const indexes = new Set<number>();
+    events.forEach(({ scope, event }, index) => {
+      if (remaining.delete(key(scope.tenantId, scope.environmentId, event.id))) indexes.add(index);
+    });
+    return indexes;
   }
 
   /**

@@ -5,6 +5,7 @@ import type { TenantScope } from '@flexsync/persistence';
 import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
 import { eventTypeLabel } from '../event-type-label';
+import { InboxRecorder } from '../inbox-recorder';
 import { OutboxRelayLoop } from '../relay-unpublished-webhooks/outbox-relay.loop';
 import { SourceFailureBudget } from '../source-failure-budget';
 import { verifyStripeSignature } from '../stripe-signature';
@@ -27,6 +28,7 @@ export class ReceiveStripeWebhook {
     @Inject(WebhookSigningSecrets) private readonly secrets: WebhookSigningSecrets,
     @Inject(WebhookInbox) private readonly inbox: WebhookInbox,
     @Inject(CustomerEventPublisher) private readonly publisher: CustomerEventPublisher,
+    @Inject(InboxRecorder) private readonly recorder: InboxRecorder,
     @Inject(OutboxRelayLoop) private readonly relay: OutboxRelayLoop,
     @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
@@ -80,7 +82,7 @@ export class ReceiveStripeWebhook {
       );
     }
 
-    const inserted = await this.unavailableOnFailure(scope, () => this.inbox.record(scope, event));
+    const inserted = await this.unavailableOnFailure(scope, () => this.recorder.record(scope, event));
     if (!inserted) {
       this.metrics.duplicates.inc();
       return { received: true, event_id: event.id, outcome: 'duplicate' };
