@@ -292,6 +292,9 @@ async function main(): Promise<void> {
       rows: [row('bare Node http (200 after reading the body)', bareRun), row('webhook-ingest (verify, record, answer; relay publishes)', ingestRun)],
       notes: [
         `Throughput ratio webhook-ingest / bare Node: **${ratio.toFixed(3)}** (goal ≥ ${GOAL_RATIO}: ${ratio >= GOAL_RATIO ? 'met' : 'not met'}).`,
+        `webhook-ingest process CPU per accepted request (from /proc, relay and producer included): ${
+          ingestRun.cpu.server_pct === null ? '?' : ((ingestRun.cpu.server_pct * seconds * 10) / Math.max(1, ingestRun.figures.ok)).toFixed(2)
+        } ms.`,
         `${concurrency} keep-alive loops, ${seconds} s each after ${warmup} s warm-up, ${sampleBytes}-byte signed customer.created bodies; ` +
           `machine ${ingestRun.cpu.machine_busy_pct ?? '?'} % busy during the webhook-ingest run (load generator ${ingestRun.cpu.load_generator_pct} % of a core; Postgres and Kafka share the 2 cores).`,
         `Every accepted event checked: ${accepted.length} answered 2xx (incl. warm-up), ${inbox.value.found} of them in the inbox ` +

@@ -52,18 +52,23 @@ export function newestProfile(dir: string): string | undefined {
   return files.length > 0 ? join(dir, files[files.length - 1]) : undefined;
 }
 
-/** Self time by category for samples taken between `fromUs` and `toUs` (monotonic microseconds). */
+/**
+ * Self time by category for samples taken between `fromUs` and `toUs` (monotonic microseconds). Each sample counts
+ * as one sampling interval (the median gap): on a busy machine the gaps also hold time the process was not
+ * scheduled at all, which is not CPU this process spent.
+ */
 export function summarizeCpuProfile(file: string, fromUs: number, toUs: number): CpuProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const categoryById = new Map(profile.nodes.map((node) => [node.id, categoryOf(node.callFrame)]));
+  const gaps = [...profile.timeDeltas].filter((delta) => delta > 0).sort((a, b) => a - b);
+  const intervalUs = gaps[Math.floor(gaps.length / 2)] ?? 1000;
   const totals = new Map<string, number>();
   let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i += 1) {
     at += profile.timeDeltas[i] ?? 0;
-    const next = profile.timeDeltas[i + 1] ?? 0;
     if (at < fromUs || at > toUs) continue;
     const category = categoryById.get(profile.samples[i]) ?? 'other';
-    totals.set(category, (totals.get(category) ?? 0) + next);
+    totals.set(category, (totals.get(category) ?? 0) + intervalUs);
   }
   totals.delete('(idle)');
   const busyUs = [...totals.values()].reduce((sum, us) => sum + us, 0);
