@@ -117,6 +117,11 @@ export class WebhookIngestConfig extends WithKafkaSecurityFields(ServiceBaseConf
   @Max(600_000)
   OUTBOX_RELAY_INTERVAL_MS = 5000;
 
+  /** Off leaves recorded events unpublished (tools that compare table contents); deliveries are still recorded. */
+  @BoolFromEnv()
+  @IsBoolean()
+  OUTBOX_RELAY_ENABLED = true;
+
   /** Most events the relay publishes in one Kafka produce request. */
   @IntFromEnv()
   @IsInt()

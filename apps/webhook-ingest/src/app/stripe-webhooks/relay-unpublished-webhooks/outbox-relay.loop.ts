@@ -16,6 +16,10 @@ export class OutboxRelayLoop extends BatchJobLoop {
     super(new Logger(OutboxRelayLoop.name), 'outbox relay run failed');
   }
 
+  override onApplicationBootstrap(): void {
+    if (this.config.OUTBOX_RELAY_ENABLED) super.onApplicationBootstrap();
+  }
+
   protected intervalMs(): number {
     return this.config.OUTBOX_RELAY_INTERVAL_MS;
   }
