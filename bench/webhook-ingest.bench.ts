@@ -287,7 +287,7 @@ async function main(): Promise<void> {
     publishReport({
       name: 'webhook-ingest',
       title: 'Webhook ingest at line rate',
-      command: `npm run bench:webhook-ingest -- --seconds ${seconds} --concurrency ${concurrency} --warmup ${warmup}`,
+      command: `npm run bench:webhook-ingest -- --seconds ${seconds} --concurrency ${concurrency} --warmup ${warmup}${cpuProfile ? ' --cpu-prof 1' : ''}`,
       columns: ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'server CPU % of a core'],
       rows: [row('bare Node http (200 after reading the body)', bareRun), row('webhook-ingest (verify, record, answer; relay publishes)', ingestRun)],
       notes: [
