@@ -18,7 +18,17 @@ import { mintOperatorToken } from '@flexsync/auth';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
 import { closedLoop, intOption, latencyFigures, type HttpCall, type LatencyFigures, type LoadResult } from './lib/http-load';
-import { cpuBetween, exitedEarly, sampleCpu, spawnAppFromSource, stopService, waitUntilReady, type CpuFigures, type ServiceProcess } from './lib/service-process';
+import {
+  cpuBetween,
+  exitedEarly,
+  loadAverage,
+  sampleCpu,
+  spawnAppFromSource,
+  stopService,
+  waitUntilReady,
+  type CpuFigures,
+  type ServiceProcess,
+} from './lib/service-process';
 
 const HOUR_MS = 3_600_000;
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
@@ -75,7 +85,9 @@ async function main(): Promise<void> {
     });
     const bootMs = await waitUntilReady(orchestrator, '/health/ready', 60_000);
     const server = orchestrator;
-    out(`operator API benchmark: ${operators} operators, ${seconds} s per endpoint after ${warmup} s warm-up; sync-orchestrator ready in ${bootMs} ms`);
+    out(
+      `operator API benchmark: ${operators} operators, ${seconds} s per endpoint after ${warmup} s warm-up; sync-orchestrator ready in ${bootMs} ms`,
+    );
 
     const manualCall = (worker: number, seq: number): HttpCall => {
       const body = Buffer.from(JSON.stringify(ranges[seq % ranges.length]));
@@ -86,7 +98,11 @@ async function main(): Promise<void> {
         headers: { ...headersFor(tenants[worker]), 'Content-Type': 'application/json', 'Content-Length': body.length },
       };
     };
-    const statusCall = (worker: number): HttpCall => ({ method: 'GET', path: '/v1/stripe/sync/status', headers: headersFor(tenants[worker]) });
+    const statusCall = (worker: number): HttpCall => ({
+      method: 'GET',
+      path: '/v1/stripe/sync/status',
+      headers: headersFor(tenants[worker]),
+    });
     const run = async (next: (worker: number, seq: number) => HttpCall, durationSeconds: number, expected: number): Promise<Phase> => {
       const before = sampleCpu(server.child.pid);
       const result = await closedLoop({
@@ -104,6 +120,7 @@ async function main(): Promise<void> {
       return { result, figures: latencyFigures(result), cpu: cpuBetween(before, sampleCpu(server.child.pid)) };
     };
 
+    const [load1] = loadAverage();
     if (warmup > 0) {
       await run(manualCall, warmup, 202);
       await run(statusCall, warmup, 200);
@@ -131,7 +148,7 @@ async function main(): Promise<void> {
       rows: [row('POST /v1/stripe/sync/manual (202: started or joined)', manual), row('GET /v1/stripe/sync/status', status)],
       notes: [
         `${operators} concurrent operators (closed loop, each on a tenant of its own, operator token), ${seconds} s per endpoint after ${warmup} s warm-up; ` +
-          `machine ${manual.cpu.machine_busy_pct ?? '?'} % / ${status.cpu.machine_busy_pct ?? '?'} % busy (Postgres and Temporal share the 2 cores).`,
+          `machine ${manual.cpu.machine_busy_pct ?? '?'} % / ${status.cpu.machine_busy_pct ?? '?'} % busy, load average ${load1} before the run (Postgres and Temporal share the 2 cores).`,
         `${workflows.size} manual-sync workflows started (three ranges per tenant; the other requests joined them), terminated afterwards.`,
       ],
     });

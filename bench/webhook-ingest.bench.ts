@@ -102,7 +102,14 @@ interface Phase {
   accepted: string[];
 }
 
-async function measure(server: ServiceProcess, path: string, secret: string, label: string, concurrency: number, seconds: number): Promise<Phase> {
+async function measure(
+  server: ServiceProcess,
+  path: string,
+  secret: string,
+  label: string,
+  concurrency: number,
+  seconds: number,
+): Promise<Phase> {
   const accepted: string[] = [];
   const before = sampleCpu(server.child.pid);
   const result = await closedLoop({
@@ -111,7 +118,8 @@ async function measure(server: ServiceProcess, path: string, secret: string, lab
     durationMs: seconds * 1000,
     next: (_worker, seq) => signedDelivery(path, secret, label, seq),
     onAccepted: (call) => accepted.push((call as HttpCall & { eventId: string }).eventId),
-    abort: () => (exitedEarly(server) ? new Error(`${server.name} exited during the run:\n${server.output.slice(-20).join('\n')}`) : undefined),
+    abort: () =>
+      exitedEarly(server) ? new Error(`${server.name} exited during the run:\n${server.output.slice(-20).join('\n')}`) : undefined,
   });
   return { result, figures: latencyFigures(result), cpu: cpuBetween(before, sampleCpu(server.child.pid)), accepted };
 }
@@ -263,7 +271,10 @@ async function main(): Promise<void> {
       return rows[0].n >= inbox.value.recorded ? rows[0].n : undefined;
     });
     const mappingMetrics = await (await fetch(`${mapping.url}/metrics`)).text();
-    const appliedMapped = metricValue(mappingMetrics, 'customer_mapping_events_total', { event_type: 'customer.created', outcome: 'mapped' });
+    const appliedMapped = metricValue(mappingMetrics, 'customer_mapping_events_total', {
+      event_type: 'customer.created',
+      outcome: 'mapped',
+    });
     const skippedDuplicates = metricValue(mappingMetrics, 'customer_mapping_events_total', {
       event_type: 'customer.created',
       outcome: 'skipped_duplicate',
@@ -289,14 +300,19 @@ async function main(): Promise<void> {
       title: 'Webhook ingest at line rate',
       command: `npm run bench:webhook-ingest -- --seconds ${seconds} --concurrency ${concurrency} --warmup ${warmup}${cpuProfile ? ' --cpu-prof 1' : ''}`,
       columns: ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'server CPU % of a core'],
-      rows: [row('bare Node http (200 after reading the body)', bareRun), row('webhook-ingest (verify, record, answer; relay publishes)', ingestRun)],
+      rows: [
+        row('bare Node http (200 after reading the body)', bareRun),
+        row('webhook-ingest (verify, record, answer; relay publishes)', ingestRun),
+      ],
       notes: [
         `Throughput ratio webhook-ingest / bare Node: **${ratio.toFixed(3)}** (goal ≥ ${GOAL_RATIO}: ${ratio >= GOAL_RATIO ? 'met' : 'not met'}).`,
         `webhook-ingest process CPU per accepted request (from /proc, relay and producer included): ${
-          ingestRun.cpu.server_pct === null ? '?' : ((ingestRun.cpu.server_pct * seconds * 10) / Math.max(1, ingestRun.figures.ok)).toFixed(2)
+          ingestRun.cpu.server_pct === null
+            ? '?'
+            : ((ingestRun.cpu.server_pct * seconds * 10) / Math.max(1, ingestRun.figures.ok)).toFixed(2)
         } ms.`,
         `${concurrency} keep-alive loops, ${seconds} s each after ${warmup} s warm-up, ${sampleBytes}-byte signed customer.created bodies; ` +
-          `machine ${ingestRun.cpu.machine_busy_pct ?? '?'} % busy during the webhook-ingest run (load generator ${ingestRun.cpu.load_generator_pct} % of a core; Postgres and Kafka share the 2 cores).`,
+          `machine ${ingestRun.cpu.machine_busy_pct ?? '?'} % busy during the webhook-ingest run, load average ${load1} before it (load generator ${ingestRun.cpu.load_generator_pct} % of a core; Postgres and Kafka share the 2 cores).`,
         `Every accepted event checked: ${accepted.length} answered 2xx (incl. warm-up), ${inbox.value.found} of them in the inbox ` +
           `(${inbox.value.recorded} recorded in all${warmupErrors > 0 ? `; ${warmupErrors} warm-up requests failed at the client` : ''}), ${inbox.value.published} published ` +
           `(outbox drained ${inbox.ms} ms after the load), ${onTopic} messages on the topic, ${relayRuns} relay batches (mean ${relayRuns > 0 ? (relayPublished / relayRuns).toFixed(1) : '?'} events).`,

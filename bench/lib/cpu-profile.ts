@@ -48,7 +48,9 @@ function categoryOf(frame: ProfileNode['callFrame']): string {
 
 /** The newest `.cpuprofile` in `dir`. */
 export function newestProfile(dir: string): string | undefined {
-  const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .sort();
   return files.length > 0 ? join(dir, files[files.length - 1]) : undefined;
 }
 

@@ -173,7 +173,13 @@ export function loadAverage(): [string, string] {
 
 export function sampleCpu(pid: number | undefined): CpuSample {
   const machine = machineCpu();
-  return { machineBusy: machine.busy, machineTotal: machine.total, child: childCpuTicks(pid), self: process.cpuUsage(), at: performance.now() };
+  return {
+    machineBusy: machine.busy,
+    machineTotal: machine.total,
+    child: childCpuTicks(pid),
+    self: process.cpuUsage(),
+    at: performance.now(),
+  };
 }
 
 export function cpuBetween(before: CpuSample, after: CpuSample): CpuFigures {

@@ -106,10 +106,17 @@ describe('Postgres outage during webhook delivery (end to end)', () => {
     await stack('start-service');
     postgresStopped = false;
     // Once the database answers again: the refused delivery left no row (it was never acknowledged as accepted).
-    const afterOutage = await eventually(async () => inbox(eventId).then((row) => ({ row }), () => undefined), {
-      timeoutMs: 30_000,
-      what: 'Postgres answering again',
-    });
+    const afterOutage = await eventually(
+      async () =>
+        inbox(eventId).then(
+          (row) => ({ row }),
+          () => undefined,
+        ),
+      {
+        timeoutMs: 30_000,
+        what: 'Postgres answering again',
+      },
+    );
     expect(afterOutage.row).toBeUndefined();
 
     const retry = await eventually(
