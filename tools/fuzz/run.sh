@@ -60,7 +60,7 @@ STRIPE_SYNC_SCHEDULE_ENABLED=false
 # The negative phase compares table hashes, so only requests may change data: the services' own background work
 # (customer-events consumer, outbox relay, payload purge) stays off, or rows an earlier step left queued would move.
 CUSTOMER_EVENTS_CONSUMER_ENABLED=false
-OUTBOX_RELAY_INTERVAL_MS=600000
+OUTBOX_RELAY_ENABLED=false
 WEBHOOK_PURGE_INTERVAL_MS=86400000
 LOG_LEVEL=warn
 set +a

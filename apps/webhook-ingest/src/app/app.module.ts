@@ -13,6 +13,7 @@ import { OutboxRelayLoop } from './stripe-webhooks/relay-unpublished-webhooks/ou
 import { RelayUnpublishedWebhooks } from './stripe-webhooks/relay-unpublished-webhooks/relay-unpublished-webhooks.use-case';
 import { StripeWebhookController } from './stripe-webhooks/stripe-webhook.controller';
 import { SourceFailureBudget } from './stripe-webhooks/source-failure-budget';
+import { InboxRecorder } from './stripe-webhooks/inbox-recorder';
 import { WebhookInbox } from './stripe-webhooks/webhook-inbox';
 import { WebhookMetrics } from './stripe-webhooks/webhook.metrics';
 import { WebhookSigningSecrets } from './stripe-webhooks/webhook-signing-secrets';
@@ -41,6 +42,7 @@ export class WebhookIngestModule {
         WebhookMetrics,
         WebhookSigningSecrets,
         WebhookInbox,
+        InboxRecorder,
         CustomerEventPublisher,
         ReceiveStripeWebhook,
         RelayUnpublishedWebhooks,

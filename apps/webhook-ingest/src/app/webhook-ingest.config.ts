@@ -35,7 +35,7 @@ export class WebhookIngestConfig extends WithKafkaSecurityFields(ServiceBaseConf
   @IsNotEmpty()
   KAFKA_METER_ERROR_REPORTS_TOPIC = STRIPE_METER_ERROR_REPORTS_TOPIC;
 
-  /** Longest a webhook request waits for Kafka before answering 503 (the event is already in the inbox). */
+  /** Longest the outbox relay waits for Kafka to acknowledge a batch before it counts the attempt as failed. */
   @IntFromEnv()
   @IsInt()
   @Min(100)
@@ -113,24 +113,27 @@ export class WebhookIngestConfig extends WithKafkaSecurityFields(ServiceBaseConf
   @Max(3_600_000)
   WEBHOOK_SECRET_CACHE_TTL_MS = 30_000;
 
+  /**
+   * Every recorded event wakes the outbox relay at once; this is how often it runs besides (events left by a crash),
+   * and how long it waits before trying again after Kafka refused a batch.
+   */
   @IntFromEnv()
   @IsInt()
   @Min(50)
   @Max(600_000)
   OUTBOX_RELAY_INTERVAL_MS = 5000;
 
-  /** The relay leaves younger events to the request that recorded them. */
-  @IntFromEnv()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
-  OUTBOX_RELAY_MIN_AGE_MS = 10_000;
+  /** Off leaves recorded events unpublished (tools that compare table contents); deliveries are still recorded. */
+  @BoolFromEnv()
+  @IsBoolean()
+  OUTBOX_RELAY_ENABLED = true;
 
+  /** Most events the relay publishes in one Kafka produce request. */
   @IntFromEnv()
   @IsInt()
   @Min(1)
   @Max(1000)
-  OUTBOX_RELAY_BATCH_SIZE = 100;
+  OUTBOX_RELAY_BATCH_SIZE = 500;
 
   @EncryptionKeysField()
   FLEXSYNC_ENCRYPTION_KEYS!: string;

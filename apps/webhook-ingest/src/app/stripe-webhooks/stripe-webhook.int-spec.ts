@@ -110,7 +110,6 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       HTTP_BODY_LIMIT_BYTES: String(64 * 1024),
       OUTBOX_RELAY_INTERVAL_MS: '200',
-      OUTBOX_RELAY_MIN_AGE_MS: '500',
       LOG_LEVEL: 'warn',
     });
     app = await createWebhookIngestHttp(config);
@@ -137,15 +136,14 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     await app?.close();
   });
 
-  it('records a signed customer.created once, publishes it keyed by tenant:environment:customer, and answers 200', async () => {
+  it('answers 200 once a signed customer.created is recorded, then publishes it keyed by tenant:environment:customer', async () => {
     const event = customerEvent('customer.created', { id: 'cus_created1', metadata: { flexprice_customer_id: 'client_123' } });
     const payload = JSON.stringify(event, null, 2);
 
     const response = await post(withOwnSecret, payload, sign(payload, ownSecret)).expect(200);
 
-    expect(response.body).toEqual({ received: true, event_id: event.id, outcome: 'published' });
-    const [row] = await inboxRows(withOwnSecret, event.id as string);
-    expect(row.published_at).not.toBeNull();
+    expect(response.body).toEqual({ received: true, event_id: event.id, outcome: 'recorded' });
+    expect(await inboxRows(withOwnSecret, event.id as string)).toHaveLength(1);
     const [message] = await eventually(async () => {
       const found = messagesFor(event.id as string);
       return found.length > 0 ? found : undefined;
@@ -162,6 +160,27 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     });
     const raw = published.find((m) => m.headers['stripe-event-id'] === event.id);
     expect(raw?.key).toBe(`${withOwnSecret.tenantId}:${withOwnSecret.environmentId}:cus_created1`);
+    const [row] = await eventually(async () => {
+      const rows = await inboxRows(withOwnSecret, event.id as string);
+      return rows[0]?.published_at ? rows : undefined;
+    });
+    expect(row.publish_attempts).toBe(1);
+  });
+
+  it("publishes one customer's created, updated and deleted in the order their deliveries were answered", async () => {
+    const created = Math.floor(Date.now() / 1000);
+    const customer = { id: 'cus_lifecycle', metadata: { flexprice_customer_id: 'client_lifecycle' } };
+    const events = ['customer.created', 'customer.updated', 'customer.deleted'].map((type) => customerEvent(type, customer, { created }));
+    for (const event of events) {
+      const payload = JSON.stringify(event);
+      await post(withOwnSecret, payload, sign(payload, ownSecret)).expect(200);
+    }
+    const key = `${withOwnSecret.tenantId}:${withOwnSecret.environmentId}:cus_lifecycle`;
+    const order = await eventually(async () => {
+      const seen = published.filter((m) => m.key === key).map((m) => m.headers['stripe-event-id']);
+      return seen.length >= 3 ? seen : undefined;
+    });
+    expect(order).toEqual(events.map((event) => event.id));
   });
 
   it('answers 200 to every redelivery of an event but records and publishes it once', async () => {
@@ -172,11 +191,31 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       const response = await post(withOwnSecret, payload, sign(payload, ownSecret)).expect(200);
       outcomes.push((response.body as { outcome: string }).outcome);
     }
-    expect(outcomes).toEqual(['published', 'duplicate', 'duplicate']);
+    expect(outcomes).toEqual(['recorded', 'duplicate', 'duplicate']);
     expect(await inboxRows(withOwnSecret, event.id as string)).toHaveLength(1);
     await eventually(async () => (messagesFor(event.id as string).length > 0 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(messagesFor(event.id as string)).toHaveLength(1);
+  });
+
+  it('records a burst of concurrent deliveries (written together) once each, the same event sent twice in it included', async () => {
+    const events = Array.from({ length: 12 }, (_, i) =>
+      customerEvent('customer.created', { id: `cus_burst${i}`, metadata: { flexprice_customer_id: `client_burst${i}` } }),
+    );
+    const deliveries = [...events, events[0], events[5]].map((event) => JSON.stringify(event));
+    const responses = await Promise.all(deliveries.map((payload) => post(withOwnSecret, payload, sign(payload, ownSecret))));
+    expect(responses.map((response) => response.status)).toEqual(deliveries.map(() => 200));
+    const outcomes = new Map<string, string[]>();
+    for (const response of responses) {
+      const body = response.body as { event_id: string; outcome: string };
+      outcomes.set(body.event_id, [...(outcomes.get(body.event_id) ?? []), body.outcome].sort());
+    }
+    expect(outcomes.get(events[0].id as string)).toEqual(['duplicate', 'recorded']);
+    expect(outcomes.get(events[5].id as string)).toEqual(['duplicate', 'recorded']);
+    for (const event of events) {
+      expect({ id: event.id, rows: (await inboxRows(withOwnSecret, event.id as string)).length }).toEqual({ id: event.id, rows: 1 });
+    }
+    await eventually(async () => (events.every((event) => messagesFor(event.id as string).length > 0) ? true : undefined));
   });
 
   it('verifies with the global STRIPE_WEBHOOK_SECRET when the tenant has no secret of its own, and only then', async () => {
@@ -314,7 +353,7 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     expect(row.publish_attempts).toBe(1);
   });
 
-  it('exposes received, verified, rejected and published counts on /metrics and reports ready', async () => {
+  it('exposes received, verified, rejected and published counts and the outbox depth and age on /metrics, and reports ready', async () => {
     const metrics = await request(app.getHttpServer()).get('/metrics').expect(200);
     for (const name of [
       'stripe_webhooks_received_total',
@@ -323,10 +362,11 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       'stripe_webhooks_rejected_total{reason="stale_timestamp"',
       'stripe_webhooks_rejected_total{reason="unknown_endpoint"',
       'stripe_webhooks_rejected_total{reason="missing_signature"',
-      'stripe_webhooks_published_total{via="request"',
       'stripe_webhooks_published_total{via="relay"',
       'stripe_webhooks_duplicates_total',
       'stripe_webhook_outbox_unpublished',
+      'stripe_webhook_outbox_oldest_age_seconds',
+      'stripe_webhook_outbox_relay_batch_size_bucket',
     ]) {
       expect(metrics.text).toContain(name);
     }

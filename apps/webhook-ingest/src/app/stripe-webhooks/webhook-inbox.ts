@@ -4,43 +4,62 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { StripeEventLike } from '@flexsync/kafka';
 import type { TenantScope } from '@flexsync/persistence';
 
-export interface InboxEntry {
-  id: string;
-  publishedAt: Date | null;
-  /** False when the event was already in the inbox (a redelivery). */
-  inserted: boolean;
-}
-
 export interface UnpublishedEntry extends TenantScope {
   id: string;
   payload: StripeEventLike;
 }
 
+export interface OutboxBacklog {
+  unpublished: number;
+  /** Seconds since the oldest unpublished event was received; 0 when there is none. */
+  oldestAgeSeconds: number;
+}
+
 const MAX_ERROR_LENGTH = 500;
+
+/** One relay at a time across replicas, so events leave the outbox in the order they were recorded. */
+const RELAY_LOCK_KEY = 'stripe_webhook_events.outbox_relay';
 
 /**
  * `stripe_webhook_events`: the durable inbox (one row per Stripe `event.id` per tenant+environment) and the Kafka
- * outbox (`published_at` null until Kafka acknowledged the event).
+ * outbox (`published_at` null until the relay had Kafka acknowledge the event).
  */
 @Injectable()
 export class WebhookInbox {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(scope: TenantScope, event: StripeEventLike): Promise<InboxEntry> {
-    const inserted: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO stripe_webhook_events (tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+  /**
+   * Records events once each, in one statement (one round trip, one commit) and in the given order: `received_at` is
+   * the clock at each row, so the relay publishes them in that order. Returns the indexes of the events that were new;
+   * the others were already in the inbox (redeliveries), or repeat an earlier event of the same call.
+   */
+  async recordMany(events: { scope: TenantScope; event: StripeEventLike }[]): Promise<Set<number>> {
+    if (events.length === 0) return new Set();
+    const inserted: { tenant_id: string; environment_id: string; stripe_event_id: string }[] = await this.dataSource.query(
+      `INSERT INTO stripe_webhook_events (tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload, received_at)
+       SELECT tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload::jsonb, clock_timestamp()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::text[])
+              WITH ORDINALITY AS e(tenant_id, environment_id, stripe_event_id, event_type, livemode, stripe_created, payload, n)
+        ORDER BY n
        ON CONFLICT (tenant_id, environment_id, stripe_event_id) DO NOTHING
-       RETURNING id`,
-      [scope.tenantId, scope.environmentId, event.id, event.type, event.livemode ?? false, event.created, JSON.stringify(event)],
+       RETURNING tenant_id, environment_id, stripe_event_id`,
+      [
+        events.map(({ scope }) => scope.tenantId),
+        events.map(({ scope }) => scope.environmentId),
+        events.map(({ event }) => event.id),
+        events.map(({ event }) => event.type),
+        events.map(({ event }) => event.livemode ?? false),
+        events.map(({ event }) => event.created),
+        events.map(({ event }) => JSON.stringify(event)),
+      ],
     );
-    if (inserted.length > 0) return { id: inserted[0].id, publishedAt: null, inserted: true };
-    const existing: { id: string; published_at: Date | null }[] = await this.dataSource.query(
-      `SELECT id, published_at FROM stripe_webhook_events WHERE tenant_id = $1 AND environment_id = $2 AND stripe_event_id = $3`,
-      [scope.tenantId, scope.environmentId, event.id],
-    );
-    if (existing.length === 0) throw new Error('inbox row vanished between insert and read');
-    return { id: existing[0].id, publishedAt: existing[0].published_at, inserted: false };
+    const key = (tenantId: string, environmentId: string, eventId: string): string => `${tenantId}\u0000${environmentId}\u0000${eventId}`;
+    const remaining = new Set(inserted.map((row) => key(row.tenant_id, row.environment_id, row.stripe_event_id)));
+    const indexes = new Set<number>();
+    events.forEach(({ scope, event }, index) => {
+      if (remaining.delete(key(scope.tenantId, scope.environmentId, event.id))) indexes.add(index);
+    });
+    return indexes;
   }
 
   /**
@@ -57,7 +76,7 @@ export class WebhookInbox {
     return rows.length > 0;
   }
 
-  async markPublished(scope: TenantScope, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async markPublished(scope: TenantScope, ids: string[], manager: EntityManager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(
       `UPDATE stripe_webhook_events
@@ -67,8 +86,8 @@ export class WebhookInbox {
     );
   }
 
-  /** Records a failed attempt. Rows another transaction holds (the relay, mid-attempt) are skipped: it records its own. */
-  async markFailed(scope: TenantScope, ids: string[], error: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  /** Records a failed attempt on rows the caller's transaction locked (rows another transaction holds are skipped). */
+  async markFailed(scope: TenantScope, ids: string[], error: string, manager: EntityManager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(
       `UPDATE stripe_webhook_events
@@ -83,19 +102,27 @@ export class WebhookInbox {
   }
 
   /**
-   * Locks up to `limit` unpublished events older than `minAgeMs`, oldest first, for the caller's transaction.
-   * The relay works for every tenant, so this is the one query not scoped to a tenant; the updates that follow are.
-   * SKIP LOCKED lets several replicas relay at once without publishing the same rows.
+   * Takes the relay's turn for the caller's transaction; false while another replica's relay holds it. A single relay
+   * publishing oldest first is what keeps a customer's events in the order Stripe's deliveries were answered.
    */
-  async lockUnpublished(manager: EntityManager, limit: number, minAgeMs: number): Promise<UnpublishedEntry[]> {
+  async takeRelayTurn(manager: EntityManager): Promise<boolean> {
+    const rows: { taken: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS taken`, [RELAY_LOCK_KEY]);
+    return rows[0]?.taken === true;
+  }
+
+  /**
+   * Locks up to `limit` unpublished events, oldest first, for the caller's transaction.
+   * The relay works for every tenant, so this is the one query not scoped to a tenant; the updates that follow are.
+   */
+  async lockUnpublished(manager: EntityManager, limit: number): Promise<UnpublishedEntry[]> {
     const rows: { id: string; tenant_id: string; environment_id: string; payload: StripeEventLike }[] = await manager.query(
       `SELECT id, tenant_id, environment_id, payload
        FROM stripe_webhook_events
-       WHERE published_at IS NULL AND received_at < now() - make_interval(secs => $2::double precision / 1000)
+       WHERE published_at IS NULL
        ORDER BY received_at, stripe_created
        LIMIT $1
        FOR UPDATE SKIP LOCKED`,
-      [limit, minAgeMs],
+      [limit],
     );
     return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, environmentId: row.environment_id, payload: row.payload }));
   }
@@ -120,11 +147,13 @@ export class WebhookInbox {
     return purged.length;
   }
 
-  async countUnpublished(): Promise<number> {
-    const rows: { n: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM stripe_webhook_events WHERE published_at IS NULL`,
+  /** The outbox's depth and age, across tenants (one figure for the service); served by the partial index. */
+  async backlog(): Promise<OutboxBacklog> {
+    const rows: { n: number; age: number | null }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n, extract(epoch FROM now() - min(received_at))::float8 AS age
+         FROM stripe_webhook_events WHERE published_at IS NULL`,
     );
-    return rows[0]?.n ?? 0;
+    return { unpublished: rows[0]?.n ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
   }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {

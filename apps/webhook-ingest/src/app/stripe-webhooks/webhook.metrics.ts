@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsRegistry } from '@flexsync/observability';
 
 export type WebhookRejection =
@@ -13,9 +13,8 @@ export type WebhookRejection =
   | 'livemode_mismatch'
   | 'account_mismatch'
   | 'rate_limited';
-export type PublishPath = 'request' | 'relay';
 
-/** Counters of the webhook pipeline: received → verified | rejected → recorded → published (latency is the shared http_request_duration_seconds). */
+/** Counters of the webhook pipeline: received → verified | rejected → recorded → published by the outbox relay (latency is the shared http_request_duration_seconds). */
 @Injectable()
 export class WebhookMetrics {
   readonly received: Counter;
@@ -26,6 +25,8 @@ export class WebhookMetrics {
   readonly published: Counter<'via'>;
   readonly publishFailures: Counter<'via'>;
   readonly unpublished: Gauge;
+  readonly oldestUnpublishedAge: Gauge;
+  readonly relayBatchSize: Histogram;
   readonly payloadsPurged: Counter;
 
   constructor(@Inject(MetricsRegistry) registry: MetricsRegistry) {
@@ -56,7 +57,7 @@ export class WebhookMetrics {
     });
     this.published = new Counter({
       name: 'stripe_webhooks_published_total',
-      help: 'Inbox events published to Kafka, by path (request or outbox relay).',
+      help: 'Inbox events published to Kafka, by path (the outbox relay publishes every recorded event).',
       labelNames: ['via'],
       registers,
     });
@@ -73,7 +74,18 @@ export class WebhookMetrics {
     });
     this.unpublished = new Gauge({
       name: 'stripe_webhook_outbox_unpublished',
-      help: 'Inbox events not yet published to Kafka.',
+      help: 'Inbox events not yet published to Kafka (the outbox depth).',
+      registers,
+    });
+    this.oldestUnpublishedAge = new Gauge({
+      name: 'stripe_webhook_outbox_oldest_age_seconds',
+      help: 'Age of the oldest inbox event not yet published to Kafka (0 when the outbox is empty): the delay a Kafka outage costs.',
+      registers,
+    });
+    this.relayBatchSize = new Histogram({
+      name: 'stripe_webhook_outbox_relay_batch_size',
+      help: 'Events published per outbox relay run (one Kafka produce request).',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
       registers,
     });
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WebhookIngestConfig } from '../../webhook-ingest.config';
-import { BatchJobLoop } from '../batch-job-loop';
+import { BatchJobLoop, type BatchRunOutcome } from '../batch-job-loop';
 import { PurgeWebhookPayloads } from './purge-webhook-payloads.use-case';
 
 /** Runs the purge every `WEBHOOK_PURGE_INTERVAL_MS` (at once again while it finds full batches); stops with the app. */
@@ -17,8 +17,8 @@ export class PayloadPurgeLoop extends BatchJobLoop {
     return this.config.WEBHOOK_PURGE_INTERVAL_MS;
   }
 
-  protected async runOnce(): Promise<boolean> {
+  protected async runOnce(): Promise<BatchRunOutcome> {
     const result = await this.purge.execute();
-    return result.purged >= this.config.WEBHOOK_PURGE_BATCH_SIZE;
+    return result.purged >= this.config.WEBHOOK_PURGE_BATCH_SIZE ? 'more' : 'done';
   }
 }

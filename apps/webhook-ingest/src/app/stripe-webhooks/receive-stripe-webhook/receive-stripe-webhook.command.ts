@@ -9,7 +9,8 @@ export interface ReceiveStripeWebhookCommand {
   source: string;
 }
 
-export type WebhookOutcome = 'published' | 'duplicate' | 'ignored';
+/** `recorded`: new, durable in the inbox, to be published by the outbox relay; `duplicate`: already in the inbox. */
+export type WebhookOutcome = 'recorded' | 'duplicate' | 'ignored';
 
 /** What Stripe gets back on success; no tenant details. */
 export interface WebhookReceipt {

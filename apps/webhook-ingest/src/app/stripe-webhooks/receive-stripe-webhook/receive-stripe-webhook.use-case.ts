@@ -5,6 +5,8 @@ import type { TenantScope } from '@flexsync/persistence';
 import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
 import { eventTypeLabel } from '../event-type-label';
+import { InboxRecorder } from '../inbox-recorder';
+import { OutboxRelayLoop } from '../relay-unpublished-webhooks/outbox-relay.loop';
 import { SourceFailureBudget } from '../source-failure-budget';
 import { verifyStripeSignature } from '../stripe-signature';
 import { WebhookInbox } from '../webhook-inbox';
@@ -14,8 +16,9 @@ import { WebhookIngestConfig } from '../../webhook-ingest.config';
 import type { ReceiveStripeWebhookCommand, WebhookReceipt } from './receive-stripe-webhook.command';
 
 /**
- * Verify → record once → publish. A 2xx means the event is in the inbox and on Kafka (or was already);
- * a 503 means Stripe must retry (the inbox keeps the event and the relay publishes it meanwhile).
+ * Verify → record once → answer; the outbox relay, woken by the new row, publishes it to Kafka in a batch with its
+ * neighbours. A 2xx means the event is durable in the inbox (committed), so a Kafka outage costs only delay;
+ * a 503 means it is not (Postgres is unavailable) and Stripe must retry.
  */
 @Injectable()
 export class ReceiveStripeWebhook {
@@ -25,6 +28,8 @@ export class ReceiveStripeWebhook {
     @Inject(WebhookSigningSecrets) private readonly secrets: WebhookSigningSecrets,
     @Inject(WebhookInbox) private readonly inbox: WebhookInbox,
     @Inject(CustomerEventPublisher) private readonly publisher: CustomerEventPublisher,
+    @Inject(InboxRecorder) private readonly recorder: InboxRecorder,
+    @Inject(OutboxRelayLoop) private readonly relay: OutboxRelayLoop,
     @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
     @Inject(SourceFailureBudget) private readonly budget: SourceFailureBudget,
@@ -77,13 +82,13 @@ export class ReceiveStripeWebhook {
       );
     }
 
-    const entry = await this.unavailableOnFailure(scope, () => this.inbox.record(scope, event));
-    if (!entry.inserted) this.metrics.duplicates.inc();
-    if (entry.publishedAt) {
+    const inserted = await this.unavailableOnFailure(scope, () => this.recorder.record(scope, event));
+    if (!inserted) {
+      this.metrics.duplicates.inc();
       return { received: true, event_id: event.id, outcome: 'duplicate' };
     }
-    await this.publish(scope, event, entry.id);
-    return { received: true, event_id: event.id, outcome: entry.inserted ? 'published' : 'duplicate' };
+    this.relay.wake();
+    return { received: true, event_id: event.id, outcome: 'recorded' };
   }
 
   /**
@@ -150,27 +155,6 @@ export class ReceiveStripeWebhook {
       throw this.reject(scope, check.reason, invalidSignature());
     }
     return { event: check.event, endpoint: current };
-  }
-
-  private async publish(scope: TenantScope, event: StripeEventLike, inboxId: string): Promise<void> {
-    try {
-      await this.publisher.publish([{ scope, event }]);
-    } catch (error) {
-      this.metrics.publishFailures.inc({ via: 'request' });
-      const reason = error instanceof Error ? error.message : String(error);
-      await this.inbox.markFailed(scope, [inboxId], reason).catch(() => undefined);
-      this.logger.warn(
-        { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type, error: reason },
-        'webhook recorded but not published; answering 503 so Stripe retries',
-      );
-      throw new DomainError('WEBHOOK.UNAVAILABLE', 'webhook accepted for retry: the event bus is unavailable', undefined, { cause: error });
-    }
-    this.metrics.published.inc({ via: 'request' });
-    await this.unavailableOnFailure(scope, () => this.inbox.markPublished(scope, [inboxId]));
-    this.logger.log(
-      { tenant_id: scope.tenantId, environment_id: scope.environmentId, event_id: event.id, event_type: event.type },
-      'webhook published',
-    );
   }
 
   /** Database trouble is the service's fault and temporary: answer 503 so Stripe retries, never 500. */

@@ -8,7 +8,12 @@ import { WebhookIngestConfig } from '../../webhook-ingest.config';
 export interface RelayResult {
   published: number;
   failed: number;
+  /** Another replica's relay had the turn; nothing was tried. */
+  busy: boolean;
 }
+
+/** The outbox gauges are refreshed at most this often while the relay is busy (a count per run would cost a query each). */
+const BACKLOG_REFRESH_MS = 1000;
 
 function scopeKey(scope: TenantScope): string {
   return `${scope.tenantId}\u0000${scope.environmentId}`;
@@ -26,12 +31,16 @@ function groupByScope(entries: UnpublishedEntry[]): { scope: TenantScope; ids: s
 }
 
 /**
- * The outbox relay: publishes inbox events that were recorded but not acknowledged by Kafka (the request answered
- * 503, or the process died in between). Oldest first, in one produce request, so a customer's events keep their order.
+ * The outbox relay, the one path from the inbox to Kafka: publishes recorded events oldest first, a batch per produce
+ * request, and marks them published in the same transaction that locked them. One relay runs at a time (across
+ * replicas), so a customer's events reach Kafka in the order their deliveries were answered; a batch Kafka refused
+ * stays unpublished and is tried again whole. A publish Kafka wrote but did not acknowledge in time is sent again
+ * (at least once): mapping-service applies each Stripe event once.
  */
 @Injectable()
 export class RelayUnpublishedWebhooks {
   private readonly logger = new Logger(RelayUnpublishedWebhooks.name);
+  private backlogRefreshedAt = 0;
 
   constructor(
     @Inject(WebhookInbox) private readonly inbox: WebhookInbox,
@@ -41,9 +50,10 @@ export class RelayUnpublishedWebhooks {
   ) {}
 
   async execute(): Promise<RelayResult> {
-    const result = await this.inbox.transaction(async (manager) => {
-      const entries = await this.inbox.lockUnpublished(manager, this.config.OUTBOX_RELAY_BATCH_SIZE, this.config.OUTBOX_RELAY_MIN_AGE_MS);
-      if (entries.length === 0) return { published: 0, failed: 0 };
+    const result = await this.inbox.transaction(async (manager): Promise<RelayResult> => {
+      if (!(await this.inbox.takeRelayTurn(manager))) return { published: 0, failed: 0, busy: true };
+      const entries = await this.inbox.lockUnpublished(manager, this.config.OUTBOX_RELAY_BATCH_SIZE);
+      if (entries.length === 0) return { published: 0, failed: 0, busy: false };
       const groups = groupByScope(entries);
       try {
         await this.publisher.publish(entries.map((entry) => ({ scope: entry, event: entry.payload })));
@@ -52,19 +62,27 @@ export class RelayUnpublishedWebhooks {
         for (const group of groups) await this.inbox.markFailed(group.scope, group.ids, reason, manager);
         this.metrics.publishFailures.inc({ via: 'relay' }, entries.length);
         this.logger.warn({ count: entries.length, error: reason }, 'outbox relay could not publish; will retry');
-        return { published: 0, failed: entries.length };
+        return { published: 0, failed: entries.length, busy: false };
       }
       for (const group of groups) await this.inbox.markPublished(group.scope, group.ids, manager);
       this.metrics.published.inc({ via: 'relay' }, entries.length);
+      this.metrics.relayBatchSize.observe(entries.length);
       for (const group of groups) {
         this.logger.log(
           { tenant_id: group.scope.tenantId, environment_id: group.scope.environmentId, count: group.ids.length },
           'outbox relay published webhooks',
         );
       }
-      return { published: entries.length, failed: 0 };
+      return { published: entries.length, failed: 0, busy: false };
     });
-    this.metrics.unpublished.set(await this.inbox.countUnpublished());
+    if (result.published === 0 || Date.now() - this.backlogRefreshedAt >= BACKLOG_REFRESH_MS) await this.refreshBacklog();
     return result;
+  }
+
+  private async refreshBacklog(): Promise<void> {
+    const backlog = await this.inbox.backlog();
+    this.backlogRefreshedAt = Date.now();
+    this.metrics.unpublished.set(backlog.unpublished);
+    this.metrics.oldestUnpublishedAge.set(backlog.oldestAgeSeconds);
   }
 }
