@@ -10,6 +10,8 @@ import { CoverageMetrics, PlanTenantCoverageActivity, RecordWindowCoverageActivi
 import { MappingReader } from './ledger/mappings';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
+import { CustomerMeterLocks } from './push/customer-meter-locks';
+import { StreamValidationStore } from './push/stream-validation-store';
 import { StripeAccountDirectory, StripeAccountSettings } from './push/stripe-accounts';
 import { ListSyncTenantsActivity } from './list-sync-tenants.activity';
 import { bindSyncActivities } from './sync-activities';
@@ -51,7 +53,18 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const aggregate = new AggregateEventsActivity(new EventsProcessedStore(deps.clickhouse), ledger, mappings, metrics, deps.logger, {
     pageSize: deps.settings.aggregatePageSize,
   });
-  const push = new SyncToStripeActivity(ledger, mappings, accounts, breakers, metrics, deps.logger, deps.settings.push);
+  // One budget per Stripe account and one lock per customer+meter, both in Postgres: shared by every replica.
+  const push = new SyncToStripeActivity(
+    ledger,
+    mappings,
+    accounts,
+    breakers,
+    metrics,
+    deps.logger,
+    deps.settings.push,
+    new StreamValidationStore(deps.db),
+    new CustomerMeterLocks(deps.db),
+  );
   const track = new TrackSyncBatchActivity(ledger, metrics, deps.logger);
   const coverageStore = new SyncCoverageStore(deps.db);
   const coverageMetrics = new CoverageMetrics(deps.registry);

@@ -5,7 +5,7 @@ import type { StripeSyncBatch, SyncStatus } from '@flexsync/persistence';
 import { FLEXPRICE_ID_PATTERN, FLEXPRICE_ID_RULE } from '@flexsync/runtime';
 
 /** Every ledger state, listed through a Record so a state added to `SyncStatus` fails to compile until it is here. */
-const LEDGER_STATES: Record<SyncStatus, true> = { pending: true, completed: true, failed: true, unknown: true };
+const LEDGER_STATES: Record<SyncStatus, true> = { pending: true, completed: true, failed: true, unknown: true, validating: true };
 export const SYNC_STATUSES = Object.keys(LEDGER_STATES) as SyncStatus[];
 
 export class SyncStatusView {

@@ -1,0 +1,90 @@
+import { type ReservedSlots, SharedBudgetRateLimiter } from './request-rate-limiter';
+
+/** The shared GCRA step as the Postgres budget does it, on a clock the test moves. */
+function sharedBudget(ratePerSecond: number, clock: { now: number }): { reserve: (count: number) => Promise<ReservedSlots>; reservations: number } {
+  const intervalMs = 1000 / ratePerSecond;
+  let nextSlotMs = 0;
+  const budget = {
+    reservations: 0,
+    reserve: (count: number): Promise<ReservedSlots> => {
+      budget.reservations += 1;
+      const first = Math.max(nextSlotMs, clock.now);
+      nextSlotMs = first + count * intervalMs;
+      return Promise.resolve({ firstSlotMs: first, nowMs: clock.now });
+    },
+  };
+  return budget;
+}
+
+describe('SharedBudgetRateLimiter', () => {
+  it('keeps two processes sharing one budget at the rate together, within one burst, with even shares', async () => {
+    const clock = { now: 1_000_000 };
+    const budget = sharedBudget(100, clock);
+    const grants: { process: string; atMs: number }[] = [];
+    const processes = ['a', 'b'].map((name) => {
+      const limiter = new SharedBudgetRateLimiter({
+        ratePerSecond: 100,
+        slotsPerReservation: 5,
+        reserve: budget.reserve,
+        now: () => clock.now,
+        // Sleeping moves the shared clock: both processes run on one timeline.
+        sleep: (ms) => {
+          clock.now = Math.max(clock.now, clock.now + ms);
+          return Promise.resolve();
+        },
+      });
+      return { name, limiter };
+    });
+
+    const started = clock.now;
+    for (let round = 0; round < 200; round += 1) {
+      for (const { name, limiter } of processes) {
+        await limiter.acquire();
+        grants.push({ process: name, atMs: clock.now });
+      }
+    }
+    const elapsedMs = clock.now - started;
+
+    // 400 calls at 100/s with a burst of 5: about 3.95 s, never faster.
+    expect(elapsedMs).toBeGreaterThanOrEqual(((400 - 5) * 1000) / 100 - 1);
+    for (const { atMs } of grants) {
+      const inLastSecond = grants.filter((grant) => grant.atMs > atMs - 1000 && grant.atMs <= atMs).length;
+      expect(inLastSecond).toBeLessThanOrEqual(100 + 5);
+    }
+    expect(grants.filter((grant) => grant.process === 'a')).toHaveLength(200);
+    // Slots were reserved a run at a time, not one round trip per call.
+    expect(budget.reservations).toBeLessThanOrEqual(400 / 5 + 2);
+  });
+
+  it('never hands out a slot of another process: runs reserved apart are used apart', async () => {
+    const clock = { now: 0 };
+    const budget = sharedBudget(10, clock);
+    const sleeps: number[] = [];
+    const limiter = new SharedBudgetRateLimiter({
+      ratePerSecond: 10,
+      slotsPerReservation: 2,
+      burst: 1,
+      reserve: budget.reserve,
+      now: () => clock.now,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+    });
+
+    await limiter.acquire();
+    // Another replica takes the next 4 slots (400 ms) before this one reserves again.
+    await budget.reserve(4);
+    await limiter.acquire();
+    await limiter.acquire();
+
+    // Own run: slots at 0 and 100 ms; the other replica's run: 200–500 ms; the next own run starts at 600 ms.
+    expect(sleeps).toEqual([100, 600]);
+  });
+
+  it('refuses a rate that is not positive', () => {
+    expect(() => new SharedBudgetRateLimiter({ ratePerSecond: 0, reserve: () => Promise.resolve({ firstSlotMs: 0, nowMs: 0 }) })).toThrow(
+      'ratePerSecond must be positive',
+    );
+  });
+});
