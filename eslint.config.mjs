@@ -19,7 +19,32 @@ export default [
           depConstraints: [
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:workflow', 'type:testing', 'type:tool'],
+              onlyDependOnLibsWithTags: [
+                'type:util',
+                'type:data-access',
+                'type:contracts',
+                'type:workflow',
+                'type:testing',
+                'type:tool',
+                'type:test-harness',
+              ],
+            },
+            // The sync pipeline's spec harness (real stack) and the benchmarks that drive it.
+            {
+              sourceTag: 'type:test-harness',
+              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:testing', 'type:tool'],
+            },
+            {
+              sourceTag: 'type:bench',
+              onlyDependOnLibsWithTags: [
+                'type:util',
+                'type:data-access',
+                'type:contracts',
+                'type:workflow',
+                'type:testing',
+                'type:tool',
+                'type:test-harness',
+              ],
             },
             {
               sourceTag: 'type:data-access',

@@ -20,7 +20,7 @@ import { quoteString } from '@flexsync/clickhouse';
 import { StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { freePort, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
-import { HOUR_MS, hourAgo, SyncHarness } from '../testing/sync-harness';
+import { HOUR_MS, hourAgo, SyncHarness } from '@flexsync/sync-testing';
 
 interface BenchOptions {
   aggregates: number;
