@@ -75,7 +75,7 @@ export default [
   {
     // Test utilities and the emulator are allowed by the tag rules above only so specs can use them; production code may not.
     files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.bench.ts', 'libs/testing/**', 'apps/*/src/testing/**', 'tools/**'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.bench.ts', 'bench/**', 'libs/testing/**', 'apps/*/src/testing/**', 'tools/**'],
     rules: {
       'no-restricted-imports': [
         'error',

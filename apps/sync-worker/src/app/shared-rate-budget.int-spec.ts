@@ -3,11 +3,11 @@ import { runReplica, testKeyring } from '@flexsync/sync-testing';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { HOUR_MS, hourAgo, SyncHarness, testApiKey } from '../testing/sync-harness';
 
-const LIMIT = 50;
-/** The shared limiter's burst: one reservation of slots (50 ms worth, at least one). */
-const BURST = Math.max(1, Math.floor(LIMIT / 20));
-const CUSTOMERS = 8;
-const HOURS = 10;
+const LIMIT = 20;
+/** The shared limiter's burst: one reservation of slots (50 ms worth, at least 2), half early and half late. */
+const BURST = Math.max(2, Math.floor(LIMIT / 20));
+const CUSTOMERS = 40;
+const HOURS = 3;
 
 /** Most calls the emulator saw in any one-second span. */
 function busiestSecond(arrivals: readonly number[]): number {
@@ -39,7 +39,7 @@ describe('one Stripe account pushed by two worker processes', () => {
     const apiKey = testApiKey('replicas');
     emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
     // Calls take a while, so two replicas pushing one customer+meter at once would overlap (Stripe answers 409).
-    emulator.injectFault({ kind: 'latency', latencyMs: 15, account: apiKey, pathPrefix: '/v1/billing/meter_events' });
+    emulator.injectFault({ kind: 'latency', latencyMs: 60, account: apiKey, pathPrefix: '/v1/billing/meter_events' });
     const first = hourAgo(HOURS + 1);
     const tenants: TestTenant[] = [uniqueTenant('replica_a'), uniqueTenant('replica_b')];
     const expected = new Map<string, bigint>();
@@ -90,5 +90,6 @@ describe('one Stripe account pushed by two worker processes', () => {
       const statuses = (await harness.ledger(tenant)).map((row) => row.syncStatus);
       expect(statuses).toEqual(Array.from({ length: HOURS * CUSTOMERS }, () => 'completed'));
     }
-  });
+    // Two worker processes start, bundle their workflows and push 240 calls at 20/s: more than the default timeout.
+  }, 300_000);
 });

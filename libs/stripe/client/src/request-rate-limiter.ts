@@ -69,8 +69,10 @@ export interface SharedBudgetRateLimiterOptions {
    */
   slotsPerReservation?: number;
   /**
-   * How early a slot may be used, in slots: the burst the account may see after an idle spell, across every process
-   * sharing the budget. Defaults to one reservation's worth.
+   * How far from its time a slot may be used, in slots: half of it early, half late (a slot missed by more is given
+   * up, so callers held back by a busy event loop do not all go out at once). Every one-second span then carries at
+   * most the rate plus this burst, across every process sharing the budget. Defaults to one reservation's worth (at
+   * least 2).
    */
   burst?: number;
   /** Reserves `count` consecutive slots: the shared GCRA step, atomic across processes. */
@@ -90,6 +92,7 @@ export class SharedBudgetRateLimiter implements RequestRateLimiter {
   private readonly intervalMs: number;
   private readonly perReservation: number;
   private readonly earlyMs: number;
+  private readonly lateMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Reserved runs of slots not handed out yet, as times on this process' clock (before the burst allowance). */
@@ -103,16 +106,29 @@ export class SharedBudgetRateLimiter implements RequestRateLimiter {
     }
     this.intervalMs = 1000 / options.ratePerSecond;
     this.perReservation = Math.max(1, Math.floor(options.slotsPerReservation ?? options.ratePerSecond / 20));
-    const burst = options.burst ?? this.perReservation;
+    const burst = options.burst ?? Math.max(2, this.perReservation);
     if (!(burst >= 1)) {
       throw new Error('burst must be at least 1');
     }
-    this.earlyMs = (burst - 1) * this.intervalMs;
+    this.earlyMs = (burst / 2) * this.intervalMs;
+    this.lateMs = (burst / 2) * this.intervalMs;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async acquire(): Promise<void> {
+    for (;;) {
+      const slotMs = await this.nextSlot();
+      if (this.now() > slotMs + this.lateMs) continue;
+      const waitMs = slotMs - this.earlyMs - this.now();
+      if (waitMs <= 0) return;
+      await this.sleep(waitMs);
+      // Woken too late (a busy event loop): going now would crowd the next slots' callers; take a later slot.
+      if (this.now() <= slotMs + this.lateMs) return;
+    }
+  }
+
+  private async nextSlot(): Promise<number> {
     while (this.remaining === 0) await this.reserveMore();
     // Runs are kept apart: between two of this process' runs the budget may have given slots to another replica.
     const run = this.runs[0];
@@ -122,8 +138,7 @@ export class SharedBudgetRateLimiter implements RequestRateLimiter {
     this.remaining -= 1;
     if (run.remaining === 0) this.runs.shift();
     if (this.remaining < this.perReservation / 2) void this.reserveMore().catch(() => undefined);
-    const waitMs = slotMs - this.earlyMs - this.now();
-    if (waitMs > 0) await this.sleep(waitMs);
+    return slotMs;
   }
 
   /** One reservation in flight at a time; callers needing a slot meanwhile wait for it. */

@@ -78,8 +78,36 @@ describe('SharedBudgetRateLimiter', () => {
     await limiter.acquire();
     await limiter.acquire();
 
-    // Own run: slots at 0 and 100 ms; the other replica's run: 200–500 ms; the next own run starts at 600 ms.
-    expect(sleeps).toEqual([100, 600]);
+    // Own run: slots at 0 and 100 ms; the other replica's run: 200–500 ms; the next own run starts at 600 ms. A slot
+    // may be used half a burst (50 ms) early.
+    expect(sleeps).toEqual([50, 550]);
+  });
+
+  it('gives up a slot its caller woke too late for, so a stalled event loop does not crowd the next second', async () => {
+    const clock = { now: 0 };
+    const budget = sharedBudget(10, clock);
+    const limiter = new SharedBudgetRateLimiter({
+      ratePerSecond: 10,
+      slotsPerReservation: 2,
+      burst: 2,
+      reserve: budget.reserve,
+      now: () => clock.now,
+      sleep: (ms) => {
+        clock.now += ms;
+        return Promise.resolve();
+      },
+    });
+    await limiter.acquire();
+    // The process stalls 350 ms: the slots at 100–300 ms passed unused.
+    clock.now += 350;
+    const grants: number[] = [];
+    for (let call = 0; call < 12; call += 1) {
+      await limiter.acquire();
+      grants.push(clock.now);
+    }
+
+    expect(grants[0]).toBeGreaterThanOrEqual(350);
+    for (const at of grants) expect(grants.filter((other) => other > at - 1000 && other <= at).length).toBeLessThanOrEqual(10 + 2);
   });
 
   it('refuses a rate that is not positive', () => {

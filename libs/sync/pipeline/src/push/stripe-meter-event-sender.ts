@@ -190,6 +190,7 @@ export class StripeMeterEventSender {
         await lease?.waitFor(lockKey(first));
         const key = `${scope.tenantId}\u0000${scope.environmentId}\u0000${first.event.stripeCustomerId}\u0000${first.event.eventName}`;
         for (const send of group) await this.mutex.run(key, () => pushOne(send));
+        lease?.done(lockKey(first));
       });
     } finally {
       await lease?.release();
