@@ -9,6 +9,7 @@
  * `--aggregates` is per replica; each option can also come from BENCH_<NAME>.
  */
 import { randomBytes } from 'node:crypto';
+import { sharedBudgetBurst } from '@flexsync/stripe-client';
 import { HOUR_MS, hourAgo, runReplica, SyncHarness, testKeyring } from '@flexsync/sync-testing';
 import { stackEnv, uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
       ],
       notes: [
         `Σ Stripe ${received} vs Σ ClickHouse ${expected}: ${received === expected ? 'equal' : 'DIFFERENT'}.`,
-        `Goal: combined 0.9–1.0 × limit, 0 × 429 at steady state (from 2 s into the overlap of both pushes). Limit ${rate}/s; busiest second may exceed it by one burst (${Math.floor(rate / 20)}).`,
+        `Goal: combined 0.9–1.0 × limit, 0 × 429 at steady state (from 2 s into the overlap of both pushes). Limit ${rate}/s; busiest second may exceed it by one burst (${sharedBudgetBurst(rate)}, a quarter second's worth).`,
         ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
       ],
     });

@@ -1,11 +1,12 @@
+import { sharedBudgetBurst } from '@flexsync/stripe-client';
 import { startStripeEmulator, type RunningStripeEmulator } from '@flexsync/stripe-emulator';
 import { runReplica, testKeyring } from '@flexsync/sync-testing';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { HOUR_MS, hourAgo, SyncHarness, testApiKey } from '../testing/sync-harness';
 
 const LIMIT = 20;
-/** The shared limiter's burst: one reservation of slots (50 ms worth, at least 2), half early and half late. */
-const BURST = Math.max(2, Math.floor(LIMIT / 20));
+/** The shared limiter's burst (a quarter second's worth), half early and half late. */
+const BURST = sharedBudgetBurst(LIMIT);
 const CUSTOMERS = 40;
 const HOURS = 3;
 

@@ -10,6 +10,7 @@ export {
 } from './stripe-call-error';
 export {
   SharedBudgetRateLimiter,
+  sharedBudgetBurst,
   TokenBucketRateLimiter,
   type RequestRateLimiter,
   type ReservedSlots,

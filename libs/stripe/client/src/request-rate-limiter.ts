@@ -71,14 +71,22 @@ export interface SharedBudgetRateLimiterOptions {
   /**
    * How far from its time a slot may be used, in slots: half of it early, half late (a slot missed by more is given
    * up, so callers held back by a busy event loop do not all go out at once). Every one-second span then carries at
-   * most the rate plus this burst, across every process sharing the budget. Defaults to one reservation's worth (at
-   * least 2).
+   * most the rate plus this burst, across every process sharing the budget. Defaults to {@link sharedBudgetBurst}.
    */
   burst?: number;
   /** Reserves `count` consecutive slots: the shared GCRA step, atomic across processes. */
   reserve: (count: number) => Promise<ReservedSlots>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A quarter of a second's worth of slots (at least 2): a worker whose event loop stalls up to ~125 ms still uses its
+ * slots, and the account never sees more than the rate plus a quarter in any second (Stripe's own bucket holds a
+ * second's worth).
+ */
+export function sharedBudgetBurst(ratePerSecond: number): number {
+  return Math.max(2, Math.floor(ratePerSecond / 4));
 }
 
 /**
@@ -106,7 +114,7 @@ export class SharedBudgetRateLimiter implements RequestRateLimiter {
     }
     this.intervalMs = 1000 / options.ratePerSecond;
     this.perReservation = Math.max(1, Math.floor(options.slotsPerReservation ?? options.ratePerSecond / 20));
-    const burst = options.burst ?? Math.max(2, this.perReservation);
+    const burst = options.burst ?? sharedBudgetBurst(options.ratePerSecond);
     if (!(burst >= 1)) {
       throw new Error('burst must be at least 1');
     }

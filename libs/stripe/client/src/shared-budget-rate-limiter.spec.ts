@@ -1,4 +1,4 @@
-import { type ReservedSlots, SharedBudgetRateLimiter } from './request-rate-limiter';
+import { type ReservedSlots, SharedBudgetRateLimiter, sharedBudgetBurst } from './request-rate-limiter';
 
 /** The shared GCRA step as the Postgres budget does it, on a clock the test moves. */
 function sharedBudget(ratePerSecond: number, clock: { now: number }): { reserve: (count: number) => Promise<ReservedSlots>; reservations: number } {
@@ -25,6 +25,7 @@ describe('SharedBudgetRateLimiter', () => {
       const limiter = new SharedBudgetRateLimiter({
         ratePerSecond: 100,
         slotsPerReservation: 5,
+        burst: 5,
         reserve: budget.reserve,
         now: () => clock.now,
         // Sleeping moves the shared clock: both processes run on one timeline.
@@ -45,8 +46,8 @@ describe('SharedBudgetRateLimiter', () => {
     }
     const elapsedMs = clock.now - started;
 
-    // 400 calls at 100/s with a burst of 5: about 3.95 s, never faster.
-    expect(elapsedMs).toBeGreaterThanOrEqual(((400 - 5) * 1000) / 100 - 1);
+    // 400 calls at 100/s, the first slot now and each usable 2.5 slots early: about 3.965 s, never faster.
+    expect(elapsedMs).toBeGreaterThanOrEqual(((400 - 1 - 2.5) * 1000) / 100 - 1);
     for (const { atMs } of grants) {
       const inLastSecond = grants.filter((grant) => grant.atMs > atMs - 1000 && grant.atMs <= atMs).length;
       expect(inLastSecond).toBeLessThanOrEqual(100 + 5);
@@ -108,6 +109,12 @@ describe('SharedBudgetRateLimiter', () => {
 
     expect(grants[0]).toBeGreaterThanOrEqual(350);
     for (const at of grants) expect(grants.filter((other) => other > at - 1000 && other <= at).length).toBeLessThanOrEqual(10 + 2);
+  });
+
+  it('defaults its burst to a quarter second of slots, at least 2', () => {
+    expect(sharedBudgetBurst(1_000)).toBe(250);
+    expect(sharedBudgetBurst(20)).toBe(5);
+    expect(sharedBudgetBurst(1)).toBe(2);
   });
 
   it('refuses a rate that is not positive', () => {
