@@ -141,6 +141,7 @@ async function main(): Promise<void> {
   const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
   const emulator = await startEmulatorProcess(apiKey, { rate });
   const harness = await SyncHarness.start(stackEnv(), emulator.url);
+  harness.workflowExecutionTimeout = '60 minutes';
   const results: PushFigures[] = [];
   let expected = 0n;
   try {

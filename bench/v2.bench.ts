@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
   const emulator = await startEmulatorProcess(apiKey, { rate, streamRate });
   const harness = await SyncHarness.start(stackEnv(), emulator.url);
+  harness.workflowExecutionTimeout = '60 minutes';
   try {
     const window = hourAgo(2);
     out(`v2 vs v1: ${aggregates} aggregates, v1 limit ${rate}/s, stream limit ${streamRate} requests/s`);

@@ -37,6 +37,7 @@ delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as ReplicaJob;
   const harness = await SyncHarness.start(stackEnv(), job.emulatorUrl, job.keyring);
+  harness.workflowExecutionTimeout = '30 minutes';
   try {
     const { activities } = harness.pipeline((settings) => ({
       ...settings,

@@ -91,6 +91,8 @@ export function defaultPipelineSettings(stripeBaseUrl: string): SyncPipelineSett
 export class SyncHarness {
   readonly logs: string[] = [];
   readonly logger: pino.Logger;
+  /** How long `runSync`/`runWorkflow` let a workflow run; benchmarks pushing 100,000 aggregates raise it. */
+  workflowExecutionTimeout = '2 minutes';
 
   private constructor(
     readonly env: HarnessEnv,
@@ -214,7 +216,7 @@ export class SyncHarness {
           taskQueue,
           workflowId: `test-sync-${randomUUID()}`,
           args,
-          workflowExecutionTimeout: '2 minutes',
+          workflowExecutionTimeout: this.workflowExecutionTimeout,
         }),
       );
     } finally {
