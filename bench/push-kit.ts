@@ -5,8 +5,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { quoteString } from '@flexsync/clickhouse';
+import { accountIdForKey } from '@flexsync/stripe-emulator';
 import type { SyncHarness } from '@flexsync/sync-testing';
 import { freePort, REPO_ROOT, type TestTenant } from '@flexsync/testing';
+
+const GENERATE_CHUNK_ROWS = 500_000;
 
 export const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 export const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
@@ -69,7 +72,8 @@ export async function seedBenchWindow(
   window: Date,
   sizes: { aggregates: number; rows: number },
 ): Promise<{ total: string; generateMs: number }> {
-  await harness.seedTenant(tenant, { apiKey, meters: [{ meterId: 'meter_bench', eventName: 'bench_calls' }] });
+  // As the connection test stores it: the account id keys the shared rate budget.
+  await harness.seedTenant(tenant, { apiKey, stripeAccountId: accountIdForKey(apiKey), meters: [{ meterId: 'meter_bench', eventName: 'bench_calls' }] });
   await harness.db.query(
     `INSERT INTO customer_integration_mappings (tenant_id, environment_id, customer_id, provider_type, provider_customer_id)
      SELECT $1, $2, 'cust_' || n, 'stripe', 'cus_bench_' || n FROM generate_series(0, $3 - 1) AS n`,
@@ -77,13 +81,16 @@ export async function seedBenchWindow(
   );
   const started = Date.now();
   const startSeconds = window.getTime() / 1000;
-  await harness.clickhouse.command({
-    query: `INSERT INTO events_processed (tenant_id, environment_id, event_id, customer_id, meter_id, event_type, qty_billable, processed_at)
-            SELECT ${quoteString(tenant.tenantId)}, ${quoteString(tenant.environmentId)}, toString(number),
-                   concat('cust_', toString(number % ${sizes.aggregates})), 'meter_bench', 'increment',
-                   toDecimal128(number % 10 + 1, 12), toDateTime(${startSeconds} + number % 3600)
-            FROM numbers(${sizes.rows})`,
-  });
+  // In chunks, so each INSERT … SELECT stays well inside the client's request timeout on a busy machine.
+  for (let offset = 0; offset < sizes.rows; offset += GENERATE_CHUNK_ROWS) {
+    await harness.clickhouse.command({
+      query: `INSERT INTO events_processed (tenant_id, environment_id, event_id, customer_id, meter_id, event_type, qty_billable, processed_at)
+              SELECT ${quoteString(tenant.tenantId)}, ${quoteString(tenant.environmentId)}, toString(number),
+                     concat('cust_', toString(number % ${sizes.aggregates})), 'meter_bench', 'increment',
+                     toDecimal128(number % 10 + 1, 12), toDateTime(${startSeconds} + number % 3600)
+              FROM numbers(${offset}, ${Math.min(GENERATE_CHUNK_ROWS, sizes.rows - offset)})`,
+    });
+  }
   const generateMs = Date.now() - started;
   const measured = await harness.clickhouse.query({
     query: `SELECT toString(sum(qty_billable)) AS total FROM events_processed

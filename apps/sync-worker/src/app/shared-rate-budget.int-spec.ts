@@ -38,7 +38,7 @@ describe('one Stripe account pushed by two worker processes', () => {
 
   it('keeps both replicas together within the account limit plus one burst, one call per customer+meter at a time, totals exact', async () => {
     const apiKey = testApiKey('replicas');
-    emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
+    const account = emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
     // Calls take a while, so two replicas pushing one customer+meter at once would overlap (Stripe answers 409).
     emulator.injectFault({ kind: 'latency', latencyMs: 60, account: apiKey, pathPrefix: '/v1/billing/meter_events' });
     const first = hourAgo(HOURS + 1);
@@ -46,8 +46,10 @@ describe('one Stripe account pushed by two worker processes', () => {
     const expected = new Map<string, bigint>();
     for (const [t, tenant] of tenants.entries()) {
       // Two tenants on one Stripe account, with the same Stripe customers.
+      // The connection test stored the account id for both configs.
       await harness.seedTenant(tenant, {
         apiKey,
+        stripeAccountId: account.id,
         meters: [{ meterId: 'meter_api', eventName: 'api_calls' }],
         customers: Array.from({ length: CUSTOMERS }, (_, c) => ({ customerId: `client_${c}`, stripeCustomerId: `cus_${c}` })),
       });

@@ -146,14 +146,25 @@ export class SyncHarness {
   }
 
   /** Seeds the tenant's Stripe config (sealed key), meter mappings and customer mappings. */
-  async seedTenant(tenant: TenantScope, seed: { apiKey: string; meters?: MeterSeed[]; customers?: CustomerSeed[] }): Promise<void> {
+  async seedTenant(
+    tenant: TenantScope,
+    seed: {
+      apiKey: string;
+      meters?: MeterSeed[];
+      customers?: CustomerSeed[];
+      /** The account a connection test would have stored (`acct_…`); keys the shared rate budget. */
+      stripeAccountId?: string;
+    },
+  ): Promise<void> {
     const sealed = this.secretBox.seal(seed.apiKey, { tenantId: tenant.tenantId, environmentId: tenant.environmentId, field: 'api_key' });
     await this.db.query(
-      `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled)
-       VALUES ($1, $2, $3, $4, $5, true)
+      `INSERT INTO stripe_tenant_configs (tenant_id, environment_id, api_key_ciphertext, api_key_key_id, api_key_masked, sync_enabled,
+                                          stripe_account_id)
+       VALUES ($1, $2, $3, $4, $5, true, $6)
        ON CONFLICT (tenant_id, environment_id) DO UPDATE
-         SET api_key_ciphertext = EXCLUDED.api_key_ciphertext, api_key_key_id = EXCLUDED.api_key_key_id, api_key_masked = EXCLUDED.api_key_masked`,
-      [tenant.tenantId, tenant.environmentId, sealed.ciphertext, sealed.keyId, maskSecret(seed.apiKey)],
+         SET api_key_ciphertext = EXCLUDED.api_key_ciphertext, api_key_key_id = EXCLUDED.api_key_key_id, api_key_masked = EXCLUDED.api_key_masked,
+             stripe_account_id = EXCLUDED.stripe_account_id`,
+      [tenant.tenantId, tenant.environmentId, sealed.ciphertext, sealed.keyId, maskSecret(seed.apiKey), seed.stripeAccountId ?? null],
     );
     for (const meter of seed.meters ?? []) await this.addMeterMapping(tenant, meter);
     for (const customer of seed.customers ?? []) await this.addCustomerMapping(tenant, customer);

@@ -32,7 +32,7 @@ export type StripeAccount =
       /** The v2 meter event stream's own budget of the account. */
       streamLimiter: RequestRateLimiter;
       livemode: boolean;
-      /** `acct_…`, as the connection test stored it (or as `GET /v1/account` told this worker); the budget's key. */
+      /** `acct_…`, as the connection test stored it; the budget's key. */
       stripeAccountId: string;
     }
   | { ready: false; reason: string };
@@ -41,8 +41,6 @@ interface CachedAccount {
   ciphertext: string;
   client: StripeAccountClient;
   livemode: boolean;
-  /** Learned with `GET /v1/account` when the config has none stored (never tested); kept with the client. */
-  learnedAccountId?: Promise<string>;
   /** Drops the entry (and with it the only reference to the plaintext key) when the TTL ends, busy or idle. */
   expiry: NodeJS.Timeout;
 }
@@ -54,9 +52,9 @@ const LIVE_KEY = /^(sk|rk)_live_/;
  * keyring only here, bound to its row (a ciphertext copied from another tenant or field does not open); the plaintext
  * lives on inside the account's client for at most `keyTtlMs`, never in a log, error or return value.
  * The rate budget is the Stripe account's (`stripe_tenant_configs.stripe_account_id`, stored by the connection
- * test): one per account and kind of call, in Postgres, shared by every worker replica and every tenant+environment
- * using that account ({@link reserveAccountSlots}); this worker keeps one limiter per budget, which survives key
- * rotation.
+ * test; an untested config paces alone): one per account and kind of call, in Postgres, shared by every worker
+ * replica and every tenant+environment using that account ({@link reserveAccountSlots}); this worker keeps one
+ * limiter per budget, which survives key rotation.
  */
 export class StripeAccountDirectory {
   private readonly accounts = new Map<string, CachedAccount>();
@@ -104,19 +102,8 @@ export class StripeAccountDirectory {
       };
       this.accounts.set(scopeKey, cached);
     }
-    let stripeAccountId = rows[0].stripe_account_id;
-    if (stripeAccountId === null) {
-      const client = cached.client;
-      cached.learnedAccountId ??= client.retrieveAccount().then((account) => account.id);
-      try {
-        stripeAccountId = await cached.learnedAccountId;
-      } catch {
-        // Asked again on the next page. Meanwhile the tenant+environment paces on a budget of its own, and the
-        // pusher's calls meet (and classify, e.g. a refused key opening the circuit) whatever made this one fail.
-        cached.learnedAccountId = undefined;
-        stripeAccountId = `unidentified:${scope.tenantId}|${scope.environmentId}`;
-      }
-    }
+    // A config whose connection was never tested has no account id yet: it paces on a budget of its own until then.
+    const stripeAccountId = rows[0].stripe_account_id ?? `untested:${scope.tenantId}|${scope.environmentId}`;
     return {
       ready: true,
       client: cached.client,
