@@ -73,7 +73,11 @@ export async function seedBenchWindow(
   sizes: { aggregates: number; rows: number },
 ): Promise<{ total: string; generateMs: number }> {
   // As the connection test stores it: the account id keys the shared rate budget.
-  await harness.seedTenant(tenant, { apiKey, stripeAccountId: accountIdForKey(apiKey), meters: [{ meterId: 'meter_bench', eventName: 'bench_calls' }] });
+  await harness.seedTenant(tenant, {
+    apiKey,
+    stripeAccountId: accountIdForKey(apiKey),
+    meters: [{ meterId: 'meter_bench', eventName: 'bench_calls' }],
+  });
   await harness.db.query(
     `INSERT INTO customer_integration_mappings (tenant_id, environment_id, customer_id, provider_type, provider_customer_id)
      SELECT $1, $2, 'cust_' || n, 'stripe', 'cus_bench_' || n FROM generate_series(0, $3 - 1) AS n`,

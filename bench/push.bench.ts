@@ -67,7 +67,9 @@ async function pushOnce(
 ): Promise<PushFigures> {
   const tenant = uniqueTenant('bench');
   const window = hourAgo(2);
-  out(`push: ${opts.aggregates} aggregates from ${opts.rows} rows, limit ${opts.rate}/s, concurrency ${opts.concurrency}, page ${opts.page}`);
+  out(
+    `push: ${opts.aggregates} aggregates from ${opts.rows} rows, limit ${opts.rate}/s, concurrency ${opts.concurrency}, page ${opts.page}`,
+  );
   const seeded = await seedBenchWindow(harness, tenant, apiKey, window, opts);
   out(`  generated ${opts.rows} rows in ClickHouse in ${seeded.generateMs} ms`);
   const { activities } = harness.pipeline((settings) => ({
@@ -146,7 +148,13 @@ async function main(): Promise<void> {
   let expected = 0n;
   try {
     for (const aggregates of sizes) {
-      const tenantTotal = await pushOnce(harness, emulator, apiKey, { aggregates, rows: aggregates * perAggregate, rate, concurrency, page });
+      const tenantTotal = await pushOnce(harness, emulator, apiKey, {
+        aggregates,
+        rows: aggregates * perAggregate,
+        rate,
+        concurrency,
+        page,
+      });
       results.push(tenantTotal);
     }
     // Every run pushed into the same emulator account: Σ Stripe must be Σ of every window generated.

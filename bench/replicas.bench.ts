@@ -13,7 +13,17 @@ import { sharedBudgetBurst } from '@flexsync/stripe-client';
 import { HOUR_MS, hourAgo, runReplica, SyncHarness, testKeyring } from '@flexsync/sync-testing';
 import { stackEnv, uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
-import { acceptedRate, busiestSecond, emulatorCalls, emulatorSum, numberOption, out, seedBenchWindow, startEmulatorProcess, statusCounts } from './push-kit';
+import {
+  acceptedRate,
+  busiestSecond,
+  emulatorCalls,
+  emulatorSum,
+  numberOption,
+  out,
+  seedBenchWindow,
+  startEmulatorProcess,
+  statusCounts,
+} from './push-kit';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -59,7 +69,16 @@ async function main(): Promise<void> {
       name: 'replicas',
       title: 'Replicas: two worker processes on one Stripe account',
       command: `npm run bench:replicas -- --aggregates ${aggregates} --rate ${rate} --concurrency ${concurrency} --page ${page}`,
-      columns: ['aggregates per replica', 'combined accepted ÷ limit', 'replica A ÷ limit', 'replica B ÷ limit', '429s (all)', '429s (steady state)', 'busiest second', 'emulator answers'],
+      columns: [
+        'aggregates per replica',
+        'combined accepted ÷ limit',
+        'replica A ÷ limit',
+        'replica B ÷ limit',
+        '429s (all)',
+        '429s (steady state)',
+        'busiest second',
+        'emulator answers',
+      ],
       rows: [
         [
           aggregates,

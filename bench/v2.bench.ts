@@ -11,7 +11,16 @@ import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { HOUR_MS, hourAgo, SyncHarness } from '@flexsync/sync-testing';
 import { stackEnv, type TestTenant, uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
-import { type BenchEmulator, emulatorCalls, emulatorSum, numberOption, out, seedBenchWindow, startEmulatorProcess, statusCounts } from './push-kit';
+import {
+  type BenchEmulator,
+  emulatorCalls,
+  emulatorSum,
+  numberOption,
+  out,
+  seedBenchWindow,
+  startEmulatorProcess,
+  statusCounts,
+} from './push-kit';
 
 delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
 
@@ -58,7 +67,12 @@ async function pushWindow(
   };
   await harness.runSync({ ...tenant, timeFrom: window.toISOString(), timeTo: new Date(window.getTime() + HOUR_MS).toISOString() }, timed);
   const prefix = opts.stream ? '/v2/billing/meter_event_stream' : '/v1/billing/meter_events';
-  const figures = { path: opts.stream ? 'v2 stream' : 'v1 meter_events', pushMs: pushEndedMs - pushStartedMs, pushed, requests: statusCounts(await emulatorCalls(emulator, apiKey, prefix)) };
+  const figures = {
+    path: opts.stream ? 'v2 stream' : 'v1 meter_events',
+    pushMs: pushEndedMs - pushStartedMs,
+    pushed,
+    requests: statusCounts(await emulatorCalls(emulator, apiKey, prefix)),
+  };
   out(`  ${JSON.stringify(figures)}`);
   return figures;
 }

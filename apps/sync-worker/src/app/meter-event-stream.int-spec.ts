@@ -54,9 +54,7 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
     const streamCalls = spec.emulator.requests({ account: apiKey, pathPrefix: '/v2/billing/meter_event_stream' });
     // Pages of 100, 100 and 51 rows: one request each, and the one the expired session refused.
     expect(streamCalls.filter((call) => call.status === 202)).toHaveLength(3);
-    expect(streamCalls.filter((call) => call.status !== 202).map((call) => call.errorType)).toEqual([
-      'temporary_session_expired',
-    ]);
+    expect(streamCalls.filter((call) => call.status !== 202).map((call) => call.errorType)).toEqual(['temporary_session_expired']);
     expect(spec.emulator.requests({ account: apiKey, pathPrefix: '/v2/billing/meter_event_session' })).toHaveLength(2);
 
     const ledger = await spec.harness.ledger(tenant);
@@ -90,8 +88,6 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
     const ghost = settled.find((row) => row.meterId === 'meter_ghost');
     expect(ghost).toMatchObject({ syncStatus: 'failed' });
     expect(ghost?.errorMessage).toMatch(/^stripe rejected: /);
-    expect(settled.filter((row) => row.meterId === 'meter_api').map((row) => row.syncStatus)).toEqual(
-      customers.map(() => 'completed'),
-    );
+    expect(settled.filter((row) => row.meterId === 'meter_api').map((row) => row.syncStatus)).toEqual(customers.map(() => 'completed'));
   });
 });

@@ -57,7 +57,12 @@ describe('one Stripe account pushed by two worker processes', () => {
       for (let hour = 0; hour < HOURS; hour += 1) {
         for (let c = 0; c < CUSTOMERS; c += 1) {
           const quantity = BigInt(1 + c + hour * 3 + t * 7);
-          usage.push({ customerId: `client_${c}`, meterId: 'meter_api', quantity: String(quantity), at: new Date(first.getTime() + hour * HOUR_MS) });
+          usage.push({
+            customerId: `client_${c}`,
+            meterId: 'meter_api',
+            quantity: String(quantity),
+            at: new Date(first.getTime() + hour * HOUR_MS),
+          });
           expected.set(`cus_${c}`, (expected.get(`cus_${c}`) ?? 0n) + quantity);
         }
       }

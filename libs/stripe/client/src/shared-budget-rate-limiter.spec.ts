@@ -1,7 +1,10 @@
 import { type ReservedSlots, SharedBudgetRateLimiter, sharedBudgetBurst } from './request-rate-limiter';
 
 /** The shared GCRA step as the Postgres budget does it, on a clock the test moves. */
-function sharedBudget(ratePerSecond: number, clock: { now: number }): { reserve: (count: number) => Promise<ReservedSlots>; reservations: number } {
+function sharedBudget(
+  ratePerSecond: number,
+  clock: { now: number },
+): { reserve: (count: number) => Promise<ReservedSlots>; reservations: number } {
   const intervalMs = 1000 / ratePerSecond;
   let nextSlotMs = 0;
   const budget = {

@@ -89,14 +89,18 @@ export class MeterEventStreamSender {
           uncertain ||= decision.action === 'retry';
           switch (decision.action) {
             case 'retry':
-              if (call >= this.options.maxAttempts) return fail(`${decision.message} (gave up after ${call} attempts)`, true, uncertain, latencyMs);
+              if (call >= this.options.maxAttempts)
+                return fail(`${decision.message} (gave up after ${call} attempts)`, true, uncertain, latencyMs);
               await this.sleep(retryBackoffMs(call, this.options.retryBaseMs, this.options.retryMaxMs));
               break;
             case 'auth_failed':
               return fail(decision.message, true, uncertain, latencyMs);
             case 'delivered':
             case 'fail':
-              log.warn({ events: batch.length, error: 'message' in decision ? decision.message : 'duplicate' }, 'meter event stream request refused');
+              log.warn(
+                { events: batch.length, error: 'message' in decision ? decision.message : 'duplicate' },
+                'meter event stream request refused',
+              );
               return fail('message' in decision ? decision.message : 'duplicate identifier in stream request', false, uncertain, latencyMs);
           }
         } finally {

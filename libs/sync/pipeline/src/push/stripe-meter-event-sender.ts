@@ -160,9 +160,7 @@ export class StripeMeterEventSender {
     };
 
     const lockKey = (send: PlannedSend): string => `${account.stripeAccountId}|${send.event.stripeCustomerId}|${send.event.eventName}`;
-    const lease: CustomerMeterLease | undefined = this.locks
-      ? await this.locks.lease([...new Set(sends.map(lockKey))])
-      : undefined;
+    const lease: CustomerMeterLease | undefined = this.locks ? await this.locks.lease([...new Set(sends.map(lockKey))]) : undefined;
     try {
       let queue = sends;
       if (gate.state === 'probe' && sends.length > 0) {
@@ -184,7 +182,9 @@ export class StripeMeterEventSender {
         else groups.set(key, [send]);
       }
       // Customers+meters another replica is pushing right now go last, so their wait overlaps the rest of the page.
-      const ordered = [...groups.values()].sort((a, b) => Number(lease?.has(lockKey(b[0])) ?? true) - Number(lease?.has(lockKey(a[0])) ?? true));
+      const ordered = [...groups.values()].sort(
+        (a, b) => Number(lease?.has(lockKey(b[0])) ?? true) - Number(lease?.has(lockKey(a[0])) ?? true),
+      );
       await forEachConcurrently(ordered, this.options.concurrency, async (group) => {
         const [first] = group;
         await lease?.waitFor(lockKey(first));
