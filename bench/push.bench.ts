@@ -40,6 +40,8 @@ interface PushFigures {
   emulatorRatio: number;
   statuses: Record<string, number>;
   loopP99Ms: number;
+  /** The worker process' CPU time (all threads) during the push, per pushed aggregate. */
+  cpuMsPerPush: number;
   rss: { start: number; peak: number; end: number };
   heap: { start: number; middle: number; end: number };
   totalsEqual: boolean;
@@ -90,6 +92,8 @@ async function pushOnce(
   let pushStartedMs = 0;
   let pushEndedMs = 0;
   let pushed = 0;
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
+  let cpuAtEnd: NodeJS.CpuUsage | undefined;
   const timed: SyncWorkerActivities = {
     ...activities,
     AggregateEventsActivity: async (input) => {
@@ -100,8 +104,10 @@ async function pushOnce(
     },
     SyncToStripeActivity: async (input) => {
       pushStartedMs ||= Date.now();
+      cpuAtStart ??= process.cpuUsage();
       const page = await activities.SyncToStripeActivity(input);
       pushEndedMs = Date.now();
+      cpuAtEnd = process.cpuUsage(cpuAtStart);
       const previous = pushed;
       pushed += page.completed.ids.length;
       if (previous < opts.aggregates / 2 && pushed >= opts.aggregates / 2) heap.middle = liveHeap();
@@ -125,6 +131,7 @@ async function pushOnce(
     emulatorRatio: acceptedRate(calls) / opts.rate,
     statuses: statusCounts(calls),
     loopP99Ms: loopDelay.percentile(99) / 1e6,
+    cpuMsPerPush: cpuAtEnd ? (cpuAtEnd.user + cpuAtEnd.system) / 1000 / Math.max(1, pushed) : 0,
     rss,
     heap,
     totalsEqual: pushed === opts.aggregates,
@@ -173,6 +180,7 @@ async function main(): Promise<void> {
         'accepted ÷ limit (emulator)',
         'emulator answers',
         'event-loop p99',
+        'worker CPU per push',
         'RSS start / peak / end',
         'live heap start / middle / end',
       ],
@@ -187,12 +195,14 @@ async function main(): Promise<void> {
           .map(([status, count]) => `${status}: ${count}`)
           .join(', '),
         `${r.loopP99Ms.toFixed(0)} ms`,
+        `${r.cpuMsPerPush.toFixed(2)} ms`,
         `${mb(r.rss.start)} / ${mb(r.rss.peak)} / ${mb(r.rss.end)} MB`,
         `${mb(r.heap.start)} / ${mb(r.heap.middle)} / ${mb(r.heap.end)} MB`,
       ]),
       notes: [
         `Σ Stripe ${received} vs Σ ClickHouse ${expected}: ${received === expected ? 'equal' : 'DIFFERENT'}.`,
         `Limit ${rate}/s (emulator in its own process), concurrency ${concurrency}, page ${page}. Goal: achieved ÷ limit ≥ 0.9 at 100,000 aggregates.`,
+        `Worker CPU per push × limit = the share of one core the worker needs at the limit (all threads: pipeline, stripe-node, Temporal).`,
         ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
       ],
     });
