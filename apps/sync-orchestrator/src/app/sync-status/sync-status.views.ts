@@ -23,7 +23,7 @@ export class SyncStatusView {
   average_latency_ms!: number | null;
 
   @ApiProperty({
-    example: { pending: 0, completed: 97, failed: 3, unknown: 0 },
+    example: { pending: 0, completed: 97, failed: 3, unknown: 0, validating: 0 },
     description: 'unknown: may have reached Stripe, outcome undecided until reconciliation',
   })
   batches!: Record<SyncStatus, number>;
