@@ -33,7 +33,7 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
 
     const { activities } = spec.harness.pipeline((settings) => ({
       ...settings,
-      push: { ...settings.push, pageSize: 100, streamAboveRows: 50, streamConcurrency: 1, streamValidationSeconds: 2 },
+      push: { ...settings.push, pageSize: 100, streamAboveRows: 50, streamConcurrency: 1, streamValidationSeconds: 600 },
     }));
     let pages = 0;
     const expiringMidWindow: SyncWorkerActivities = {
@@ -80,10 +80,14 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
     );
     expect(marked).toBe(1);
 
-    // Past the validation period the next push activity for the tenant settles the rest (a sync limited to another
-    // customer, so the rejected row is not re-armed by the aggregation meanwhile).
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    await spec.harness.runSync({ ...range, customerId: 'client_1' }, activities);
+    // Past the validation period (here 1 s) the next push activity for the tenant settles the rest (a sync limited to
+    // another customer, so the rejected row is not re-armed by the aggregation meanwhile).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const { activities: later } = spec.harness.pipeline((settings) => ({
+      ...settings,
+      push: { ...settings.push, streamAboveRows: 50, streamValidationSeconds: 1 },
+    }));
+    await spec.harness.runSync({ ...range, customerId: 'client_1' }, later);
     const settled = await spec.harness.ledger(tenant);
     const ghost = settled.find((row) => row.meterId === 'meter_ghost');
     expect(ghost).toMatchObject({ syncStatus: 'failed' });
