@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -92,7 +93,7 @@ export class SyncHarness {
   readonly logs: string[] = [];
   readonly logger: pino.Logger;
   /** How long `runSync`/`runWorkflow` let a workflow run; benchmarks pushing 100,000 aggregates raise it. */
-  workflowExecutionTimeout = '2 minutes';
+  workflowExecutionTimeout: Duration = '2 minutes';
 
   private constructor(
     readonly env: HarnessEnv,
