@@ -19,7 +19,32 @@ export default [
           depConstraints: [
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:workflow', 'type:testing', 'type:tool'],
+              onlyDependOnLibsWithTags: [
+                'type:util',
+                'type:data-access',
+                'type:contracts',
+                'type:workflow',
+                'type:testing',
+                'type:tool',
+                'type:test-harness',
+              ],
+            },
+            // The sync pipeline's spec harness (real stack) and the benchmarks that drive it.
+            {
+              sourceTag: 'type:test-harness',
+              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:testing', 'type:tool'],
+            },
+            {
+              sourceTag: 'type:bench',
+              onlyDependOnLibsWithTags: [
+                'type:util',
+                'type:data-access',
+                'type:contracts',
+                'type:workflow',
+                'type:testing',
+                'type:tool',
+                'type:test-harness',
+              ],
             },
             {
               sourceTag: 'type:data-access',
@@ -50,7 +75,7 @@ export default [
   {
     // Test utilities and the emulator are allowed by the tag rules above only so specs can use them; production code may not.
     files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.bench.ts', 'libs/testing/**', 'apps/*/src/testing/**', 'tools/**'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.bench.ts', 'bench/**', 'libs/testing/**', 'apps/*/src/testing/**', 'tools/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -60,4 +60,9 @@ describe('stripeEmulatorOptionsFromEnv', () => {
       expect.stringContaining('STRIPE_EMULATOR_FAULTS[0]'),
     ]);
   });
+
+  it('reads the v2 meter event session lifetime', () => {
+    expect(stripeEmulatorOptionsFromEnv({ STRIPE_EMULATOR_SESSION_TTL_SECONDS: '60' }).sessionTtlSeconds).toBe(60);
+    expect(() => stripeEmulatorOptionsFromEnv({ STRIPE_EMULATOR_SESSION_TTL_SECONDS: '0' })).toThrow(/STRIPE_EMULATOR_SESSION_TTL_SECONDS/);
+  });
 });

@@ -81,6 +81,7 @@ function jsonList<T>(env: NodeJS.ProcessEnv, name: string, parse: (value: unknow
  * - `STRIPE_EMULATOR_AUTO_CREATE_METERS` (`true`/`false`, default false)
  * - `STRIPE_EMULATOR_FAULTS`: JSON array of fault rules active from the start
  * - `STRIPE_EMULATOR_INGESTION_DELAY_MS` (3000): how long summaries lag an accepted event
+ * - `STRIPE_EMULATOR_SESSION_TTL_SECONDS` (900): lifetime of a v2 meter event session token
  */
 export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmulatorOptions & { port: number; host: string } {
   const problems: string[] = [];
@@ -105,6 +106,7 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
   const streamRate = positiveNumber(env, 'STRIPE_EMULATOR_STREAM_RATE_LIMIT_PER_SECOND', problems);
   const faults = jsonList(env, 'STRIPE_EMULATOR_FAULTS', parseFaultRule, problems);
   const ingestionDelayMs = positiveNumber(env, 'STRIPE_EMULATOR_INGESTION_DELAY_MS', problems, { integer: true, allowZero: true });
+  const sessionTtlSeconds = positiveNumber(env, 'STRIPE_EMULATOR_SESSION_TTL_SECONDS', problems, { integer: true });
   if (problems.length > 0) {
     throw new StripeEmulatorConfigError(problems);
   }
@@ -118,5 +120,6 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
     ...(streamRate === undefined ? {} : { streamRateLimitPerSecond: streamRate }),
     ...(faults === undefined ? {} : { faults }),
     ...(ingestionDelayMs === undefined ? {} : { ingestionDelayMs }),
+    ...(sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds }),
   };
 }

@@ -9,6 +9,7 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
       timeoutMs: config.STRIPE_TIMEOUT_MS,
       liveWritesPerSecond: config.STRIPE_LIVE_WRITES_PER_SECOND,
       testWritesPerSecond: config.STRIPE_TEST_WRITES_PER_SECOND,
+      streamRequestsPerSecond: config.STRIPE_STREAM_REQUESTS_PER_SECOND,
     },
     push: {
       pageSize: config.SYNC_PUSH_PAGE_SIZE,
@@ -17,6 +18,9 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
       retryBaseMs: config.STRIPE_PUSH_RETRY_BASE_MS,
       retryMaxMs: config.STRIPE_PUSH_RETRY_MAX_MS,
       dedupeWindowHours: config.STRIPE_IDENTIFIER_DEDUPE_HOURS,
+      ...(config.STRIPE_STREAM_ABOVE_ROWS > 0 ? { streamAboveRows: config.STRIPE_STREAM_ABOVE_ROWS } : {}),
+      streamConcurrency: config.STRIPE_STREAM_CONCURRENCY,
+      streamValidationSeconds: config.STRIPE_STREAM_VALIDATION_SECONDS,
       rowRetry: { baseMs: config.SYNC_ROW_RETRY_BASE_SECONDS * 1000, maxMs: config.SYNC_ROW_RETRY_MAX_SECONDS * 1000 },
     },
     aggregatePageSize: config.SYNC_AGGREGATE_PAGE_SIZE,

@@ -207,4 +207,38 @@ export class SyncWorkerConfig extends WithKafkaSecurityFields(WithTemporalSecuri
   @Min(1)
   @Max(2_000)
   SYNC_PUSH_PAGE_SIZE = 1_000;
+
+  /**
+   * Windows with more pending pushes than this go through the v2 meter event stream (100 events a request, its own
+   * rate budget, validated asynchronously); 0 keeps every push on `POST /v1/billing/meter_events`.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  STRIPE_STREAM_ABOVE_ROWS = 10_000;
+
+  /** v2 meter event stream requests per second per Stripe account, shared by every replica. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  STRIPE_STREAM_REQUESTS_PER_SECOND = 10_000;
+
+  /** Stream requests in flight per page. */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  STRIPE_STREAM_CONCURRENCY = 4;
+
+  /**
+   * How long a push the stream accepted stays `validating` (a Stripe error report may still reject it) before it
+   * counts as completed. Longer than error reports take to arrive.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3_600)
+  STRIPE_STREAM_VALIDATION_SECONDS = 3_600;
 }

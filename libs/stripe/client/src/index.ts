@@ -8,7 +8,15 @@ export {
   type StripeCallErrorKind,
   type StripeErrorContext,
 } from './stripe-call-error';
-export { TokenBucketRateLimiter, type RequestRateLimiter, type TokenBucketRateLimiterOptions } from './request-rate-limiter';
+export {
+  SharedBudgetRateLimiter,
+  sharedBudgetBurst,
+  TokenBucketRateLimiter,
+  type RequestRateLimiter,
+  type ReservedSlots,
+  type SharedBudgetRateLimiterOptions,
+  type TokenBucketRateLimiterOptions,
+} from './request-rate-limiter';
 export {
   METER_EVENT_STREAM_BATCH_LIMIT,
   StripeAccountClient,

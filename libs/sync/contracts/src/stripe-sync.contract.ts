@@ -134,6 +134,8 @@ export interface SyncToStripeResult extends SyncPageOutcomes {
   /** Rows read in this page (pushed, failed fast or re-sent). */
   rows: number;
   alreadyDelivered: number;
+  /** Pushes the v2 meter event stream accepted: `validating` until their validation period ends (absent: none). */
+  validating?: number;
   resent: number;
   /** Forced re-sends that failed; the row stays completed (Stripe already acknowledged it once). */
   resendFailed: number;

@@ -27,6 +27,8 @@ export class SyncPipelineMetrics {
   readonly pushDuration: Histogram<'result'>;
   readonly rateLimiterWait: Histogram;
   readonly circuitState: Gauge<'tenant_id' | 'environment_id'>;
+  /** v2 meter event stream: events accepted (validating), failed, settled to completed after the validation period. */
+  readonly streamEvents: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     this.batches = new Counter({
@@ -63,6 +65,13 @@ export class SyncPipelineMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
+    this.streamEvents = new Counter({
+      name: 'stripe_sync_stream_events_total',
+      help: 'Meter events sent through the v2 meter event stream, by outcome: accepted (validating), failed, settled (completed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    for (const outcome of ['accepted', 'failed', 'settled']) this.streamEvents.inc({ outcome }, 0);
     this.circuitState = new Gauge({
       name: 'stripe_sync_circuit_state',
       help: 'Stripe circuit breaker per tenant and environment: 0 closed, 1 half-open, 2 open',

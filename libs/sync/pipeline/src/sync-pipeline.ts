@@ -12,6 +12,8 @@ import { createReconcileTenantActivity, DEFAULT_RECONCILIATION_INGESTION_LAG_SEC
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
 import { PushMeterChecks } from './push/meter-checks';
+import { CustomerMeterLocks } from './push/customer-meter-locks';
+import { StreamValidationStore } from './push/stream-validation-store';
 import { StripeAccountDirectory, StripeAccountSettings } from './push/stripe-accounts';
 import { ListSyncTenantsActivity } from './list-sync-tenants.activity';
 import { bindSyncActivities } from './sync-activities';
@@ -55,6 +57,7 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const aggregate = new AggregateEventsActivity(new EventsProcessedStore(deps.clickhouse), ledger, mappings, metrics, deps.logger, {
     pageSize: deps.settings.aggregatePageSize,
   });
+  // One budget per Stripe account and one lock per customer+meter, both in Postgres: shared by every replica.
   const push = new SyncToStripeActivity(
     ledger,
     mappings,
@@ -63,7 +66,9 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
     metrics,
     deps.logger,
     deps.settings.push,
+    new StreamValidationStore(deps.db),
     new PushMeterChecks(deps.registry),
+    new CustomerMeterLocks(deps.db),
   );
   const track = new TrackSyncBatchActivity(ledger, metrics, deps.logger);
   const coverageStore = new SyncCoverageStore(deps.db);

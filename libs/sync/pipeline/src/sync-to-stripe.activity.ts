@@ -11,9 +11,12 @@ import type { SyncLedger } from './ledger/sync-ledger';
 import { DEFAULT_AGE_SAFETY_MARGIN_SECONDS } from './meter-event-timestamp';
 import type { CircuitGate, StripeCircuitBreakers } from './push/circuit-breakers';
 import { applyMeterChecks, type PushMeterChecks } from './push/meter-checks';
+import type { CustomerMeterLocks } from './push/customer-meter-locks';
+import { MeterEventStreamSender } from './push/meter-event-stream-sender';
 import { DEFAULT_ROW_RETRY_SCHEDULE, nextAttemptAt, type RowRetrySchedule } from './push/retry-schedule';
 import type { StripeAccountDirectory } from './push/stripe-accounts';
 import { type SendOutcome, StripeMeterEventSender } from './push/stripe-meter-event-sender';
+import type { StreamValidationStore } from './push/stream-validation-store';
 import type { SyncPipelineMetrics } from './sync-metrics';
 
 export interface SyncToStripeOptions {
@@ -33,6 +36,15 @@ export interface SyncToStripeOptions {
   /** Spacing of the system's own retries of failed rows across runs (`next_attempt_at`); default 1 min → 6 h. */
   rowRetry?: RowRetrySchedule;
   timestampMarginSeconds?: number;
+  /**
+   * Windows with more than this many pushes pending (or validating) go through the v2 meter event stream; unset:
+   * always `POST /v1/billing/meter_events`.
+   */
+  streamAboveRows?: number;
+  /** Stream requests (100 events each) in flight per page; default 4. */
+  streamConcurrency?: number;
+  /** How long a stream-accepted push stays `validating` (Stripe may still report it rejected); default 1 h. */
+  streamValidationSeconds?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -49,9 +61,13 @@ export interface SyncToStripeOptions {
  * activity dies after calling Stripe, the rows are still pending and the retry re-sends the same identities, which
  * Stripe answers as already delivered (inside its dedupe horizon; past it the rows go `unknown`).
  */
+const DEFAULT_STREAM_CONCURRENCY = 4;
+export const DEFAULT_STREAM_VALIDATION_SECONDS = 3_600;
+
 export class SyncToStripeActivity {
   private readonly now: () => number;
   private readonly sender: StripeMeterEventSender;
+  private readonly streamSender: MeterEventStreamSender;
   private readonly rowRetry: RowRetrySchedule;
 
   constructor(
@@ -62,11 +78,19 @@ export class SyncToStripeActivity {
     private readonly metrics: SyncPipelineMetrics,
     private readonly logger: Logger,
     private readonly options: SyncToStripeOptions,
+    private readonly stream: StreamValidationStore,
     private readonly meterChecks?: PushMeterChecks,
+    locks?: CustomerMeterLocks,
   ) {
     this.now = options.now ?? Date.now;
     this.rowRetry = options.rowRetry ?? DEFAULT_ROW_RETRY_SCHEDULE;
-    this.sender = new StripeMeterEventSender(breakers, metrics, options, options.sleep);
+    this.sender = new StripeMeterEventSender(breakers, metrics, options, options.sleep, undefined, locks);
+    this.streamSender = new MeterEventStreamSender(
+      stream,
+      metrics,
+      { ...options, streamConcurrency: options.streamConcurrency ?? DEFAULT_STREAM_CONCURRENCY },
+      options.sleep,
+    );
   }
 
   async run(input: SyncToStripeInput): Promise<SyncToStripeResult> {
@@ -75,6 +99,13 @@ export class SyncToStripeActivity {
     const log = activityLogger(this.logger, 'SyncToStripeActivity', scope, run);
     const window = ledgerWindow(input.window);
     const startedMs = this.now();
+
+    const settled = await this.stream.settle(scope, this.options.streamValidationSeconds ?? DEFAULT_STREAM_VALIDATION_SECONDS);
+    if (settled > 0) {
+      this.metrics.streamEvents.inc({ outcome: 'settled' }, settled);
+      this.metrics.batches.inc({ status: 'completed' }, settled);
+      log.info({ settled }, 'stream pushes passed their validation period: completed');
+    }
 
     const account = await this.accounts.account(scope);
     const gate: CircuitGate = account.ready ? await this.breakers.gate(scope) : { state: 'closed' };
@@ -99,17 +130,29 @@ export class SyncToStripeActivity {
         }),
       ),
       alreadyDelivered: 0,
+      validating: 0,
       resent: 0,
       resendFailed: plan.resendFailed,
       nextAfterId: plan.lastId ?? input.afterId,
       done: rows < this.options.pageSize,
     };
     const sends = [...plan.sends, ...plan.reversalSends];
+    let via: 'v1' | 'stream' = 'v1';
     if (account.ready && sends.length > 0) {
       const record = (send: PlannedSend, outcome: SendOutcome): void => this.record(send, outcome, result, log);
-      const page = await this.sender.send(scope, account, gate, sends, record, run, log);
-      // Rows that failed on the refused key may go out as soon as their windows are visited again.
-      if (page.recovered) await this.ledger.dueFixedFailures(scope);
+      // Forced re-sends of completed pushes and a half-open circuit's probe keep to v1, whose answers are synchronous.
+      const streamable = gate.state === 'closed' && (await this.streams(scope, window)) ? sends.filter((send) => !send.resend) : [];
+      if (streamable.length > 0) {
+        via = 'stream';
+        const streamed = await this.streamSender.send(scope, account, streamable, record, run, log);
+        result.validating = streamed.accepted;
+      }
+      const v1 = streamable.length > 0 ? sends.filter((send) => send.resend) : sends;
+      if (v1.length > 0) {
+        const page = await this.sender.send(scope, account, gate, v1, record, run, log);
+        // Rows that failed on the refused key may go out as soon as their windows are visited again.
+        if (page.recovered) await this.ledger.dueFixedFailures(scope);
+      }
     }
 
     const reasons = new Map<string, number>();
@@ -117,6 +160,8 @@ export class SyncToStripeActivity {
     const summary = {
       rows: result.rows,
       completed: result.completed.ids.length,
+      validating: result.validating ?? 0,
+      via,
       failed: result.failed.length,
       unknown: plan.unknown.length,
       reversals: plan.reversals.length,
@@ -131,6 +176,13 @@ export class SyncToStripeActivity {
     else log.info(summary, 'pushed a page of meter events');
     if (plan.unknown.length > 0) this.metrics.batches.inc({ status: 'unknown' }, plan.unknown.length);
     return result;
+  }
+
+  /** Whether the window is large enough for the v2 meter event stream. */
+  private async streams(scope: TenantScope, window: LedgerWindow): Promise<boolean> {
+    const threshold = this.options.streamAboveRows;
+    if (threshold === undefined) return false;
+    return (await this.stream.openRows(scope, window, threshold + 1)) > threshold;
   }
 
   /** Step 1: plan the page and make its write-ahead commit, under the tenant's ledger lock. */

@@ -23,7 +23,7 @@ export class ManualSyncRunView {
   @ApiProperty() windows_total!: number;
   @ApiProperty({ description: 'windows aggregated so far: up to the latest window this run wrote to the ledger; all once completed' })
   windows_reached!: number;
-  @ApiProperty({ example: { pending: 3, completed: 120, failed: 0, unknown: 0 }, description: 'ledger rows this workflow armed, by state' })
+  @ApiProperty({ example: { pending: 3, completed: 120, failed: 0, unknown: 0, validating: 0 }, description: 'ledger rows this workflow armed, by state' })
   batches!: Record<SyncStatus, number>;
   @ApiProperty({ description: 'the caller’s token sub that started it' }) requested_by!: string;
   @ApiProperty() started_at!: string;

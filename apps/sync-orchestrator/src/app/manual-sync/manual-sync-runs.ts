@@ -43,7 +43,7 @@ export class ManualSyncRuns {
         GROUP BY sync_status`,
       [scope.tenantId, scope.environmentId, workflowId],
     );
-    const batches: Record<SyncStatus, number> = { pending: 0, completed: 0, failed: 0, unknown: 0 };
+    const batches: Record<SyncStatus, number> = { pending: 0, completed: 0, failed: 0, unknown: 0, validating: 0 };
     let latest: number | undefined;
     for (const row of ledger) {
       batches[row.sync_status] = Number(row.n);

@@ -153,7 +153,7 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
     };
     expect(result.started.windows).toBe(24);
     expect(result.final).toMatchObject({ status: 'COMPLETED', windows_total: 24, windows_reached: 24 });
-    expect(result.final.batches).toEqual({ pending: 0, completed: 24 * 6, failed: 0, unknown: 0 });
+    expect(result.final.batches).toEqual({ pending: 0, completed: 24 * 6, failed: 0, unknown: 0, validating: 0 });
     const progressLines = started.stderr.split('\n').filter((line) => line.includes(' windows · '));
     expect(progressLines.length).toBeGreaterThanOrEqual(2);
     expect(progressLines[progressLines.length - 1]).toContain('24/24 windows');

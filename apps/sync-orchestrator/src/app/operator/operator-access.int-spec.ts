@@ -151,7 +151,7 @@ describe('operators and tenant admins on the orchestrator (real Temporal and Pos
       status: 'RUNNING',
       windows_total: 3,
       windows_reached: 0,
-      batches: { pending: 0, completed: 0, failed: 0, unknown: 0 },
+      batches: { pending: 0, completed: 0, failed: 0, unknown: 0, validating: 0 },
       requested_by: 'ops-dave',
       closed_at: null,
     });

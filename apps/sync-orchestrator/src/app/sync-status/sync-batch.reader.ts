@@ -44,7 +44,7 @@ export class SyncBatchReader {
         GROUP BY sync_status`,
       [scope.tenantId, scope.environmentId, since],
     );
-    const counts: Record<SyncStatus, number> = { pending: 0, completed: 0, failed: 0, unknown: 0 };
+    const counts: Record<SyncStatus, number> = { pending: 0, completed: 0, failed: 0, unknown: 0, validating: 0 };
     let averageLatencyMs: number | null = null;
     for (const row of rows) {
       counts[row.sync_status] = Number(row.n);

@@ -65,7 +65,7 @@ describe('sync status and the push ledger API (real Postgres)', () => {
       success_rate: 0.75,
       open_circuit_breakers: 1,
       average_latency_ms: 200,
-      batches: { pending: 1, completed: 3, failed: 1, unknown: 0 },
+      batches: { pending: 1, completed: 3, failed: 1, unknown: 0, validating: 0 },
       since: expect.any(String),
     });
 

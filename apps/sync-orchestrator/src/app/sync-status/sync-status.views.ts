@@ -5,7 +5,7 @@ import type { StripeSyncBatch, SyncStatus } from '@flexsync/persistence';
 import { FLEXPRICE_ID_PATTERN, FLEXPRICE_ID_RULE } from '@flexsync/runtime';
 
 /** Every ledger state, listed through a Record so a state added to `SyncStatus` fails to compile until it is here. */
-const LEDGER_STATES: Record<SyncStatus, true> = { pending: true, completed: true, failed: true, unknown: true };
+const LEDGER_STATES: Record<SyncStatus, true> = { pending: true, completed: true, failed: true, unknown: true, validating: true };
 export const SYNC_STATUSES = Object.keys(LEDGER_STATES) as SyncStatus[];
 
 export class SyncStatusView {
@@ -23,7 +23,7 @@ export class SyncStatusView {
   average_latency_ms!: number | null;
 
   @ApiProperty({
-    example: { pending: 0, completed: 97, failed: 3, unknown: 0 },
+    example: { pending: 0, completed: 97, failed: 3, unknown: 0, validating: 0 },
     description: 'unknown: may have reached Stripe, outcome undecided until reconciliation',
   })
   batches!: Record<SyncStatus, number>;

@@ -1,8 +1,12 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { TenantScopedEntity } from './tenant-scoped';
 
-/** `unknown`: the call may have reached Stripe and only reconciliation against Stripe's totals may settle it. */
-export type SyncStatus = 'pending' | 'completed' | 'failed' | 'unknown';
+/**
+ * `unknown`: the call may have reached Stripe and only reconciliation against Stripe's totals may settle it.
+ * `validating`: accepted by the v2 meter event stream, whose validation is asynchronous: it becomes `completed` when
+ * its validation period ends, or `failed` if a Stripe error report names it first.
+ */
+export type SyncStatus = 'pending' | 'completed' | 'failed' | 'unknown' | 'validating';
 
 /**
  * The write-ahead ledger of pushes, one row per (customer, meter, event_type, window, revision): written `pending`
@@ -107,6 +111,10 @@ export class StripeSyncBatch extends TenantScopedEntity {
   /** When reconciliation settled this row's unknown outcome against Stripe's totals. */
   @Column({ name: 'reconciled_at', type: 'timestamptz', nullable: true })
   reconciledAt!: Date | null;
+
+  /** When the v2 meter event stream accepted this push (null: sent through `POST /v1/billing/meter_events`). */
+  @Column({ name: 'stream_accepted_at', type: 'timestamptz', nullable: true })
+  streamAcceptedAt!: Date | null;
 
   @Column({ name: 'workflow_id', type: 'text', nullable: true })
   workflowId!: string | null;

@@ -9,6 +9,7 @@ import { TenantBoundSecretsAndWebhooks1765600000000 } from './1765600000000-tena
 import { ReconciliationReidentify1765700000000 } from './1765700000000-reconciliation-reidentify';
 import { ReconciliationReports1766100000000 } from './1766100000000-reconciliation-reports';
 import { MeterErrorReports1766200000000 } from './1766200000000-meter-error-reports';
+import { SharedRateBudgetAndMeterEventStream1766400000000 } from './1766400000000-shared-rate-budget-and-meter-event-stream';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ReconciliationReidentify1765700000000,
   ReconciliationReports1766100000000,
   MeterErrorReports1766200000000,
+  SharedRateBudgetAndMeterEventStream1766400000000,
 ];

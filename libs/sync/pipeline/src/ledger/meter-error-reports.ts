@@ -65,7 +65,8 @@ export class MeterErrorReportLedger {
       for (const [reason, named] of byReason) {
         const [rows]: [{ identifier: string }[], number] = await manager.query(
           `UPDATE stripe_sync_batches
-              SET sync_status = 'failed', error_message = $3, stripe_error_report_id = $4, next_attempt_at = NULL, updated_at = now()
+              SET sync_status = 'failed', error_message = $3, stripe_error_report_id = $4, next_attempt_at = NULL, completed_at = NULL,
+                  updated_at = now()
             WHERE tenant_id = $1 AND environment_id = $2 AND identifier = ANY($5::text[])
             RETURNING identifier`,
           [...scope, reason, report.stripe_event_id, named],

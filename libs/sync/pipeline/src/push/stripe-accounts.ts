@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { SecretBox, SecretBoxError } from '@flexsync/crypto';
 import type { TenantScope } from '@flexsync/persistence';
-import { RequestRateLimiter, StripeAccountClient, TokenBucketRateLimiter } from '@flexsync/stripe-client';
+import { type RequestRateLimiter, SharedBudgetRateLimiter, StripeAccountClient } from '@flexsync/stripe-client';
+import { type BudgetKind, rateBudgetKey, reserveAccountSlots } from './account-rate-budget';
 
 export interface StripeAccountSettings {
   /** Unset: api.stripe.com. */
@@ -11,15 +12,29 @@ export interface StripeAccountSettings {
   liveWritesPerSecond: number;
   /** Meter event writes per second per test-mode account (Stripe allows 25). */
   testWritesPerSecond: number;
+  /** v2 meter event stream requests (up to 100 events each) per second per account; default 10,000. */
+  streamRequestsPerSecond?: number;
   /** How long an opened key (inside its client) is kept for the next page; then it is dropped and re-read. */
   keyTtlMs?: number;
 }
+
+export const DEFAULT_STREAM_REQUESTS_PER_SECOND = 10_000;
 
 /** Long enough to push a window's pages with one decryption, short enough that an idle worker holds no keys. */
 export const DEFAULT_KEY_TTL_MS = 60_000;
 
 export type StripeAccount =
-  | { ready: true; client: StripeAccountClient; limiter: RequestRateLimiter; livemode: boolean }
+  | {
+      ready: true;
+      client: StripeAccountClient;
+      /** `POST /v1/billing/meter_events` budget of the Stripe account, shared by every replica and tenant using it. */
+      limiter: RequestRateLimiter;
+      /** The v2 meter event stream's own budget of the account. */
+      streamLimiter: RequestRateLimiter;
+      livemode: boolean;
+      /** `acct_…`, as the connection test stored it; the budget's key. */
+      stripeAccountId: string;
+    }
   | { ready: false; reason: string };
 
 interface CachedAccount {
@@ -36,11 +51,14 @@ const LIVE_KEY = /^(sk|rk)_live_/;
  * The Stripe account of each tenant+environment: its key is read from `stripe_tenant_configs` and opened with the
  * keyring only here, bound to its row (a ciphertext copied from another tenant or field does not open); the plaintext
  * lives on inside the account's client for at most `keyTtlMs`, never in a log, error or return value.
- * One rate limiter per account is shared by every page this worker pushes for it, and survives key rotation.
+ * The rate budget is the Stripe account's (`stripe_tenant_configs.stripe_account_id`, stored by the connection
+ * test; an untested config paces alone): one per account and kind of call, in Postgres, shared by every worker
+ * replica and every tenant+environment using that account ({@link reserveAccountSlots}); this worker keeps one
+ * limiter per budget, which survives key rotation.
  */
 export class StripeAccountDirectory {
   private readonly accounts = new Map<string, CachedAccount>();
-  private readonly limiters = new Map<string, TokenBucketRateLimiter>();
+  private readonly limiters = new Map<string, SharedBudgetRateLimiter>();
 
   constructor(
     private readonly db: DataSource,
@@ -49,8 +67,8 @@ export class StripeAccountDirectory {
   ) {}
 
   async account(scope: TenantScope): Promise<StripeAccount> {
-    const rows: { api_key_ciphertext: string; api_key_key_id: string }[] = await this.db.query(
-      `SELECT api_key_ciphertext, api_key_key_id FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
+    const rows: { api_key_ciphertext: string; api_key_key_id: string; stripe_account_id: string | null }[] = await this.db.query(
+      `SELECT api_key_ciphertext, api_key_key_id, stripe_account_id FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
       [scope.tenantId, scope.environmentId],
     );
     if (rows.length === 0) return { ready: false, reason: 'stripe config not found' };
@@ -84,7 +102,16 @@ export class StripeAccountDirectory {
       };
       this.accounts.set(scopeKey, cached);
     }
-    return { ready: true, client: cached.client, limiter: this.limiter(scopeKey, cached.livemode), livemode: cached.livemode };
+    // A config whose connection was never tested has no account id yet: it paces on a budget of its own until then.
+    const stripeAccountId = rows[0].stripe_account_id ?? `untested:${scope.tenantId}|${scope.environmentId}`;
+    return {
+      ready: true,
+      client: cached.client,
+      limiter: this.limiter(stripeAccountId, cached.livemode, 'v1'),
+      streamLimiter: this.limiter(stripeAccountId, cached.livemode, 'stream'),
+      livemode: cached.livemode,
+      stripeAccountId,
+    };
   }
 
   /** How many opened keys this worker holds right now. */
@@ -99,13 +126,17 @@ export class StripeAccountDirectory {
     this.accounts.delete(scopeKey);
   }
 
-  private limiter(scopeKey: string, livemode: boolean): TokenBucketRateLimiter {
-    const key = `${scopeKey}|${livemode ? 'live' : 'test'}`;
+  private limiter(stripeAccountId: string, livemode: boolean, kind: BudgetKind): SharedBudgetRateLimiter {
+    const key = rateBudgetKey(stripeAccountId, livemode, kind);
     let limiter = this.limiters.get(key);
     if (!limiter) {
-      limiter = new TokenBucketRateLimiter({
-        ratePerSecond: livemode ? this.settings.liveWritesPerSecond : this.settings.testWritesPerSecond,
-      });
+      const ratePerSecond =
+        kind === 'stream'
+          ? (this.settings.streamRequestsPerSecond ?? DEFAULT_STREAM_REQUESTS_PER_SECOND)
+          : livemode
+            ? this.settings.liveWritesPerSecond
+            : this.settings.testWritesPerSecond;
+      limiter = new SharedBudgetRateLimiter({ ratePerSecond, reserve: reserveAccountSlots(this.db, key, ratePerSecond) });
       this.limiters.set(key, limiter);
     }
     return limiter;

@@ -12,6 +12,7 @@ import type { ActivityRun } from '../activity-run';
 import type { PlannedSend } from '../ledger/push-page-planner';
 import type { StripeCallResult, SyncPipelineMetrics } from '../sync-metrics';
 import type { CircuitGate, StripeCircuitBreakers } from './circuit-breakers';
+import type { CustomerMeterLease, CustomerMeterLocks } from './customer-meter-locks';
 import { forEachConcurrently, KeyedMutex } from './keyed-mutex';
 import { decidePush } from './push-decision';
 
@@ -55,7 +56,7 @@ export function pushIdempotencyKey(identifier: string, attempt: number, serverEr
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function callResult(error: unknown): StripeCallResult {
+export function callResult(error: unknown): StripeCallResult {
   return error instanceof StripeCallError ? (error.kind === 'duplicate_event' ? 'duplicate' : error.kind) : 'unexpected';
 }
 
@@ -77,11 +78,13 @@ export class StripeMeterEventSender {
     private readonly options: MeterEventSenderOptions,
     private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
     private readonly mutex = new KeyedMutex(),
+    /** Stripe's per customer+meter rule across replicas; without it, only this worker's pages are kept apart. */
+    private readonly locks?: CustomerMeterLocks,
   ) {}
 
   async send(
     scope: TenantScope,
-    account: { client: StripeAccountClient; limiter: RequestRateLimiter },
+    account: { client: StripeAccountClient; limiter: RequestRateLimiter; stripeAccountId: string },
     gate: CircuitGate,
     sends: readonly PlannedSend[],
     record: (send: PlannedSend, outcome: SendOutcome) => void,
@@ -156,27 +159,42 @@ export class StripeMeterEventSender {
       }
     };
 
-    let queue = sends;
-    if (gate.state === 'probe' && sends.length > 0) {
-      const [probe, ...rest] = sends;
-      await pushOne(probe);
-      if (authRefusal === undefined) {
-        await this.breakers.recordRecovery(scope);
-        recovered = true;
-        log.info('probe push went through: circuit closed');
+    const lockKey = (send: PlannedSend): string => `${account.stripeAccountId}|${send.event.stripeCustomerId}|${send.event.eventName}`;
+    const lease: CustomerMeterLease | undefined = this.locks ? await this.locks.lease([...new Set(sends.map(lockKey))]) : undefined;
+    try {
+      let queue = sends;
+      if (gate.state === 'probe' && sends.length > 0) {
+        const [probe, ...rest] = sends;
+        await lease?.waitFor(lockKey(probe));
+        await pushOne(probe);
+        if (authRefusal === undefined) {
+          await this.breakers.recordRecovery(scope);
+          recovered = true;
+          log.info('probe push went through: circuit closed');
+        }
+        queue = rest;
       }
-      queue = rest;
+      const groups = new Map<string, PlannedSend[]>();
+      for (const send of queue) {
+        const key = `${scope.tenantId}\u0000${scope.environmentId}\u0000${send.event.stripeCustomerId}\u0000${send.event.eventName}`;
+        const group = groups.get(key);
+        if (group) group.push(send);
+        else groups.set(key, [send]);
+      }
+      // Customers+meters another replica is pushing right now go last, so their wait overlaps the rest of the page.
+      const ordered = [...groups.values()].sort(
+        (a, b) => Number(lease?.has(lockKey(b[0])) ?? true) - Number(lease?.has(lockKey(a[0])) ?? true),
+      );
+      await forEachConcurrently(ordered, this.options.concurrency, async (group) => {
+        const [first] = group;
+        await lease?.waitFor(lockKey(first));
+        const key = `${scope.tenantId}\u0000${scope.environmentId}\u0000${first.event.stripeCustomerId}\u0000${first.event.eventName}`;
+        for (const send of group) await this.mutex.run(key, () => pushOne(send));
+        lease?.done(lockKey(first));
+      });
+    } finally {
+      await lease?.release();
     }
-    const groups = new Map<string, PlannedSend[]>();
-    for (const send of queue) {
-      const key = `${scope.tenantId}\u0000${scope.environmentId}\u0000${send.event.stripeCustomerId}\u0000${send.event.eventName}`;
-      const group = groups.get(key);
-      if (group) group.push(send);
-      else groups.set(key, [send]);
-    }
-    await forEachConcurrently([...groups.entries()], this.options.concurrency, async ([key, group]) => {
-      for (const send of group) await this.mutex.run(key, () => pushOne(send));
-    });
     return { authRefused: authRefusal !== undefined, recovered };
   }
 

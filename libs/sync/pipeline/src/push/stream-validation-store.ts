@@ -1,0 +1,49 @@
+import type { DataSource } from 'typeorm';
+import type { TenantScope } from '@flexsync/persistence';
+
+/**
+ * The ledger side of the v2 meter event stream, whose validation is asynchronous: a push the stream accepted is
+ * `validating` (with `stream_accepted_at`) until its validation period ends, then `completed`, unless a Stripe
+ * error report named it first (then `failed`, as {@link MeterErrorReportLedger} marks it).
+ */
+export class StreamValidationStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** Counts the window's pushes still to send or sent by stream and validating, up to `limit`. */
+  async openRows(scope: TenantScope, window: { start: Date; end: Date }, limit: number): Promise<number> {
+    const rows: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM (
+         SELECT 1 FROM stripe_sync_batches
+          WHERE tenant_id = $1 AND environment_id = $2 AND window_start = $3 AND window_end = $4
+            AND sync_status IN ('pending', 'validating')
+          LIMIT $5) open_rows`,
+      [scope.tenantId, scope.environmentId, window.start, window.end, limit],
+    );
+    return rows[0].n;
+  }
+
+  /** Pushes the stream accepted (one request's worth): `validating` from now; a row no longer pending is left alone. */
+  async markAccepted(scope: TenantScope, ids: readonly string[], latencyMs: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches
+          SET sync_status = 'validating', stream_accepted_at = now(), stripe_event_id = identifier, error_message = NULL,
+              next_attempt_at = NULL, latency_ms = $4, updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sync_status = 'pending'`,
+      [scope.tenantId, scope.environmentId, ids, Math.round(latencyMs)],
+    );
+    return result[1];
+  }
+
+  /** Pushes whose validation period ended with no error report naming them: `completed`. */
+  async settle(scope: TenantScope, validationSeconds: number): Promise<number> {
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches SET sync_status = 'completed', completed_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND sync_status = 'validating'
+          AND stream_accepted_at <= now() - make_interval(secs => $3)`,
+      [scope.tenantId, scope.environmentId, validationSeconds],
+    );
+    return result[1];
+  }
+}
+
