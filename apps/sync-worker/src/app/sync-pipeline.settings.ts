@@ -21,5 +21,6 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
     },
     aggregatePageSize: config.SYNC_AGGREGATE_PAGE_SIZE,
     circuitCooldownSeconds: config.STRIPE_CIRCUIT_COOLDOWN_SECONDS,
+    usage: { defaultSource: config.SYNC_USAGE_SOURCE, meterUsageTable: config.SYNC_METER_USAGE_TABLE },
   };
 }

@@ -1,9 +1,10 @@
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { ClickHousePasswordField, ClickHouseTlsCaFileField, ClickHouseUsernameField } from '@flexsync/clickhouse';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import { IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
 import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField, WithTemporalSecurityFields } from '@flexsync/temporal';
 import { STRIPE_SYNC_TASK_QUEUE } from '@flexsync/sync-contracts';
+import { DEFAULT_USAGE_SOURCE, USAGE_SOURCE_NAMES, UsageSourceName } from '@flexsync/sync-pipeline';
 
 /** Environment of sync-worker, validated before Nest starts. */
 export class SyncWorkerConfig extends WithTemporalSecurityFields(ServiceBaseConfig) implements EncryptionEnvFields {
@@ -159,4 +160,13 @@ export class SyncWorkerConfig extends WithTemporalSecurityFields(ServiceBaseConf
   @Min(1)
   @Max(2_000)
   SYNC_PUSH_PAGE_SIZE = 1_000;
+
+  /** Where every tenant's usage is read unless its config names another source (README "Usage sources"). */
+  @IsIn(USAGE_SOURCE_NAMES, { message: `$property must be one of ${USAGE_SOURCE_NAMES.join(', ')}` })
+  SYNC_USAGE_SOURCE: UsageSourceName = DEFAULT_USAGE_SOURCE;
+
+  /** FlexPrice's `meter_usage` table (`table` or `database.table`), read by the `flexprice-meter-usage` source. */
+  @IsString()
+  @Matches(/^([A-Za-z_][A-Za-z0-9_]{0,63}\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: '$property must be a ClickHouse table name' })
+  SYNC_METER_USAGE_TABLE = 'meter_usage';
 }

@@ -8,11 +8,12 @@ import { assertId, EMPTY_SQL, quoteIdentifier, SqlFragment, sql } from './sql';
  * greatest `ingested_at` per sorting key), whether or not the parts have merged yet:
  * - `argmax`: `argMax(qty_total, ingested_at)` per (customer, meter, timestamp, id), then the sum;
  * - `final`: `FROM … FINAL`, ClickHouse merges the key ranges at read time.
- * `bench/meter-usage.bench.ts` measures both (and a naive sum) at 1M rows; `argmax` is the default it picked.
+ * `bench/meter-usage.bench.ts` measures both (and a naive sum) at 1M rows with 10 % re-ingested ids: on ClickHouse
+ * 18.16 `final` took 0.4 × the time of `argmax` (1.8 s vs 4.3 s; naive 0.26 s), so `final` is the default.
  */
 export type MeterUsageDedupe = 'argmax' | 'final';
 export const METER_USAGE_DEDUPE_STRATEGIES: readonly MeterUsageDedupe[] = ['argmax', 'final'];
-export const DEFAULT_METER_USAGE_DEDUPE: MeterUsageDedupe = 'argmax';
+export const DEFAULT_METER_USAGE_DEDUPE: MeterUsageDedupe = 'final';
 export const DEFAULT_METER_USAGE_TABLE = 'meter_usage';
 
 /** A row of FlexPrice's `meter_usage`. */

@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { ClickHouseClient } from '@flexsync/clickhouse';
-import { EventsProcessedStore } from '@flexsync/clickhouse';
 import type { SecretBox } from '@flexsync/crypto';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
-import { CoverageMetrics, PlanTenantCoverageActivity, RecordWindowCoverageActivity, SyncCoverageStore } from './coverage';
+import { CoverageMetrics, LateUsageWatermarks, PlanTenantCoverageActivity, RecordWindowCoverageActivity, SyncCoverageStore } from './coverage';
 import { MappingReader } from './ledger/mappings';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
@@ -16,12 +15,15 @@ import { bindSyncActivities } from './sync-activities';
 import { SyncPipelineMetrics } from './sync-metrics';
 import { SyncToStripeActivity, SyncToStripeOptions } from './sync-to-stripe.activity';
 import { TrackSyncBatchActivity } from './track-sync-batch.activity';
+import { createUsageSources, UsageSources, UsageSourceSettings } from './usage-source/usage-sources';
 
 export interface SyncPipelineSettings {
   stripe: StripeAccountSettings;
   push: SyncToStripeOptions;
   aggregatePageSize: number;
   circuitCooldownSeconds: number;
+  /** Where usage is read from; absent: the playbook's `events_processed` for every tenant. */
+  usage?: UsageSourceSettings;
 }
 
 export interface SyncPipelineDependencies {
@@ -39,6 +41,8 @@ export interface SyncPipeline {
   push: SyncToStripeActivity;
   track: TrackSyncBatchActivity;
   metrics: SyncPipelineMetrics;
+  /** Each tenant's usage source; the worker verifies the default before it starts. */
+  usageSources: UsageSources;
 }
 
 /** Wires the three activities over one ledger, one account directory (keys, limiters) and one set of metrics. */
@@ -48,7 +52,8 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const mappings = new MappingReader(deps.db);
   const accounts = new StripeAccountDirectory(deps.db, deps.secretBox, deps.settings.stripe);
   const breakers = new StripeCircuitBreakers(deps.db, deps.settings.circuitCooldownSeconds, metrics);
-  const aggregate = new AggregateEventsActivity(new EventsProcessedStore(deps.clickhouse), ledger, mappings, metrics, deps.logger, {
+  const usageSources = createUsageSources(deps.db, deps.clickhouse, deps.settings.usage);
+  const aggregate = new AggregateEventsActivity(usageSources, ledger, mappings, metrics, deps.logger, {
     pageSize: deps.settings.aggregatePageSize,
   });
   const push = new SyncToStripeActivity(ledger, mappings, accounts, breakers, metrics, deps.logger, deps.settings.push);
@@ -56,7 +61,10 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const coverageStore = new SyncCoverageStore(deps.db);
   const coverageMetrics = new CoverageMetrics(deps.registry);
   const coverage = {
-    plan: new PlanTenantCoverageActivity(coverageStore, coverageMetrics, deps.logger),
+    plan: new PlanTenantCoverageActivity(coverageStore, coverageMetrics, deps.logger, {
+      sources: usageSources,
+      watermarks: new LateUsageWatermarks(deps.db),
+    }),
     record: new RecordWindowCoverageActivity(coverageStore, coverageMetrics, deps.logger),
   };
   return {
@@ -65,5 +73,6 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
     push,
     track,
     metrics,
+    usageSources,
   };
 }

@@ -31,6 +31,10 @@ export class StripeTenantConfig extends TenantScopedEntity {
   @Column({ name: 'aggregation_window_minutes', type: 'integer', default: 60 })
   aggregationWindowMinutes!: number;
 
+  /** `playbook-events-processed` or `flexprice-meter-usage`; NULL reads the worker's default source. */
+  @Column({ name: 'usage_source', type: 'text', nullable: true })
+  usageSource!: string | null;
+
   /** Whether the key is live, as the last successful connection test saw it; webhooks in the other mode are refused. */
   @Column({ name: 'livemode', type: 'boolean', nullable: true })
   livemode!: boolean | null;

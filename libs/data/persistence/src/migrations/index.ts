@@ -7,6 +7,7 @@ import { SyncWindowCoverage1765200000000 } from './1765200000000-sync-window-cov
 import { ManualSyncRuns1765300000000 } from './1765300000000-manual-sync-runs';
 import { TenantBoundSecretsAndWebhooks1765600000000 } from './1765600000000-tenant-bound-secrets-and-webhooks';
 import { ReconciliationReidentify1765700000000 } from './1765700000000-reconciliation-reidentify';
+import { UsageSourceAndWatermarks1766600000000 } from './1766600000000-usage-source-and-watermarks';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ManualSyncRuns1765300000000,
   TenantBoundSecretsAndWebhooks1765600000000,
   ReconciliationReidentify1765700000000,
+  UsageSourceAndWatermarks1766600000000,
 ];

@@ -1,7 +1,7 @@
-import { EventsProcessedStore } from '@flexsync/clickhouse';
 import { MappingReader } from '../ledger/mappings';
 import { StripeAccountDirectory } from '../push/stripe-accounts';
 import type { SyncPipelineDependencies } from '../sync-pipeline';
+import { createUsageSources, TenantUsageReader } from '../usage-source/usage-sources';
 import { ReconciliationMetrics } from './reconciliation-metrics';
 import { ReconciliationService, type ReconciliationSettings } from './reconciliation-service';
 
@@ -16,11 +16,12 @@ export function createReconciliationService(
   deps: Omit<SyncPipelineDependencies, 'settings'> & {
     stripe: SyncPipelineDependencies['settings']['stripe'];
     reconciliation: ReconciliationSettings;
+    usage?: SyncPipelineDependencies['settings']['usage'];
   },
 ): ReconciliationService {
   return new ReconciliationService(
     deps.db,
-    new EventsProcessedStore(deps.clickhouse),
+    new TenantUsageReader(createUsageSources(deps.db, deps.clickhouse, deps.usage)),
     new MappingReader(deps.db),
     new StripeAccountDirectory(deps.db, deps.secretBox, deps.stripe),
     deps.reconciliation,
