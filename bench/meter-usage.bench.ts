@@ -12,7 +12,14 @@
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { ClickHouseClient, createClickHouseClient, MeterUsageDedupe, MeterUsageStore, quoteString, UsageWindowQuery } from '@flexsync/clickhouse';
+import {
+  ClickHouseClient,
+  createClickHouseClient,
+  MeterUsageDedupe,
+  MeterUsageStore,
+  quoteString,
+  UsageWindowQuery,
+} from '@flexsync/clickhouse';
 import { stackEnv, uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
 
@@ -35,7 +42,12 @@ function decimalText(scaled: bigint): string {
   return `${text.slice(0, -8)}.${text.slice(-8)}`;
 }
 
-async function prepare(client: ClickHouseClient, rows: number, duplicates: number, scope: { tenantId: string; environmentId: string }): Promise<void> {
+async function prepare(
+  client: ClickHouseClient,
+  rows: number,
+  duplicates: number,
+  scope: { tenantId: string; environmentId: string },
+): Promise<void> {
   await client.command({ query: `DROP TABLE IF EXISTS ${TABLE}` });
   await client.command({ query: `CREATE TABLE ${TABLE} AS meter_usage` });
   await client.command({ query: `SYSTEM STOP MERGES ${TABLE}` });

@@ -59,7 +59,9 @@ describe('MeterUsageStore (real ClickHouse)', () => {
     await expect(new MeterUsageStore(client, { table: 'meter_usage_missing' }).describe()).rejects.toThrow(
       new MeterUsageSchemaError('meter usage table meter_usage_missing does not exist'),
     );
-    await expect(new MeterUsageStore(client, { table: 'events_processed' }).describe()).rejects.toThrow(/lacks column\(s\) id, external_customer_id/);
+    await expect(new MeterUsageStore(client, { table: 'events_processed' }).describe()).rejects.toThrow(
+      /lacks column\(s\) id, external_customer_id/,
+    );
     expect(() => new MeterUsageStore(client, { table: 'meter_usage; DROP TABLE x' })).toThrow(/must be a ClickHouse name/);
   });
 
@@ -73,7 +75,10 @@ describe('MeterUsageStore (real ClickHouse)', () => {
       await store.insert([{ ...first, qty_total: '3.00000001', ingested_at: new Date('2026-11-20T10:20:00.900Z') }]);
       expect(await partsOf(tenant)).toBeGreaterThanOrEqual(2);
 
-      const naive = await client.query({ query: store.naiveAggregateSql({ ...tenant, windowStart: WINDOW.start, windowEnd: WINDOW.end }), format: 'JSONEachRow' });
+      const naive = await client.query({
+        query: store.naiveAggregateSql({ ...tenant, windowStart: WINDOW.start, windowEnd: WINDOW.end }),
+        format: 'JSONEachRow',
+      });
       expect((await naive.json<{ quantity: string }>())[0].quantity).toBe('14.12345679');
       expect(await totals(tenant, dedupe)).toEqual([['ext_cust_1', 'meter_api', 'api_calls', '4.00000001', '2']]);
 
@@ -95,7 +100,10 @@ describe('MeterUsageStore (real ClickHouse)', () => {
 
   it('puts an event at exactly a window boundary in the later window only', async () => {
     const tenant = uniqueTenant('edge');
-    await store.insert([row(tenant, { qty_total: '5', timestamp: WINDOW.end }), row(tenant, { qty_total: '1', timestamp: new Date(WINDOW.end.getTime() - 1000) })]);
+    await store.insert([
+      row(tenant, { qty_total: '5', timestamp: WINDOW.end }),
+      row(tenant, { qty_total: '1', timestamp: new Date(WINDOW.end.getTime() - 1000) }),
+    ]);
     const next = { start: WINDOW.end, end: new Date(WINDOW.end.getTime() + 3_600_000) };
     expect(await totals(tenant)).toEqual([['ext_cust_1', 'meter_api', 'api_calls', '1.00000000', '1']]);
     expect(await totals(tenant, store.dedupe, next)).toEqual([['ext_cust_1', 'meter_api', 'api_calls', '5.00000000', '1']]);
@@ -127,7 +135,12 @@ describe('MeterUsageStore (real ClickHouse)', () => {
       ['ext_b', 'meter_api', 'api_calls', '1.00000000', '1'],
     ]);
     const only: string[] = [];
-    for await (const aggregate of store.aggregateWindow({ ...tenant, windowStart: WINDOW.start, windowEnd: WINDOW.end, customerId: 'ext_b' })) {
+    for await (const aggregate of store.aggregateWindow({
+      ...tenant,
+      windowStart: WINDOW.start,
+      windowEnd: WINDOW.end,
+      customerId: 'ext_b',
+    })) {
       only.push(aggregate.customerId);
     }
     expect(only).toEqual(['ext_b']);

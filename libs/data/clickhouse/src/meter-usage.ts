@@ -61,7 +61,17 @@ interface AggregateRow {
   event_count: string;
 }
 
-const REQUIRED_COLUMNS = ['id', 'tenant_id', 'environment_id', 'external_customer_id', 'meter_id', 'event_name', 'timestamp', 'ingested_at', 'qty_total'];
+const REQUIRED_COLUMNS = [
+  'id',
+  'tenant_id',
+  'environment_id',
+  'external_customer_id',
+  'meter_id',
+  'event_name',
+  'timestamp',
+  'ingested_at',
+  'qty_total',
+];
 const QTY_TEXT = /^-?\d{1,10}(\.\d{1,8})?$/;
 
 function ingestedAtType(type: string): IngestedAtType | undefined {
@@ -127,9 +137,7 @@ export class MeterUsageStore {
   }
 
   private scopeFilter(query: UsageWindowQuery): SqlFragment {
-    const customer = query.customerId
-      ? sql`AND external_customer_id = ${assertId(query.customerId, 'external_customer_id')}`
-      : EMPTY_SQL;
+    const customer = query.customerId ? sql`AND external_customer_id = ${assertId(query.customerId, 'external_customer_id')}` : EMPTY_SQL;
     return sql`tenant_id = ${assertId(query.tenantId, 'tenant_id')}
         AND environment_id = ${assertId(query.environmentId, 'environment_id')}
         AND timestamp >= ${query.windowStart}
@@ -245,7 +253,11 @@ export class MeterUsageStore {
       const ingestedMs = row.ingested_at.getTime();
       // Numbers, not date text: text would be read in the server's time zone.
       const ingested =
-        type === 'milliseconds' ? String(ingestedMs) : type === 'datetime64' ? (ingestedMs / 1000).toFixed(3) : String(Math.floor(ingestedMs / 1000));
+        type === 'milliseconds'
+          ? String(ingestedMs)
+          : type === 'datetime64'
+            ? (ingestedMs / 1000).toFixed(3)
+            : String(Math.floor(ingestedMs / 1000));
       return `${[
         csvText(row.id),
         csvText(row.tenant_id),
@@ -265,7 +277,20 @@ export class MeterUsageStore {
       table: this.tableName,
       values: Readable.from(lines, { objectMode: false }),
       format: 'CSV',
-      columns: ['id', 'tenant_id', 'environment_id', 'external_customer_id', 'meter_id', 'event_name', 'timestamp', 'ingested_at', 'qty_total', 'unique_hash', 'source', 'properties'],
+      columns: [
+        'id',
+        'tenant_id',
+        'environment_id',
+        'external_customer_id',
+        'meter_id',
+        'event_name',
+        'timestamp',
+        'ingested_at',
+        'qty_total',
+        'unique_hash',
+        'source',
+        'properties',
+      ],
     });
   }
 }

@@ -30,7 +30,11 @@ export function ledgerWindow(window: { start: string; end: string }): { start: D
 }
 
 /** The tenant's usage source; one that cannot be read as configured fails the sync with the reason (never zero usage). */
-export async function tenantUsageSource(sources: UsageSources, scope: { tenantId: string; environmentId: string }, log: Logger): Promise<UsageSource> {
+export async function tenantUsageSource(
+  sources: UsageSources,
+  scope: { tenantId: string; environmentId: string },
+  log: Logger,
+): Promise<UsageSource> {
   try {
     return await sources.forTenant(scope);
   } catch (error) {

@@ -5,7 +5,13 @@ import type { ClickHouseClient } from '@flexsync/clickhouse';
 import type { SecretBox } from '@flexsync/crypto';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
-import { CoverageMetrics, LateUsageWatermarks, PlanTenantCoverageActivity, RecordWindowCoverageActivity, SyncCoverageStore } from './coverage';
+import {
+  CoverageMetrics,
+  LateUsageWatermarks,
+  PlanTenantCoverageActivity,
+  RecordWindowCoverageActivity,
+  SyncCoverageStore,
+} from './coverage';
 import { MappingReader } from './ledger/mappings';
 import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';

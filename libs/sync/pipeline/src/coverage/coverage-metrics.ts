@@ -29,7 +29,7 @@ export class CoverageMetrics {
     });
     this.lateRowsBeyondLimit = new Counter({
       name: 'stripe_sync_late_usage_beyond_limit_rows_total',
-      help: "Rows ingested after their window was synced whose window is older than Stripe accepts: reported, never sent",
+      help: 'Rows ingested after their window was synced whose window is older than Stripe accepts: reported, never sent',
       labelNames: ['tenant_id', 'environment_id'],
       registers: [registry],
     });

@@ -38,10 +38,7 @@ export class PlanTenantCoverageActivity {
     this.metrics.windowsPlanned.inc(plan.windows.length);
     const { windows, ...summary } = plan;
     if (plan.beyondLimit > 0) {
-      log.warn(
-        { ...summary },
-        "windows never delivered are now beyond Stripe's age limit: reported, no longer sent",
-      );
+      log.warn({ ...summary }, "windows never delivered are now beyond Stripe's age limit: reported, no longer sent");
     }
     log.info({ ...summary, planned: windows.length, first: windows[0]?.start, last: windows[windows.length - 1]?.end }, 'coverage planned');
     return plan;

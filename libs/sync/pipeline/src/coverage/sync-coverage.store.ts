@@ -94,8 +94,7 @@ export class SyncCoverageStore {
       const row = syncedRows.get(key(start, end));
       const aggregated = row?.aggregated_at;
       const changed = row?.usage_changed_at;
-      const delivered =
-        !!aggregated && aggregated.getTime() >= end && (!changed || aggregated >= changed) && !open.has(key(start, end));
+      const delivered = !!aggregated && aggregated.getTime() >= end && (!changed || aggregated >= changed) && !open.has(key(start, end));
       const withinLimit = meterEventTimestamp({ start: new Date(start), end: new Date(end) }, query.nowMs).ok;
       if (!delivered && !withinLimit) beyondLimit += 1;
       else if (!delivered) {
