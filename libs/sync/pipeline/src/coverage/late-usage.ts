@@ -84,7 +84,7 @@ export class LateUsageWatermarks {
       await tx.query(
         `INSERT INTO stripe_usage_watermarks
            (tenant_id, environment_id, usage_source, ingested_through_ms, late_rows_beyond_limit, last_late_row_beyond_limit_at)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 > 0 THEN now() END)
+         VALUES ($1, $2, $3, $4::bigint, $5::bigint, CASE WHEN $5::bigint > 0 THEN now() END)
          ON CONFLICT (tenant_id, environment_id, usage_source) DO UPDATE
            SET ingested_through_ms = GREATEST(stripe_usage_watermarks.ingested_through_ms, EXCLUDED.ingested_through_ms),
                late_rows_beyond_limit = stripe_usage_watermarks.late_rows_beyond_limit + EXCLUDED.late_rows_beyond_limit,
