@@ -20,6 +20,7 @@ export type StripeConfigPatch = Partial<
     | 'webhookSecretKeyId'
     | 'syncEnabled'
     | 'aggregationWindowMinutes'
+    | 'usageSource'
     | 'livemode'
     | 'stripeAccountId'
     | 'lastTestedAt'

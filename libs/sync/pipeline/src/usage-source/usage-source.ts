@@ -1,5 +1,7 @@
 import type { IngestedWindowBucket, UsageAggregate, UsageWindowQuery } from '@flexsync/clickhouse';
-import type { TenantScope } from '@flexsync/persistence';
+import { USAGE_SOURCE_NAMES, type TenantScope, type UsageSourceName } from '@flexsync/persistence';
+
+export { USAGE_SOURCE_NAMES, type UsageSourceName };
 
 /**
  * Where a tenant's usage is read from:
@@ -7,8 +9,6 @@ import type { TenantScope } from '@flexsync/persistence';
  * - `flexprice-meter-usage`: FlexPrice's `meter_usage` (ReplacingMergeTree: each id once, latest `ingested_at`;
  *   windows on event `timestamp`; customer `external_customer_id`; late rows found through `ingested_at`).
  */
-export const USAGE_SOURCE_NAMES = ['playbook-events-processed', 'flexprice-meter-usage'] as const;
-export type UsageSourceName = (typeof USAGE_SOURCE_NAMES)[number];
 export const DEFAULT_USAGE_SOURCE: UsageSourceName = 'playbook-events-processed';
 
 export function isUsageSourceName(value: unknown): value is UsageSourceName {
