@@ -9,7 +9,8 @@ import { assertId, EMPTY_SQL, quoteIdentifier, SqlFragment, sql } from './sql';
  * - `argmax`: `argMax(qty_total, ingested_at)` per (customer, meter, timestamp, id), then the sum;
  * - `final`: `FROM … FINAL`, ClickHouse merges the key ranges at read time.
  * `bench/meter-usage.bench.ts` measures both (and a naive sum) at 1M rows with 10 % re-ingested ids: on ClickHouse
- * 18.16 `final` took 0.4 × the time of `argmax` (1.8 s vs 4.3 s; naive 0.26 s), so `final` is the default.
+ * 18.16 `final` took 0.28–0.4 × the time of `argmax` (3.3–4.1 × the naive sum, `argmax` 9–15 ×; bench/RESULTS.md),
+ * so `final` is the default.
  */
 export type MeterUsageDedupe = 'argmax' | 'final';
 export const METER_USAGE_DEDUPE_STRATEGIES: readonly MeterUsageDedupe[] = ['argmax', 'final'];
