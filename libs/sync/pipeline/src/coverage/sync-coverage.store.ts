@@ -133,8 +133,10 @@ export class SyncCoverageStore {
              last_synced_at = now(), updated_at = now()`,
       [...params, aggregatedAt],
     );
+    // Through a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count], not the rows.
     const rows: { delivered: boolean }[] = await this.db.query(
-      `UPDATE stripe_sync_windows w
+      `WITH recorded AS (
+       UPDATE stripe_sync_windows w
           SET delivered_at = CASE WHEN w.aggregated_at >= w.window_end
                 AND (w.usage_changed_at IS NULL OR w.aggregated_at >= w.usage_changed_at) AND NOT EXISTS (
                 SELECT 1 FROM stripe_sync_batches b
@@ -143,7 +145,8 @@ export class SyncCoverageStore {
                    AND (${OPEN_ROW})
               ) THEN now() END
         WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.window_start = $3 AND w.window_end = $4
-       RETURNING w.delivered_at IS NOT NULL AS delivered`,
+       RETURNING w.delivered_at IS NOT NULL AS delivered)
+       SELECT delivered FROM recorded`,
       params,
     );
     return { delivered: rows[0]?.delivered ?? false };
