@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mintTenantToken } from '@flexsync/auth';
-import { createClickHouseClient, EventsProcessedStore, toClickHouseDateTime } from '@flexsync/clickhouse';
+import { createClickHouseClient, EventsProcessedStore, MeterUsageStore, toClickHouseDateTime } from '@flexsync/clickhouse';
 import { buildCustomerObject, sendStripeWebhook, StripeEmulatorAdminClient } from '@flexsync/stripe-emulator';
 import { type ScheduledSyncInput, STRIPE_SCHEDULED_SYNC_WORKFLOW, STRIPE_SYNC_SCHEDULE_ID } from '@flexsync/sync-contracts';
 import { connectTemporalClient } from '@flexsync/temporal';
@@ -229,6 +229,67 @@ async function main(): Promise<void> {
     'wrong API key → POST /v1/stripe/config/test 401 auth_error',
     wrong.body,
   );
+
+  step('§5–6 again, from FlexPrice’s meter_usage (usage_source: flexprice-meter-usage for one environment)');
+  const flexprice = { tenantId: tenant.tenantId, environmentId: `${tenant.environmentId}_mu` };
+  const flexpriceToken = await mintTenantToken(signing, flexprice);
+  const flexpriceKey = `sk_test_demomu${run}`;
+  await emulator.addAccount({ apiKeys: [flexpriceKey], meters: [{ eventName: 'meter.storage', displayName: 'Storage' }] });
+  const sourced = await call('PUT', `${URLS.config}/v1/stripe/config`, flexpriceToken, {
+    api_key: flexpriceKey,
+    sync_enabled: true,
+    aggregation_window_minutes: 60,
+    usage_source: 'flexprice-meter-usage',
+  });
+  check(
+    sourced.status === 201 && sourced.body.usage_source === 'flexprice-meter-usage',
+    'config with usage_source flexprice-meter-usage (201)',
+  );
+  await call('POST', `${URLS.mapping}/v1/stripe/meters/mapping`, flexpriceToken, mapping);
+  // With this source the customer key is FlexPrice's external customer id (meter_usage.external_customer_id).
+  const mapCustomer = await call('POST', `${URLS.mapping}/v1/stripe/customers/mapping`, flexpriceToken, {
+    customer_id: 'ext_client_123',
+    provider_type: 'stripe',
+    provider_customer_id: customer.id,
+  });
+  check(mapCustomer.status === 201, 'customer mapping ext_client_123 (external id) → the Stripe customer', mapCustomer.body);
+  const meterUsage = new MeterUsageStore(clickhouse);
+  const reading = (id: string, qty: string, minutes: number, ingestedAt: Date) => ({
+    ...{ id, tenant_id: flexprice.tenantId, environment_id: flexprice.environmentId },
+    external_customer_id: 'ext_client_123',
+    meter_id: 'meter_storage',
+    event_name: 'storage_gb',
+    timestamp: new Date(windowStart.getTime() + minutes * 60_000),
+    ingested_at: ingestedAt,
+    qty_total: qty,
+  });
+  await meterUsage.insert([
+    reading('evt_1', '40', 10, new Date(Date.now() - 60_000)),
+    reading('evt_2', '1.5', 20, new Date()),
+    reading('evt_3', '0.5', 59, new Date()),
+  ]);
+  // FlexPrice re-ingests evt_1 with a corrected quantity: a second row for the id until ClickHouse merges the parts.
+  await meterUsage.insert([reading('evt_1', '30', 10, new Date())]);
+  ok('meter_usage: evt_1 40 then re-ingested as 30, evt_2 1.5, evt_3 0.5 (a naive SUM would say 72)');
+  const sourcedRun = await call('POST', `${URLS.orchestrator}/v1/stripe/sync/manual`, flexpriceToken, {
+    time_from: windowStart.toISOString(),
+    time_to: windowEnd.toISOString(),
+    force_rerun: false,
+  });
+  await temporal.workflow.getHandle(String(sourcedRun.body.workflow_id)).result();
+  const flexpriceTotals = await emulator.totals(flexpriceKey);
+  check(
+    flexpriceTotals.find((t) => t.eventName === 'meter.storage')?.totalExact === '32',
+    'Stripe (emulator) received exactly 32 for ext_client_123: each id once, the latest ingestion winning',
+    flexpriceTotals,
+  );
+  const playbookTotals = await emulator.totals(apiKey);
+  check(
+    playbookTotals.find((t) => t.eventName === 'meter.storage')?.totalExact === '42',
+    'the playbook environment (events_processed) still counts 42 beside it',
+    playbookTotals,
+  );
+  await call('DELETE', `${URLS.config}/v1/stripe/config`, flexpriceToken);
 
   step('§9 Metrics & health');
   const status = await call('GET', `${URLS.orchestrator}/v1/stripe/sync/status`, token);

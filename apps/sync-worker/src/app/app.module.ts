@@ -57,8 +57,8 @@ export class SyncWorkerModule implements OnApplicationShutdown {
         {
           provide: SYNC_ACTIVITIES,
           inject: [getDataSourceToken(), CLICKHOUSE, MetricsRegistry],
-          useFactory: (db: DataSource, clickhouse: ClickHouseClient, registry: MetricsRegistry) =>
-            createSyncPipeline({
+          useFactory: async (db: DataSource, clickhouse: ClickHouseClient, registry: MetricsRegistry) => {
+            const pipeline = createSyncPipeline({
               db,
               clickhouse,
               secretBox: secretBoxFrom(config),
@@ -71,7 +71,11 @@ export class SyncWorkerModule implements OnApplicationShutdown {
                 ...redactingPinoOptions(),
               }),
               settings: syncPipelineSettings(config),
-            }).activities,
+            });
+            // A default source that cannot be read (e.g. its table does not exist) stops the worker here, naming it.
+            await pipeline.usageSources.verifyDefault();
+            return pipeline.activities;
+          },
         },
         SyncWorkerRunner,
         MeterErrorReportsConsumer,

@@ -26,5 +26,6 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
     aggregatePageSize: config.SYNC_AGGREGATE_PAGE_SIZE,
     circuitCooldownSeconds: config.STRIPE_CIRCUIT_COOLDOWN_SECONDS,
     reconciliation: { ingestionLagSeconds: config.RECONCILIATION_INGESTION_LAG_SECONDS },
+    usage: { defaultSource: config.SYNC_USAGE_SOURCE, meterUsageTable: config.SYNC_METER_USAGE_TABLE },
   };
 }

@@ -71,4 +71,21 @@ describe('sync-worker configuration', () => {
     }
     expect(message).not.toContain('c2VjcmV0');
   });
+
+  it('reads the playbook events_processed by default and refuses an unknown usage source or a bad table name, naming the setting', () => {
+    expect(loadConfig('sync-worker', SyncWorkerConfig, VALID)).toMatchObject({
+      SYNC_USAGE_SOURCE: 'playbook-events-processed',
+      SYNC_METER_USAGE_TABLE: 'meter_usage',
+    });
+    expect(
+      loadConfig('sync-worker', SyncWorkerConfig, {
+        ...VALID,
+        SYNC_USAGE_SOURCE: 'flexprice-meter-usage',
+        SYNC_METER_USAGE_TABLE: 'flexprice.meter_usage',
+      }),
+    ).toMatchObject({ SYNC_USAGE_SOURCE: 'flexprice-meter-usage', SYNC_METER_USAGE_TABLE: 'flexprice.meter_usage' });
+    const message = problems({ ...VALID, SYNC_USAGE_SOURCE: 'kafka-topic', SYNC_METER_USAGE_TABLE: 'meter_usage; DROP TABLE x' });
+    expect(message).toContain('SYNC_USAGE_SOURCE must be one of playbook-events-processed, flexprice-meter-usage');
+    expect(message).toContain('SYNC_METER_USAGE_TABLE must be a ClickHouse table name');
+  });
 });

@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { ClickHousePasswordField, ClickHouseTlsCaFileField, ClickHouseUsernameField } from '@flexsync/clickhouse';
 import { EncryptionCurrentKeyIdField, EncryptionEnvFields, EncryptionKeysField } from '@flexsync/crypto';
 import {
@@ -10,6 +10,7 @@ import {
 import { BoolFromEnv, IntFromEnv, IsHttpUrl, ServiceBaseConfig } from '@flexsync/runtime';
 import { TemporalAddressField, TemporalNamespaceField, TemporalTaskQueueField, WithTemporalSecurityFields } from '@flexsync/temporal';
 import { STRIPE_SYNC_TASK_QUEUE } from '@flexsync/sync-contracts';
+import { DEFAULT_USAGE_SOURCE, USAGE_SOURCE_NAMES, UsageSourceName } from '@flexsync/sync-pipeline';
 
 /** Environment of sync-worker, validated before Nest starts. */
 export class SyncWorkerConfig extends WithKafkaSecurityFields(WithTemporalSecurityFields(ServiceBaseConfig)) implements EncryptionEnvFields {
@@ -241,4 +242,13 @@ export class SyncWorkerConfig extends WithKafkaSecurityFields(WithTemporalSecuri
   @Min(1)
   @Max(7 * 24 * 3_600)
   STRIPE_STREAM_VALIDATION_SECONDS = 3_600;
+
+  /** Where every tenant's usage is read unless its config names another source (README "Usage sources"). */
+  @IsIn(USAGE_SOURCE_NAMES, { message: `$property must be one of ${USAGE_SOURCE_NAMES.join(', ')}` })
+  SYNC_USAGE_SOURCE: UsageSourceName = DEFAULT_USAGE_SOURCE;
+
+  /** FlexPrice's `meter_usage` table (`table` or `database.table`), read by the `flexprice-meter-usage` source. */
+  @IsString()
+  @Matches(/^([A-Za-z_][A-Za-z0-9_]{0,63}\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: '$property must be a ClickHouse table name' })
+  SYNC_METER_USAGE_TABLE = 'meter_usage';
 }

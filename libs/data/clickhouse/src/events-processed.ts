@@ -88,6 +88,16 @@ export class EventsProcessedStore {
     });
   }
 
+  /** Whether the table exists in the client's database (a worker reading a missing table would report zero usage). */
+  async exists(): Promise<boolean> {
+    const result = await this.client.query({
+      query: `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'events_processed'`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string }>();
+    return Number(row.n) > 0;
+  }
+
   /** The GROUP BY query for a window; sums are cast to text so no float ever touches a quantity. */
   aggregateSql(query: UsageWindowQuery): string {
     const customerFilter = query.customerId ? sql`AND customer_id = ${assertId(query.customerId, 'customer_id')}` : EMPTY_SQL;

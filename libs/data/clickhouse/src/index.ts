@@ -4,3 +4,4 @@ export * from './clickhouse-env';
 export * from './events-processed';
 export * from './migrations';
 export * from './sql';
+export * from './meter-usage';

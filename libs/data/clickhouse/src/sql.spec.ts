@@ -1,5 +1,5 @@
 import { FLEXPRICE_CUSTOMER_ID_SAMPLES } from '@flexsync/testing';
-import { assertId, quoteDateTime, quoteString, sql, UnsafeSqlValueError } from './sql';
+import { assertId, quoteDateTime, quoteIdentifier, quoteString, sql, UnsafeSqlValueError } from './sql';
 
 describe('ClickHouse literal rendering', () => {
   it('escapes quotes, backslashes and control characters in strings', () => {
@@ -30,5 +30,13 @@ describe('ClickHouse literal rendering', () => {
     expect(sql`SELECT ${'a'}, ${7}, ${['x', 'y']}, ${new Date(0)}`.text).toBe("SELECT 'a', 7, ('x', 'y'), toDateTime(0)");
     expect(() => sql`${Number.NaN}`).toThrow(UnsafeSqlValueError);
     expect(() => sql`${[]}`).toThrow(UnsafeSqlValueError);
+  });
+
+  it('back-quotes table names from a strict alphabet, optionally with a database, and rejects anything else', () => {
+    expect(quoteIdentifier('meter_usage', 'table').text).toBe('`meter_usage`');
+    expect(quoteIdentifier('flexprice.meter_usage', 'table').text).toBe('`flexprice`.`meter_usage`');
+    for (const bad of ['', 'a.b.c', 'meter usage', 'x`; DROP TABLE y', '1table', 'a.', 'é', 'x'.repeat(65)]) {
+      expect(() => quoteIdentifier(bad, 'table')).toThrow(UnsafeSqlValueError);
+    }
   });
 });

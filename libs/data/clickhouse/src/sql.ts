@@ -35,6 +35,17 @@ export function quoteString(value: string): string {
   return `'${value.replace(/[\\'\n\r\t\0\b\f]/g, (ch) => ESCAPES[ch])}'`;
 }
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** A table or column name, optionally `database.table`: strict alphabet, back-quoted (same on 18.16 and current). */
+export function quoteIdentifier(value: string, field: string): SqlFragment {
+  const parts = value.split('.');
+  if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+    throw new UnsafeSqlValueError(field, 'must be a ClickHouse name ([A-Za-z_][A-Za-z0-9_]*, optionally database.table)');
+  }
+  return new SqlFragment(parts.map((part) => `\`${part}\``).join('.'));
+}
+
 export function quoteInteger(value: number | bigint): string {
   if (typeof value === 'bigint') return value.toString();
   if (!Number.isSafeInteger(value)) throw new UnsafeSqlValueError('integer', `${value} is not a safe integer`);

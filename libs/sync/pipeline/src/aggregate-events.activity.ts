@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import { EventsProcessedStore, UnsafeSqlValueError } from '@flexsync/clickhouse';
+import { UnsafeSqlValueError } from '@flexsync/clickhouse';
 import { SYNC_FAILURE } from '@flexsync/sync-contracts';
 import type { AggregateEventsInput, WindowUsageSummary } from '@flexsync/sync-contracts';
 import { activityLogger, currentActivityRun } from './activity-run';
@@ -10,6 +10,9 @@ import { compareSeries, emptyReconcileCounts, MeasuredSeries, SeriesKey, StripeT
 import type { SyncLedger } from './ledger/sync-ledger';
 import { WindowConflictError } from './ledger/window-store';
 import type { SyncPipelineMetrics } from './sync-metrics';
+import { UsageSourceConfigError } from './usage-source/usage-source';
+import type { UsageSource } from './usage-source/usage-source';
+import type { UsageSources } from './usage-source/usage-sources';
 
 export interface AggregateEventsOptions {
   /** Aggregates reconciled with the ledger per transaction. */
@@ -26,6 +29,23 @@ export function ledgerWindow(window: { start: string; end: string }): { start: D
   return { start, end };
 }
 
+/** The tenant's usage source; one that cannot be read as configured fails the sync with the reason (never zero usage). */
+export async function tenantUsageSource(
+  sources: UsageSources,
+  scope: { tenantId: string; environmentId: string },
+  log: Logger,
+): Promise<UsageSource> {
+  try {
+    return await sources.forTenant(scope);
+  } catch (error) {
+    if (error instanceof UsageSourceConfigError) {
+      log.error({ err: error }, 'usage source misconfigured: the tenant is not synced');
+      throw ApplicationFailure.nonRetryable(error.message, SYNC_FAILURE.invalidInput);
+    }
+    throw error;
+  }
+}
+
 /**
  * `AggregateEventsActivity`: ClickHouse groups the window's usage by (customer, meter, event_type) and streams it
  * in byte order; each page of aggregates is reconciled with the ledger rows of the same key range and written as
@@ -34,7 +54,7 @@ export function ledgerWindow(window: { start: string; end: string }): { start: D
  */
 export class AggregateEventsActivity {
   constructor(
-    private readonly usage: EventsProcessedStore,
+    private readonly usage: UsageSources,
     private readonly ledger: SyncLedger,
     private readonly mappings: MappingReader,
     private readonly metrics: SyncPipelineMetrics,
@@ -47,6 +67,7 @@ export class AggregateEventsActivity {
     const scope = { tenantId: input.tenantId, environmentId: input.environmentId };
     const log = activityLogger(this.logger, 'AggregateEventsActivity', scope, run);
     const window = ledgerWindow(input.window);
+    const source = await tenantUsageSource(this.usage, scope, log);
     try {
       await this.ledger.registerWindow(scope, window);
     } catch (error) {
@@ -99,7 +120,7 @@ export class AggregateEventsActivity {
 
     try {
       let previous: SeriesKey | undefined;
-      for await (const aggregate of this.usage.aggregateWindow({
+      for await (const aggregate of source.aggregateWindow({
         ...scope,
         windowStart: window.start,
         windowEnd: window.end,
@@ -138,7 +159,7 @@ export class AggregateEventsActivity {
       unchanged: counts.unchanged,
       skipped,
     };
-    log.info({ ...summary, withdrawn: counts.withdrawn }, 'window aggregated into the ledger');
+    log.info({ ...summary, withdrawn: counts.withdrawn, usage_source: source.name }, 'window aggregated into the ledger');
     return summary;
   }
 }

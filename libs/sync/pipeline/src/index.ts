@@ -33,3 +33,4 @@ export * from './sync-pipeline';
 export * from './list-sync-tenants.activity';
 export * from './coverage';
 export * from './reconciliation';
+export * from './usage-source';

@@ -2,11 +2,16 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { ClickHouseClient } from '@flexsync/clickhouse';
-import { EventsProcessedStore } from '@flexsync/clickhouse';
 import type { SecretBox } from '@flexsync/crypto';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
-import { CoverageMetrics, PlanTenantCoverageActivity, RecordWindowCoverageActivity, SyncCoverageStore } from './coverage';
+import {
+  CoverageMetrics,
+  LateUsageWatermarks,
+  PlanTenantCoverageActivity,
+  RecordWindowCoverageActivity,
+  SyncCoverageStore,
+} from './coverage';
 import { MappingReader } from './ledger/mappings';
 import { createReconcileTenantActivity, DEFAULT_RECONCILIATION_INGESTION_LAG_SECONDS } from './reconciliation';
 import { SyncLedger } from './ledger/sync-ledger';
@@ -20,6 +25,7 @@ import { bindSyncActivities } from './sync-activities';
 import { SyncPipelineMetrics } from './sync-metrics';
 import { SyncToStripeActivity, SyncToStripeOptions } from './sync-to-stripe.activity';
 import { TrackSyncBatchActivity } from './track-sync-batch.activity';
+import { createUsageSources, UsageSources, UsageSourceSettings } from './usage-source/usage-sources';
 
 export interface SyncPipelineSettings {
   stripe: StripeAccountSettings;
@@ -28,6 +34,8 @@ export interface SyncPipelineSettings {
   circuitCooldownSeconds: number;
   /** Reconciliation against Stripe's meter event summaries; default ingestion lag 600 s. */
   reconciliation?: { ingestionLagSeconds: number };
+  /** Where usage is read from; absent: the playbook's `events_processed` for every tenant. */
+  usage?: UsageSourceSettings;
 }
 
 export interface SyncPipelineDependencies {
@@ -45,6 +53,8 @@ export interface SyncPipeline {
   push: SyncToStripeActivity;
   track: TrackSyncBatchActivity;
   metrics: SyncPipelineMetrics;
+  /** Each tenant's usage source; the worker verifies the default before it starts. */
+  usageSources: UsageSources;
 }
 
 /** Wires the three activities over one ledger, one account directory (keys, limiters) and one set of metrics. */
@@ -54,7 +64,8 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const mappings = new MappingReader(deps.db);
   const accounts = new StripeAccountDirectory(deps.db, deps.secretBox, deps.settings.stripe);
   const breakers = new StripeCircuitBreakers(deps.db, deps.settings.circuitCooldownSeconds, metrics);
-  const aggregate = new AggregateEventsActivity(new EventsProcessedStore(deps.clickhouse), ledger, mappings, metrics, deps.logger, {
+  const usageSources = createUsageSources(deps.db, deps.clickhouse, deps.settings.usage);
+  const aggregate = new AggregateEventsActivity(usageSources, ledger, mappings, metrics, deps.logger, {
     pageSize: deps.settings.aggregatePageSize,
   });
   // One budget per Stripe account and one lock per customer+meter, both in Postgres: shared by every replica.
@@ -74,12 +85,16 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
   const coverageStore = new SyncCoverageStore(deps.db);
   const coverageMetrics = new CoverageMetrics(deps.registry);
   const coverage = {
-    plan: new PlanTenantCoverageActivity(coverageStore, coverageMetrics, deps.logger),
+    plan: new PlanTenantCoverageActivity(coverageStore, coverageMetrics, deps.logger, {
+      sources: usageSources,
+      watermarks: new LateUsageWatermarks(deps.db),
+    }),
     record: new RecordWindowCoverageActivity(coverageStore, coverageMetrics, deps.logger),
   };
   const reconcile = createReconcileTenantActivity({
     ...deps,
     stripe: deps.settings.stripe,
+    usage: deps.settings.usage,
     reconciliation: {
       ingestionLagSeconds: deps.settings.reconciliation?.ingestionLagSeconds ?? DEFAULT_RECONCILIATION_INGESTION_LAG_SECONDS,
       dedupeWindowHours: deps.settings.push.dedupeWindowHours,
@@ -91,5 +106,6 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
     push,
     track,
     metrics,
+    usageSources,
   };
 }

@@ -69,6 +69,22 @@ describe('config-service /v1/stripe/config (real Postgres, Stripe emulator)', ()
     }
   });
 
+  it("overrides the worker's usage source per environment, keeps it when omitted, and returns to the default on null", async () => {
+    const tenant = uniqueTenant('cfg-src');
+    const token = await adminToken(tenant.tenantId, tenant.environmentId);
+    const put = (extra: Record<string, unknown>, status: number) =>
+      service.http
+        .put('/v1/stripe/config')
+        .set('Authorization', `Bearer ${token}`)
+        .send(validConfigBody({ api_key: ACCOUNT_KEY, ...extra }))
+        .expect(status);
+    expect((await put({ usage_source: 'flexprice-meter-usage' }, 201)).body).toMatchObject({ usage_source: 'flexprice-meter-usage' });
+    expect((await put({}, 200)).body).toMatchObject({ usage_source: 'flexprice-meter-usage' });
+    expect((await put({ usage_source: null }, 200)).body).toMatchObject({ usage_source: null });
+    const [stored] = await rows([tenant.tenantId]);
+    expect(stored.usageSource).toBeNull();
+  });
+
   it('keeps one row when first PUTs for the same tenant and environment race, answering 201 once and 200 to the rest', async () => {
     const { tenantId, environmentId } = uniqueTenant('cfg-race');
     const token = await adminToken(tenantId, environmentId);

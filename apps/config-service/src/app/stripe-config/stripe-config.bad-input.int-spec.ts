@@ -41,6 +41,8 @@ const cases: BadInput[] = [
     field: 'api_key',
     reason: /shorter than or equal to 255/,
   },
+  { name: 'an unknown usage source', body: { ...VALID, usage_source: 'kafka-topic' }, field: 'usage_source', reason: /must be one of/ },
+  { name: 'a numeric usage source', body: { ...VALID, usage_source: 1 }, field: 'usage_source', reason: /must be one of/ },
   { name: 'a string sync_enabled', body: { ...VALID, sync_enabled: 'true' }, field: 'sync_enabled', reason: /boolean/ },
   { name: 'a numeric sync_enabled', body: { ...VALID, sync_enabled: 1 }, field: 'sync_enabled', reason: /boolean/ },
   { name: 'a null sync_enabled', body: { ...VALID, sync_enabled: null }, field: 'sync_enabled', reason: /required/ },

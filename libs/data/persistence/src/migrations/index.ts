@@ -10,6 +10,7 @@ import { ReconciliationReidentify1765700000000 } from './1765700000000-reconcili
 import { ReconciliationReports1766100000000 } from './1766100000000-reconciliation-reports';
 import { MeterErrorReports1766200000000 } from './1766200000000-meter-error-reports';
 import { SharedRateBudgetAndMeterEventStream1766400000000 } from './1766400000000-shared-rate-budget-and-meter-event-stream';
+import { UsageSourceAndWatermarks1766600000000 } from './1766600000000-usage-source-and-watermarks';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ReconciliationReports1766100000000,
   MeterErrorReports1766200000000,
   SharedRateBudgetAndMeterEventStream1766400000000,
+  UsageSourceAndWatermarks1766600000000,
 ];

@@ -18,6 +18,7 @@ export type StripeConfigPatch = Partial<
     | 'webhookSecretKeyId'
     | 'syncEnabled'
     | 'aggregationWindowMinutes'
+    | 'usageSource'
     | 'livemode'
     | 'stripeAccountId'
     | 'lastTestedAt'

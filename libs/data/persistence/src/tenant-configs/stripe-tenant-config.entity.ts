@@ -3,6 +3,10 @@ import { TenantScopedEntity } from '../entities/tenant-scoped';
 
 export type ConnectionTestStatus = 'connected' | 'auth_error' | 'unreachable';
 
+/** Usage sources a config may name (`usage_source`; the column's CHECK constraint holds the same list). */
+export const USAGE_SOURCE_NAMES = ['playbook-events-processed', 'flexprice-meter-usage'] as const;
+export type UsageSourceName = (typeof USAGE_SOURCE_NAMES)[number];
+
 /** A tenant+environment's Stripe settings. Secrets are stored only as ciphertext with the id of the key that sealed them. */
 @Entity({ name: 'stripe_tenant_configs' })
 export class StripeTenantConfig extends TenantScopedEntity {
@@ -30,6 +34,10 @@ export class StripeTenantConfig extends TenantScopedEntity {
 
   @Column({ name: 'aggregation_window_minutes', type: 'integer', default: 60 })
   aggregationWindowMinutes!: number;
+
+  /** `playbook-events-processed` or `flexprice-meter-usage`; NULL reads the worker's default source. */
+  @Column({ name: 'usage_source', type: 'text', nullable: true })
+  usageSource!: UsageSourceName | null;
 
   /** Whether the key is live, as the last successful connection test saw it; webhooks in the other mode are refused. */
   @Column({ name: 'livemode', type: 'boolean', nullable: true })

@@ -6,6 +6,8 @@ export class CoverageMetrics {
   readonly beyondLimit: Gauge<'tenant_id' | 'environment_id'>;
   readonly windowsPlanned: Counter;
   readonly windowsRecorded: Counter<'delivered'>;
+  readonly lateRowsBeyondLimit: Counter<'tenant_id' | 'environment_id'>;
+  readonly lateWindows: Counter;
 
   constructor(registry: Registry) {
     this.beyondLimit = new Gauge({
@@ -23,6 +25,17 @@ export class CoverageMetrics {
       name: 'stripe_sync_coverage_windows_recorded_total',
       help: 'Windows recorded after a run pushed them, by whether they were then fully delivered',
       labelNames: ['delivered'],
+      registers: [registry],
+    });
+    this.lateRowsBeyondLimit = new Counter({
+      name: 'stripe_sync_late_usage_beyond_limit_rows_total',
+      help: 'Rows ingested after their window was synced whose window is older than Stripe accepts: reported, never sent',
+      labelNames: ['tenant_id', 'environment_id'],
+      registers: [registry],
+    });
+    this.lateWindows = new Counter({
+      name: 'stripe_sync_late_usage_windows_total',
+      help: 'Event-time windows found holding rows ingested since the last run (re-aggregated until delivered again)',
       registers: [registry],
     });
   }

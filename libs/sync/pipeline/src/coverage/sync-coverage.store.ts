@@ -16,12 +16,18 @@ export interface CoverageQuery {
   /** Hours before `closedBy` whose windows are re-synced even when delivered (late usage). */
   lookbackHours: number;
   maxWindows: number;
+  /**
+   * How late usage reaches delivered windows: `lookback` re-syncs the look-back's windows every run (a source without
+   * ingestion time); `watermark` re-syncs only windows marked changed (`usage_changed_at`, see `LateUsageWatermarks`).
+   */
+  lateUsage?: 'lookback' | 'watermark';
 }
 
 interface SyncedWindowRow {
   window_start: Date;
   window_end: Date;
   aggregated_at: Date | null;
+  usage_changed_at: Date | null;
 }
 
 /** A ledger row still to push: `pending`, or `failed` with the system's own retry due (`unknown` waits for reconciliation). */
@@ -31,8 +37,8 @@ const key = (start: number, end: number): string => `${start}|${end}`;
 
 /**
  * Coverage per tenant+environment and window (`stripe_sync_windows`), against the ledger (`stripe_sync_batches`,
- * read only). A closed window is fully delivered when its whole-window aggregation began after it closed and none of
- * its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due from `lookbackHours` before
+ * read only). A closed window is fully delivered when its whole-window aggregation began after it closed (and after
+ * rows were last found ingested into it, `usage_changed_at`) and none of its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due from `lookbackHours` before
  * the hour its config was created in (or its oldest synced window, if earlier) up to `closedBy`, tiled by `planWindows` so a
  * change of window size never overlaps windows already synced. Windows older than Stripe accepts (the same rule and
  * margin as the push) are counted as beyond the limit instead of planned.
@@ -52,7 +58,7 @@ export class SyncCoverageStore {
     const horizon = new Date(query.nowMs - REPORT_HORIZON_MS);
     const [synced, open] = await Promise.all([
       this.db.query(
-        `SELECT window_start, window_end, aggregated_at FROM stripe_sync_windows
+        `SELECT window_start, window_end, aggregated_at, usage_changed_at FROM stripe_sync_windows
           WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3 AND window_start < $4
           ORDER BY window_start, window_end`,
         [scope.tenantId, scope.environmentId, horizon, query.closedBy],
@@ -75,7 +81,7 @@ export class SyncCoverageStore {
             to: query.closedBy.toISOString(),
           })
         : [];
-    const aggregatedAt = new Map(synced.map((row) => [key(row.window_start.getTime(), row.window_end.getTime()), row.aggregated_at]));
+    const syncedRows = new Map(synced.map((row) => [key(row.window_start.getTime(), row.window_end.getTime()), row]));
 
     const lookbackFrom = Math.floor(closedByMs / HOUR_MS) * HOUR_MS - query.lookbackHours * HOUR_MS;
     const undelivered: SyncWindow[] = [];
@@ -85,14 +91,16 @@ export class SyncCoverageStore {
     for (const tile of tiles) {
       const start = Date.parse(tile.start);
       const end = Date.parse(tile.end);
-      const aggregated = aggregatedAt.get(key(start, end));
-      const delivered = !!aggregated && aggregated.getTime() >= end && !open.has(key(start, end));
+      const row = syncedRows.get(key(start, end));
+      const aggregated = row?.aggregated_at;
+      const changed = row?.usage_changed_at;
+      const delivered = !!aggregated && aggregated.getTime() >= end && (!changed || aggregated >= changed) && !open.has(key(start, end));
       const withinLimit = meterEventTimestamp({ start: new Date(start), end: new Date(end) }, query.nowMs).ok;
       if (!delivered && !withinLimit) beyondLimit += 1;
       else if (!delivered) {
         undelivered.push(tile);
         coveredUntil ??= start;
-      } else if (end > lookbackFrom) recent.push(tile);
+      } else if (end > lookbackFrom && query.lateUsage !== 'watermark') recent.push(tile);
     }
     const lastEnd = tiles.length > 0 ? Date.parse(tiles[tiles.length - 1].end) : closedByMs;
     const windows = [...undelivered, ...recent]
@@ -125,16 +133,20 @@ export class SyncCoverageStore {
              last_synced_at = now(), updated_at = now()`,
       [...params, aggregatedAt],
     );
+    // Through a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count], not the rows.
     const rows: { delivered: boolean }[] = await this.db.query(
-      `UPDATE stripe_sync_windows w
-          SET delivered_at = CASE WHEN w.aggregated_at >= w.window_end AND NOT EXISTS (
+      `WITH recorded AS (
+       UPDATE stripe_sync_windows w
+          SET delivered_at = CASE WHEN w.aggregated_at >= w.window_end
+                AND (w.usage_changed_at IS NULL OR w.aggregated_at >= w.usage_changed_at) AND NOT EXISTS (
                 SELECT 1 FROM stripe_sync_batches b
                  WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
                    AND b.window_start = w.window_start AND b.window_end = w.window_end
                    AND (${OPEN_ROW})
               ) THEN now() END
         WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.window_start = $3 AND w.window_end = $4
-       RETURNING w.delivered_at IS NOT NULL AS delivered`,
+       RETURNING w.delivered_at IS NOT NULL AS delivered)
+       SELECT delivered FROM recorded`,
       params,
     );
     return { delivered: rows[0]?.delivered ?? false };

@@ -1,8 +1,8 @@
-import { EventsProcessedStore } from '@flexsync/clickhouse';
 import { MappingReader } from '../ledger/mappings';
 import { StripeAccountDirectory } from '../push/stripe-accounts';
 import type { SyncPipelineDependencies } from '../sync-pipeline';
 import { ReconcileTenantActivity } from './reconcile-tenant.activity';
+import { createUsageSources, TenantUsageReader } from '../usage-source/usage-sources';
 import { ReconciliationMetrics } from './reconciliation-metrics';
 import { ReconciliationReportStore } from './reconciliation-report.store';
 import { ReconciliationService, type ReconciliationSettings } from './reconciliation-service';
@@ -21,13 +21,14 @@ export const DEFAULT_RECONCILIATION_INGESTION_LAG_SECONDS = 600;
 type ReconciliationDependencies = Omit<SyncPipelineDependencies, 'settings'> & {
   stripe: SyncPipelineDependencies['settings']['stripe'];
   reconciliation: ReconciliationSettings;
+  usage?: SyncPipelineDependencies['settings']['usage'];
 };
 
 /** A reconciliation service over the pipeline's connections, counting into `deps.registry` (or `metrics`). */
 export function createReconciliationService(deps: ReconciliationDependencies, metrics?: ReconciliationMetrics): ReconciliationService {
   return new ReconciliationService(
     deps.db,
-    new EventsProcessedStore(deps.clickhouse),
+    new TenantUsageReader(createUsageSources(deps.db, deps.clickhouse, deps.usage)),
     new MappingReader(deps.db),
     new StripeAccountDirectory(deps.db, deps.secretBox, deps.stripe),
     deps.reconciliation,

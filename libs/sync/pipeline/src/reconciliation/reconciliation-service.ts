@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { EventsProcessedStore } from '@flexsync/clickhouse';
 import type { TenantScope } from '@flexsync/persistence';
 import { decimalToScaled, scaledToDecimal } from '../decimal';
 import type { LedgerWindow, StripeTarget } from '../ledger/ledger-rows';
 import type { MappingReader } from '../ledger/mappings';
 import type { StripeAccountDirectory } from '../push/stripe-accounts';
+import type { WindowUsageReader } from '../usage-source/usage-source';
 import { type DeliveryFilter, LedgerDeliveries } from './ledger-deliveries';
 import {
   judgeCell,
@@ -96,7 +96,7 @@ export class ReconciliationService {
 
   constructor(
     private readonly db: ConstructorParameters<typeof LedgerDeliveries>[0],
-    private readonly usage: EventsProcessedStore,
+    private readonly usage: WindowUsageReader,
     private readonly mappings: MappingReader,
     private readonly accounts: StripeAccountDirectory,
     private readonly settings: ReconciliationSettings,

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsInt, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { USAGE_SOURCE_NAMES, type UsageSourceName } from '@flexsync/persistence';
 import { STRIPE_API_KEY_PATTERN, STRIPE_WEBHOOK_SECRET_PATTERN } from '../stripe-secrets';
 import { ALLOWED_WINDOW_MINUTES, TilesHourOrDay } from './aggregation-window';
 
@@ -38,4 +39,14 @@ export class PutStripeConfigDto {
   @MaxLength(255)
   @Matches(STRIPE_WEBHOOK_SECRET_PATTERN, { message: 'webhook_secret must look like whsec_…' })
   webhook_secret?: string | null;
+
+  @ApiPropertyOptional({
+    description:
+      "Where this environment's usage is read: FlexPrice's meter_usage or the playbook's events_processed. Omit to keep; null uses the worker's default.",
+    enum: USAGE_SOURCE_NAMES,
+    nullable: true,
+  })
+  @ValidateIf((dto: PutStripeConfigDto) => dto.usage_source !== undefined && dto.usage_source !== null)
+  @IsIn(USAGE_SOURCE_NAMES, { message: `usage_source must be one of ${USAGE_SOURCE_NAMES.join(', ')}` })
+  usage_source?: UsageSourceName | null;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { StripeTenantConfig } from '@flexsync/persistence';
+import { USAGE_SOURCE_NAMES, type StripeTenantConfig, type UsageSourceName } from '@flexsync/persistence';
 
 export class ConnectionTestSummaryView {
   @ApiProperty({ enum: ['connected', 'auth_error', 'unreachable'] })
@@ -38,6 +38,13 @@ export class StripeConfigView {
   @ApiProperty({ example: 60 })
   aggregation_window_minutes!: number;
 
+  @ApiPropertyOptional({
+    nullable: true,
+    enum: USAGE_SOURCE_NAMES,
+    description: "The usage source this environment overrides the worker's default with; null: the default.",
+  })
+  usage_source!: UsageSourceName | null;
+
   @ApiProperty({ description: 'Whether a webhook signing secret is stored (the secret itself is never returned).' })
   webhook_secret_configured!: boolean;
 
@@ -60,6 +67,7 @@ export function toStripeConfigView(config: StripeTenantConfig): StripeConfigView
     sync_enabled: config.syncEnabled,
     aggregation_window_minutes: config.aggregationWindowMinutes,
     webhook_secret_configured: config.webhookSecretCiphertext !== null,
+    usage_source: config.usageSource,
     last_connection_test:
       config.lastTestedAt && config.lastTestStatus
         ? {

@@ -89,8 +89,15 @@ export class SaveStripeConfig {
         webhookSecretKeyId: webhookSecret?.keyId ?? null,
         syncEnabled: dto.sync_enabled,
         aggregationWindowMinutes: dto.aggregation_window_minutes,
+        usageSource: dto.usage_source ?? null,
       });
-      const changedFields = ['api_key', 'sync_enabled', 'aggregation_window_minutes', ...(webhookSecret ? ['webhook_secret'] : [])];
+      const changedFields = [
+        'api_key',
+        'sync_enabled',
+        'aggregation_window_minutes',
+        ...(webhookSecret ? ['webhook_secret'] : []),
+        ...(dto.usage_source ? ['usage_source'] : []),
+      ];
       await this.store.audit(manager, scope, {
         actor,
         action: 'created',
@@ -141,6 +148,12 @@ export class SaveStripeConfig {
       change.patch.aggregationWindowMinutes = dto.aggregation_window_minutes;
       change.changedFields.push('aggregation_window_minutes');
       change.detail.aggregation_window_minutes = { from: existing.aggregationWindowMinutes, to: dto.aggregation_window_minutes };
+    }
+    // `undefined` keeps the stored source, `null` returns to the worker's default.
+    if (dto.usage_source !== undefined && existing.usageSource !== dto.usage_source) {
+      change.patch.usageSource = dto.usage_source;
+      change.changedFields.push('usage_source');
+      change.detail.usage_source = { from: existing.usageSource, to: dto.usage_source };
     }
     this.diffWebhookSecret(existing, dto.webhook_secret, change);
     return change;

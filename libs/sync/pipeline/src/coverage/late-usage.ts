@@ -1,0 +1,99 @@
+import type { DataSource } from 'typeorm';
+import type { TenantScope } from '@flexsync/persistence';
+import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
+import type { IngestionFeed, UsageSourceName } from '../usage-source/usage-source';
+
+/** Rows written just before the watermark may become visible just after it (an insert in flight): read this far back. */
+export const DEFAULT_WATERMARK_OVERLAP_MS = 5 * 60_000;
+
+export interface LateUsageScan {
+  /** Ingestion time looked from (inclusive), overlap included. */
+  sinceMs: number;
+  /** The new watermark: ClickHouse's clock taken before the read. */
+  markMs: number;
+  /** Event-time windows holding rows ingested since, within Stripe's limit. */
+  changedWindows: { start: Date; end: Date }[];
+  /** Synced windows marked as changed (re-aggregated by the next coverage run until delivered again). */
+  windowsMarked: number;
+  /** Rows ingested since the last run into windows Stripe no longer accepts: reported, never sent. */
+  lateRowsBeyondLimit: number;
+  firstRun: boolean;
+}
+
+/**
+ * Late usage in a source that records ingestion time (`meter_usage.ingested_at`): a per tenant+environment watermark.
+ * Each scheduled run takes ClickHouse's clock *before* reading, finds the event-time windows of rows ingested since
+ * the previous watermark (less an overlap), marks the synced ones as changed in `stripe_sync_windows`, and stores
+ * the new watermark in the same transaction. A row ingested while a run reads is at or after the new watermark, or
+ * within the overlap, so the next run finds it; finding one twice only re-aggregates a window, which the ledger makes
+ * harmless. The first run looks back over Stripe's whole 35 days.
+ */
+export class LateUsageWatermarks {
+  constructor(
+    private readonly db: DataSource,
+    private readonly overlapMs = DEFAULT_WATERMARK_OVERLAP_MS,
+  ) {}
+
+  async scan(
+    scope: TenantScope,
+    source: { name: UsageSourceName; ingestion: IngestionFeed },
+    nowMs: number,
+  ): Promise<LateUsageScan | undefined> {
+    const configs: { aggregation_window_minutes: number }[] = await this.db.query(
+      `SELECT aggregation_window_minutes FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
+      [scope.tenantId, scope.environmentId],
+    );
+    if (!configs[0]) return undefined;
+    const windowMinutes = configs[0].aggregation_window_minutes;
+    const rows: { ingested_through_ms: string }[] = await this.db.query(
+      `SELECT ingested_through_ms FROM stripe_usage_watermarks WHERE tenant_id = $1 AND environment_id = $2 AND usage_source = $3`,
+      [scope.tenantId, scope.environmentId, source.name],
+    );
+    const previous = rows[0] ? Number(rows[0].ingested_through_ms) : undefined;
+    const markMs = await source.ingestion.serverNowMs();
+    const sinceMs = previous === undefined ? markMs - STRIPE_MAX_EVENT_AGE_SECONDS * 1000 : previous - this.overlapMs;
+    const windowMs = windowMinutes * 60_000;
+    // Windows starting before this are folded by ClickHouse into one bucket; Stripe refuses them anyway.
+    const oldestStart = new Date(Math.floor((nowMs - STRIPE_MAX_EVENT_AGE_SECONDS * 1000) / windowMs) * windowMs);
+    const buckets = await source.ingestion.ingestedSince(scope, sinceMs, windowMinutes * 60, oldestStart);
+
+    const changedWindows: { start: Date; end: Date }[] = [];
+    let beyondLimit = 0;
+    for (const bucket of buckets) {
+      if (meterEventTimestamp(bucket, nowMs).ok) changedWindows.push({ start: bucket.start, end: bucket.end });
+      else if (bucket.end.getTime() <= nowMs) beyondLimit += bucket.rows;
+    }
+    // On a first run old rows are history, not late arrivals: only rows found after a watermark are reported.
+    const lateRowsBeyondLimit = previous === undefined ? 0 : beyondLimit;
+
+    const windowsMarked = await this.db.transaction(async (tx) => {
+      let marked = 0;
+      if (changedWindows.length > 0) {
+        const [updated]: { n: number }[] = await tx.query(
+          `WITH marked AS (
+             UPDATE stripe_sync_windows w SET usage_changed_at = $5, updated_at = now()
+               FROM unnest($3::timestamptz[], $4::timestamptz[]) AS b(bucket_start, bucket_end)
+              WHERE w.tenant_id = $1 AND w.environment_id = $2
+                AND w.window_start < b.bucket_end AND w.window_end > b.bucket_start
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM marked`,
+          [scope.tenantId, scope.environmentId, changedWindows.map((w) => w.start), changedWindows.map((w) => w.end), new Date(nowMs)],
+        );
+        marked = updated.n;
+      }
+      await tx.query(
+        `INSERT INTO stripe_usage_watermarks
+           (tenant_id, environment_id, usage_source, ingested_through_ms, late_rows_beyond_limit, last_late_row_beyond_limit_at)
+         VALUES ($1, $2, $3, $4::bigint, $5::bigint, CASE WHEN $5::bigint > 0 THEN now() END)
+         ON CONFLICT (tenant_id, environment_id, usage_source) DO UPDATE
+           SET ingested_through_ms = GREATEST(stripe_usage_watermarks.ingested_through_ms, EXCLUDED.ingested_through_ms),
+               late_rows_beyond_limit = stripe_usage_watermarks.late_rows_beyond_limit + EXCLUDED.late_rows_beyond_limit,
+               last_late_row_beyond_limit_at = COALESCE(EXCLUDED.last_late_row_beyond_limit_at, stripe_usage_watermarks.last_late_row_beyond_limit_at),
+               updated_at = now()`,
+        [scope.tenantId, scope.environmentId, source.name, markMs, lateRowsBeyondLimit],
+      );
+      return marked;
+    });
+    return { sinceMs, markMs, changedWindows, windowsMarked, lateRowsBeyondLimit, firstRun: previous === undefined };
+  }
+}

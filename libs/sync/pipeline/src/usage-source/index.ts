@@ -1,0 +1,2 @@
+export * from './usage-source';
+export * from './usage-sources';
