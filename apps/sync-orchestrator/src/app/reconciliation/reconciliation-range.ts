@@ -8,6 +8,8 @@ import { TenantSyncSettingsReader } from '../shared/sync-settings';
 import type { ReconciliationRangeDto } from './reconciliation.dto';
 
 const DAY_MS = 86_400_000;
+/** Usage (and Postgres' timestamps) start long after year 0: an older instant is a mistake, not a range to read. */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
 
 /** A checked request: the range widened to the tenant's windows, the filters known to exist. */
 export interface ReconciliationRange extends TenantScope {
@@ -19,8 +21,9 @@ export interface ReconciliationRange extends TenantScope {
 }
 
 /**
- * Checks what the DTO cannot: time_from before time_to, at most 35 days (Stripe keeps meter events no longer), a
- * Stripe config for the tenant (404 otherwise), and a meter filter naming a mapped meter. Each refusal names its field.
+ * Checks what the DTO cannot: time_from before time_to, at most 35 days (Stripe keeps meter events no longer), not
+ * before 2000 nor more than a day ahead, a Stripe config for the tenant (404 otherwise), and a meter filter naming a
+ * mapped meter. Each refusal names its field.
  */
 @Injectable()
 export class ReconciliationRangeReader {
@@ -34,6 +37,16 @@ export class ReconciliationRangeReader {
     const to = Date.parse(request.time_to);
     if (from >= to) {
       throw new DomainError('SYNC.INVALID_WINDOW', 'time_from must be before time_to', [{ field: 'time_from', reason: 'must be before time_to' }]);
+    }
+    if (from < EARLIEST_MS) {
+      throw new DomainError('SYNC.INVALID_WINDOW', 'time_from is before any usage could exist', [
+        { field: 'time_from', reason: 'must not be before 2000-01-01T00:00:00Z' },
+      ]);
+    }
+    if (to > Date.now() + DAY_MS) {
+      throw new DomainError('SYNC.INVALID_WINDOW', 'time_to is too far in the future', [
+        { field: 'time_to', reason: 'must not be more than a day in the future' },
+      ]);
     }
     if (to - from > RECONCILIATION_MAX_RANGE_DAYS * DAY_MS) {
       throw new DomainError('SYNC.INVALID_WINDOW', `a reconciliation covers at most ${RECONCILIATION_MAX_RANGE_DAYS} days`, [

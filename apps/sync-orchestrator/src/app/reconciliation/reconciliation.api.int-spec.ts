@@ -228,6 +228,8 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
     ['a malformed date', { time_from: '2025-13-01T00:00:00Z', time_to: '2025-01-02T00:00:00Z' }, 'time_from'],
     ['a date with an offset', { time_from: '2025-01-01T00:00:00+02:00', time_to: '2025-01-02T00:00:00Z' }, 'time_from'],
     ['a missing time_to', { time_from: '2025-01-01T00:00:00Z' }, 'time_to'],
+    ['a date before any usage', { time_from: '0000-01-01T00:00:00Z', time_to: '0000-01-02T00:00:00Z' }, 'time_from'],
+    ['a range ending over a day ahead', { time_from: '2999-01-01T00:00:00Z', time_to: '2999-01-02T00:00:00Z' }, 'time_to'],
     ['an unknown meter', { time_from: '2025-01-01T00:00:00Z', time_to: '2025-01-02T00:00:00Z', meter_id: 'meter_nope' }, 'meter_id'],
     ['a malformed customer id', { time_from: '2025-01-01T00:00:00Z', time_to: '2025-01-02T00:00:00Z', customer_id: 'bad id' }, 'customer_id'],
   ])('answers 400 naming the field for %s, on GET and POST', async (_case, body, field) => {
