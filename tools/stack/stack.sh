@@ -15,6 +15,7 @@
 #
 # Services: postgres clickhouse kafka temporal stripe-mock stripe-emulator
 # See tools/stack/README.md for ports, environment variables and the cache layout.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 # ---------------------------------------------------------------------------

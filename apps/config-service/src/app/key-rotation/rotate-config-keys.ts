@@ -1,6 +1,6 @@
-import { DataSource, In } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { SealedSecret, SecretBinding, SecretBox, SecretBoxError } from '@flexsync/crypto';
-import { StripeConfigAudit, StripeTenantConfig } from '@flexsync/persistence';
+import { StripeConfigStore, type StripeTenantConfig } from '@flexsync/persistence';
 
 export const ROTATION_ACTOR = 'system:rotate-keys';
 
@@ -65,12 +65,9 @@ function storedSecrets(row: StripeTenantConfig): { field: SecretBinding['field']
  * a `rotated` audit row per config. All or nothing: if any value cannot be opened, nothing changes.
  */
 export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, options: RotationOptions = {}): Promise<RotationReport> {
-  return dataSource.transaction(async (manager) => {
-    const rows = await manager.getRepository(StripeTenantConfig).find({
-      where: options.tenantIds ? { tenantId: In(options.tenantIds) } : {},
-      order: { tenantId: 'ASC', environmentId: 'ASC' },
-      lock: { mode: 'pessimistic_write' },
-    });
+  const store = new StripeConfigStore(dataSource);
+  return store.transaction(async (manager) => {
+    const rows = await store.lockForRotation(manager, options.tenantIds);
     const stale = rows.filter((row) => storedSecrets(row).some(({ sealed }) => box.needsRotation(sealed)));
 
     const unreadable: UnreadableConfig[] = [];
@@ -119,34 +116,20 @@ export async function rotateConfigKeys(dataSource: DataSource, box: SecretBox, o
 
     if (!options.dryRun) {
       for (const { row, apiKey, webhookSecret, newMasterKey, newlyBound } of updates) {
-        await manager
-          .createQueryBuilder()
-          .update(StripeTenantConfig)
-          .set({
-            apiKeyCiphertext: apiKey.ciphertext,
-            apiKeyKeyId: apiKey.keyId,
-            webhookSecretCiphertext: webhookSecret?.ciphertext ?? null,
-            webhookSecretKeyId: webhookSecret?.keyId ?? null,
-            // Re-encryption changes storage, not the tenant's settings.
-            updatedAt: () => '"updated_at"',
-          })
-          .where('id = :id AND tenant_id = :tenantId AND environment_id = :environmentId', {
-            id: row.id,
-            tenantId: row.tenantId,
-            environmentId: row.environmentId,
-          })
-          .execute();
-        await manager.save(
-          manager.create(StripeConfigAudit, {
-            tenantId: row.tenantId,
-            environmentId: row.environmentId,
-            actor: ROTATION_ACTOR,
-            action: 'rotated',
-            changedFields: webhookSecret ? ['api_key', 'webhook_secret'] : ['api_key'],
-            // Key ids are operator details (the command's report), not something the history API shows tenants.
-            detail: { new_master_key: newMasterKey, newly_bound: newlyBound },
-          }),
-        );
+        const scope = { tenantId: row.tenantId, environmentId: row.environmentId };
+        await store.replaceSealedSecrets(manager, row, {
+          apiKeyCiphertext: apiKey.ciphertext,
+          apiKeyKeyId: apiKey.keyId,
+          webhookSecretCiphertext: webhookSecret?.ciphertext ?? null,
+          webhookSecretKeyId: webhookSecret?.keyId ?? null,
+        });
+        await store.audit(manager, scope, {
+          actor: ROTATION_ACTOR,
+          action: 'rotated',
+          changedFields: webhookSecret ? ['api_key', 'webhook_secret'] : ['api_key'],
+          // Key ids are operator details (the command's report), not something the history API shows tenants.
+          detail: { new_master_key: newMasterKey, newly_bound: newlyBound },
+        });
       }
     }
     return {

@@ -1,4 +1,4 @@
-import { LessThan, type DataSource, type EntityManager } from 'typeorm';
+import { In, LessThan, type DataSource, type EntityManager } from 'typeorm';
 import type { TenantScope } from '../entities/tenant-scoped';
 import { StripeConfigAudit, type ConfigAuditAction } from './stripe-config-audit.entity';
 import { StripeTenantConfig } from './stripe-tenant-config.entity';
@@ -144,6 +144,36 @@ export class StripeConfigStore {
       })
       .execute();
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Every config (or those of `tenantIds`), locked until the transaction ends, in key order. Cross-tenant on purpose:
+   * key rotation is an operator command over all stored secrets.
+   */
+  lockForRotation(manager: EntityManager, tenantIds?: readonly string[]): Promise<StripeTenantConfig[]> {
+    return manager.getRepository(StripeTenantConfig).find({
+      where: tenantIds ? { tenantId: In([...tenantIds]) } : {},
+      order: { tenantId: 'ASC', environmentId: 'ASC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** Stores re-sealed secrets on `row`. Re-encryption changes storage, not the tenant's settings: `updated_at` stays. */
+  async replaceSealedSecrets(
+    manager: EntityManager,
+    row: StripeTenantConfig,
+    sealed: Required<Pick<StripeConfigPatch, 'apiKeyCiphertext' | 'apiKeyKeyId' | 'webhookSecretCiphertext' | 'webhookSecretKeyId'>>,
+  ): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(StripeTenantConfig)
+      .set({ ...sealed, updatedAt: KEEP_UPDATED_AT })
+      .where('id = :id AND tenant_id = :tenantId AND environment_id = :environmentId', {
+        id: row.id,
+        tenantId: row.tenantId,
+        environmentId: row.environmentId,
+      })
+      .execute();
   }
 
   async delete(manager: EntityManager, scope: TenantScope): Promise<boolean> {
