@@ -17,7 +17,12 @@ mkdir -p "$REPORTS"
 step() { printf '\n[test] %s\n' "$*" >&2; }
 step "lint";        npm run --silent lint
 step "shell scripts (shellcheck: the stack script, its library and one file per service)"
-command -v shellcheck >/dev/null || { echo "shellcheck is missing: apt-get install -y shellcheck" >&2; exit 1; }
+# Installed on demand like the other tools the suite needs (Debian's package), so a fresh machine runs this step too.
+if ! command -v shellcheck >/dev/null; then
+  SUDO=$([[ $(id -u) -eq 0 ]] || echo sudo)
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends shellcheck >/dev/null \
+    || { $SUDO apt-get update >/dev/null && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends shellcheck >/dev/null; }
+fi
 shellcheck -x tools/stack/stack.sh tools/stack/lib/*.sh tools/stack/services/*.sh
 step "kubernetes manifests (kustomize, schemas, restricted profile)"; bash tools/k8s/validate.sh
 step "alert rules (promtool check + unit tests)"; bash tools/prometheus/check.sh
