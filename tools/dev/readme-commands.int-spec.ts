@@ -41,8 +41,19 @@ const README_COMMANDS: Record<string, string> = {
   'npm run build': 'tools/dev/test.sh (production build step)',
   'bash tools/fuzz/run.sh [--max-examples N]': 'tools/dev/test.sh (fuzz step)',
   'npm ci': '.ci/run',
-  'node tools/dev/run-ts.js apps/sync-worker/src/app/push.bench.ts [--aggregates 100000 --rows 5000000 --rate 1000]':
+  'npm run bench:push -- --aggregates 10000,100000':
     'benchmark, run by hand (not part of npm test by design); bench/RESULTS.md records its last run',
+  'npm run bench:replicas -- --aggregates 20000':
+    'benchmark, run by hand (not part of npm test by design); bench/RESULTS.md records its last run',
+  'npm run bench:v2 -- --aggregates 20000':
+    'benchmark, run by hand (not part of npm test by design); bench/RESULTS.md records its last run',
+  'npm run bench:meter-usage -- --rows 1000000 --duplicates 0.1':
+    'benchmark, run by hand (not part of npm test by design); bench/RESULTS.md records its last run',
+  'npm run bench:webhook-ingest':
+    'benchmark, run by hand (not part of npm test by design); bench/RESULTS.md records its last run',
+  'npm run bench:operator-api':
+    'benchmark, run by hand (not part of npm test by design); bench/RESULTS.md records its last run',
+
 };
 
 /** tools/stack/README.md: the non-destructive commands run here; the rest by the test setup, the fault specs and .ci/run. */

@@ -14,8 +14,12 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
   it('sends a large window by stream with v1 identifiers and exact totals, survives a session expiring mid-window, and surfaces an asynchronous rejection on its row', async () => {
     const tenant = uniqueTenant('stream');
     const apiKey = testApiKey('stream');
-    // `ghost_calls` has no meter in the account: the stream accepts the event and Stripe rejects it afterwards.
-    spec.emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
+    // `ghost_calls` has an active `sum` meter (so the push's meter check passes it) that reads the customer from another
+    // payload key: the stream accepts the event and Stripe rejects it afterwards (`meter_event_no_customer_defined`).
+    spec.emulator.addAccount({
+      apiKeys: [apiKey],
+      meters: [{ eventName: 'api_calls' }, { eventName: 'ghost_calls', customerPayloadKey: 'account_ref' }],
+    });
     const customers = Array.from({ length: CUSTOMERS }, (_, c) => ({ customerId: `client_${c}`, stripeCustomerId: `cus_${c}` }));
     await spec.harness.seedTenant(tenant, {
       apiKey,

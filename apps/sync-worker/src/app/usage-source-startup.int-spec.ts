@@ -21,6 +21,8 @@ describe('sync-worker start with a usage source it cannot read', () => {
         TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
         TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
         TEMPORAL_TASK_QUEUE: `stripe-sync-refused-${randomUUID()}`,
+        KAFKA_BROKERS: env.KAFKA_BROKERS,
+        METER_ERROR_REPORTS_CONSUMER_ENABLED: 'false',
         FLEXSYNC_ENCRYPTION_KEYS: keyring.keys,
         FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: keyring.currentKeyId,
         PORT: '0',

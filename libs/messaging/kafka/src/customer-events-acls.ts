@@ -1,5 +1,6 @@
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
+import type { AclEntry } from 'kafkajs';
 import { STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC, STRIPE_CUSTOMER_EVENTS_TOPIC } from './contracts/stripe-customer-events';
+import { consumedTopicAcls } from './topic-acls';
 
 export interface CustomerEventsPrincipals {
   /** e.g. `User:webhook-ingest`: the only principal that may write the customer events topic. */
@@ -17,21 +18,11 @@ export interface CustomerEventsPrincipals {
  * gets either. Apply with `admin.createAcls({ acl: customerEventsAcls(…) })` or the equivalent `kafka-acls` commands.
  */
 export function customerEventsAcls(principals: CustomerEventsPrincipals): AclEntry[] {
-  const topic = principals.topic ?? STRIPE_CUSTOMER_EVENTS_TOPIC;
-  const deadLetterTopic = principals.deadLetterTopic ?? STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC;
-  const allow = (principal: string, resourceType: AclResourceTypes, resourceName: string, operation: AclOperationTypes): AclEntry => ({
-    principal,
-    host: '*',
-    resourceType,
-    resourceName,
-    resourcePatternType: ResourcePatternTypes.LITERAL,
-    operation,
-    permissionType: AclPermissionTypes.ALLOW,
+  return consumedTopicAcls({
+    producer: principals.webhookIngest,
+    consumer: principals.mappingService,
+    consumerGroupId: principals.mappingGroupId,
+    topic: principals.topic ?? STRIPE_CUSTOMER_EVENTS_TOPIC,
+    deadLetterTopic: principals.deadLetterTopic ?? STRIPE_CUSTOMER_EVENTS_DLQ_TOPIC,
   });
-  return [
-    allow(principals.webhookIngest, AclResourceTypes.TOPIC, topic, AclOperationTypes.WRITE),
-    allow(principals.mappingService, AclResourceTypes.TOPIC, topic, AclOperationTypes.READ),
-    allow(principals.mappingService, AclResourceTypes.GROUP, principals.mappingGroupId, AclOperationTypes.READ),
-    allow(principals.mappingService, AclResourceTypes.TOPIC, deadLetterTopic, AclOperationTypes.WRITE),
-  ];
 }

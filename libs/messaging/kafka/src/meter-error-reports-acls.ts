@@ -1,5 +1,6 @@
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
+import type { AclEntry } from 'kafkajs';
 import { STRIPE_METER_ERROR_REPORTS_DLQ_TOPIC, STRIPE_METER_ERROR_REPORTS_TOPIC } from './contracts/stripe-meter-error-reports';
+import { consumedTopicAcls } from './topic-acls';
 
 export interface MeterErrorReportsPrincipals {
   /** e.g. `User:webhook-ingest`: the only principal that may write the meter error reports topic. */
@@ -17,21 +18,11 @@ export interface MeterErrorReportsPrincipals {
  * Apply beside {@link customerEventsAcls} with `admin.createAcls({ acl: meterErrorReportsAcls(…) })`.
  */
 export function meterErrorReportsAcls(principals: MeterErrorReportsPrincipals): AclEntry[] {
-  const topic = principals.topic ?? STRIPE_METER_ERROR_REPORTS_TOPIC;
-  const deadLetterTopic = principals.deadLetterTopic ?? STRIPE_METER_ERROR_REPORTS_DLQ_TOPIC;
-  const allow = (principal: string, resourceType: AclResourceTypes, resourceName: string, operation: AclOperationTypes): AclEntry => ({
-    principal,
-    host: '*',
-    resourceType,
-    resourceName,
-    resourcePatternType: ResourcePatternTypes.LITERAL,
-    operation,
-    permissionType: AclPermissionTypes.ALLOW,
+  return consumedTopicAcls({
+    producer: principals.webhookIngest,
+    consumer: principals.syncWorker,
+    consumerGroupId: principals.syncWorkerGroupId,
+    topic: principals.topic ?? STRIPE_METER_ERROR_REPORTS_TOPIC,
+    deadLetterTopic: principals.deadLetterTopic ?? STRIPE_METER_ERROR_REPORTS_DLQ_TOPIC,
   });
-  return [
-    allow(principals.webhookIngest, AclResourceTypes.TOPIC, topic, AclOperationTypes.WRITE),
-    allow(principals.syncWorker, AclResourceTypes.TOPIC, topic, AclOperationTypes.READ),
-    allow(principals.syncWorker, AclResourceTypes.GROUP, principals.syncWorkerGroupId, AclOperationTypes.READ),
-    allow(principals.syncWorker, AclResourceTypes.TOPIC, deadLetterTopic, AclOperationTypes.WRITE),
-  ];
 }
