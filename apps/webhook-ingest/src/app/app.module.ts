@@ -38,7 +38,11 @@ export class WebhookIngestModule {
         }),
         { provide: WebhookIngestConfig, useValue: config },
         { provide: SecretBox, useFactory: () => secretBoxFrom(config) },
-        { provide: StripeConfigStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new StripeConfigStore(dataSource) },
+        {
+          provide: StripeConfigStore,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) => new StripeConfigStore(dataSource),
+        },
         WebhookMetrics,
         WebhookSigningSecrets,
         WebhookInbox,

@@ -15,7 +15,10 @@ export interface SyncWindowCoverageRow {
   usage_changed_at: Date | null;
 }
 
-/** A ledger row (`stripe_sync_batches`) still to push: `pending`, or `failed` with the system's own retry due (`unknown` waits for reconciliation). */
+/**
+ * SQL condition for a ledger row (`stripe_sync_batches`) still to push: `pending`, or `failed` with the system's own
+ * retry due (`unknown` waits for reconciliation).
+ */
 export const OPEN_LEDGER_ROW = `sync_status = 'pending' OR (sync_status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now())`;
 
 /** Raised when a window overlaps an already-synced window of another size. */

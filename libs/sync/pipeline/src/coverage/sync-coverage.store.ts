@@ -27,11 +27,12 @@ const key = (start: number, end: number): string => `${start}|${end}`;
 
 /**
  * Coverage per tenant+environment and window (`stripe_sync_windows`, through {@link SyncWindowStore}; the config
- * through {@link StripeConfigStore}), against the ledger (`stripe_sync_batches`, read only). A closed window is fully delivered when its whole-window aggregation began after it closed (and after
- * rows were last found ingested into it, `usage_changed_at`) and none of its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due from `lookbackHours` before
- * the hour its config was created in (or its oldest synced window, if earlier) up to `closedBy`, tiled by `planWindows` so a
- * change of window size never overlaps windows already synced. Windows older than Stripe accepts (the same rule and
- * margin as the push) are counted as beyond the limit instead of planned.
+ * through {@link StripeConfigStore}), against the ledger (`stripe_sync_batches`, read only). A closed window is fully
+ * delivered when its whole-window aggregation began after it closed (and after rows were last found ingested into it,
+ * `usage_changed_at`) and none of its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due
+ * from `lookbackHours` before the hour its config was created in (or its oldest synced window, if earlier) up to
+ * `closedBy`, tiled by `planWindows` so a change of window size never overlaps windows already synced. Windows older
+ * than Stripe accepts (the same rule and margin as the push) are counted as beyond the limit instead of planned.
  */
 export class SyncCoverageStore {
   private readonly configs: StripeConfigStore;

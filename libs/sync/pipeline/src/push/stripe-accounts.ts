@@ -48,9 +48,9 @@ interface CachedAccount {
 const LIVE_KEY = /^(sk|rk)_live_/;
 
 /**
- * The Stripe account of each tenant+environment: its key is read from `stripe_tenant_configs` ({@link StripeConfigStore}) and opened with the
- * keyring only here, bound to its row (a ciphertext copied from another tenant or field does not open); the plaintext
- * lives on inside the account's client for at most `keyTtlMs`, never in a log, error or return value.
+ * The Stripe account of each tenant+environment: its key is read from `stripe_tenant_configs` ({@link StripeConfigStore})
+ * and opened with the keyring only here, bound to its row (a ciphertext copied from another tenant or field does not
+ * open); the plaintext lives on inside the account's client for at most `keyTtlMs`, never in a log, error or return value.
  * The rate budget is the Stripe account's (`stripe_tenant_configs.stripe_account_id`, stored by the connection
  * test; an untested config paces alone): one per account and kind of call, in Postgres, shared by every worker
  * replica and every tenant+environment using that account ({@link reserveAccountSlots}); this worker keeps one
