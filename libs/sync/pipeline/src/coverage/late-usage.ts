@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, type TenantScope } from '@flexsync/persistence';
 import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
 import type { IngestionFeed, UsageSourceName } from '../usage-source/usage-source';
 
@@ -29,22 +29,23 @@ export interface LateUsageScan {
  * harmless. The first run looks back over Stripe's whole 35 days.
  */
 export class LateUsageWatermarks {
+  private readonly configs: StripeConfigStore;
+
   constructor(
     private readonly db: DataSource,
     private readonly overlapMs = DEFAULT_WATERMARK_OVERLAP_MS,
-  ) {}
+  ) {
+    this.configs = new StripeConfigStore(db);
+  }
 
   async scan(
     scope: TenantScope,
     source: { name: UsageSourceName; ingestion: IngestionFeed },
     nowMs: number,
   ): Promise<LateUsageScan | undefined> {
-    const configs: { aggregation_window_minutes: number }[] = await this.db.query(
-      `SELECT aggregation_window_minutes FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    if (!configs[0]) return undefined;
-    const windowMinutes = configs[0].aggregation_window_minutes;
+    const settings = await this.configs.syncSettings(scope);
+    if (!settings) return undefined;
+    const { windowMinutes } = settings;
     const rows: { ingested_through_ms: string }[] = await this.db.query(
       `SELECT ingested_through_ms FROM stripe_usage_watermarks WHERE tenant_id = $1 AND environment_id = $2 AND usage_source = $3`,
       [scope.tenantId, scope.environmentId, source.name],
