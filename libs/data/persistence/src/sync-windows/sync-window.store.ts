@@ -35,10 +35,11 @@ export class WindowConflictError extends Error {
 
 /**
  * `stripe_sync_windows` (entity `StripeSyncWindow`): the windows a tenant+environment has synced, for the ledger
- * (which registers them) and coverage (which reads and completes them). Raw SQL throughout, because the statements need
- * what the repository API cannot say: tests joined to the ledger (`stripe_sync_batches`), `ON CONFLICT … DO UPDATE`
- * upserts on the composite key, `GREATEST` and `UPDATE … RETURNING`. Always scoped by tenant and environment; runs on
- * the caller's manager (the ledger's inside its lock).
+ * (which registers them), coverage (which reads and completes them) and the late-usage scan (which marks them
+ * changed). Raw SQL throughout, because the statements need what the repository API cannot say: tests joined to the
+ * ledger (`stripe_sync_batches`), `ON CONFLICT … DO UPDATE` upserts on the composite key, `GREATEST`, `UPDATE … FROM
+ * unnest(…)` and `UPDATE … RETURNING`. Always scoped by tenant and environment; runs on the caller's manager (the
+ * ledger's inside its lock, the late-usage scan's in its watermark transaction).
  */
 export class SyncWindowStore {
   /**
@@ -116,5 +117,24 @@ export class SyncWindowStore {
       params,
     );
     return { delivered: rows[0]?.delivered ?? false };
+  }
+
+  /**
+   * Marks every window overlapping one of `buckets` as holding usage ingested at `changedAt` (`usage_changed_at`), so
+   * coverage re-syncs it. Returns how many windows were marked; none when `buckets` is empty.
+   */
+  async markUsageChanged(manager: EntityManager, scope: TenantScope, buckets: SyncWindowBounds[], changedAt: Date): Promise<number> {
+    if (buckets.length === 0) return 0;
+    const [updated]: { n: number }[] = await manager.query(
+      `WITH marked AS (
+         UPDATE stripe_sync_windows w SET usage_changed_at = $5, updated_at = now()
+           FROM unnest($3::timestamptz[], $4::timestamptz[]) AS b(bucket_start, bucket_end)
+          WHERE w.tenant_id = $1 AND w.environment_id = $2
+            AND w.window_start < b.bucket_end AND w.window_end > b.bucket_start
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM marked`,
+      [scope.tenantId, scope.environmentId, buckets.map((b) => b.start), buckets.map((b) => b.end), changedAt],
+    );
+    return updated.n;
   }
 }

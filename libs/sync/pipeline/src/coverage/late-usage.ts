@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { StripeConfigStore, type TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, SyncWindowStore, type TenantScope } from '@flexsync/persistence';
 import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
 import type { IngestionFeed, UsageSourceName } from '../usage-source/usage-source';
 
@@ -30,6 +30,7 @@ export interface LateUsageScan {
  */
 export class LateUsageWatermarks {
   private readonly configs: StripeConfigStore;
+  private readonly windows = new SyncWindowStore();
 
   constructor(
     private readonly db: DataSource,
@@ -68,20 +69,7 @@ export class LateUsageWatermarks {
     const lateRowsBeyondLimit = previous === undefined ? 0 : beyondLimit;
 
     const windowsMarked = await this.db.transaction(async (tx) => {
-      let marked = 0;
-      if (changedWindows.length > 0) {
-        const [updated]: { n: number }[] = await tx.query(
-          `WITH marked AS (
-             UPDATE stripe_sync_windows w SET usage_changed_at = $5, updated_at = now()
-               FROM unnest($3::timestamptz[], $4::timestamptz[]) AS b(bucket_start, bucket_end)
-              WHERE w.tenant_id = $1 AND w.environment_id = $2
-                AND w.window_start < b.bucket_end AND w.window_end > b.bucket_start
-             RETURNING 1)
-           SELECT count(*)::int AS n FROM marked`,
-          [scope.tenantId, scope.environmentId, changedWindows.map((w) => w.start), changedWindows.map((w) => w.end), new Date(nowMs)],
-        );
-        marked = updated.n;
-      }
+      const marked = await this.windows.markUsageChanged(tx, scope, changedWindows, new Date(nowMs));
       await tx.query(
         `INSERT INTO stripe_usage_watermarks
            (tenant_id, environment_id, usage_source, ingested_through_ms, late_rows_beyond_limit, last_late_row_beyond_limit_at)
