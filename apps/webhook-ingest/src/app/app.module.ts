@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SecretBox, secretBoxFrom } from '@flexsync/crypto';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
 import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { PersistenceModule, postgresCheck, StripeTenantConfig } from '@flexsync/persistence';
+import { PersistenceModule, postgresCheck, StripeConfigStore } from '@flexsync/persistence';
 import { CustomerEventPublisher } from './stripe-webhooks/customer-event-publisher';
 import { ReceiveStripeWebhook } from './stripe-webhooks/receive-stripe-webhook/receive-stripe-webhook.use-case';
 import { PayloadPurgeLoop } from './stripe-webhooks/purge-webhook-payloads/payload-purge.loop';
@@ -26,7 +26,6 @@ export class WebhookIngestModule {
       module: WebhookIngestModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
-        TypeOrmModule.forFeature([StripeTenantConfig]),
         KafkaModule.forService(config),
         ObservabilityModule.forService('webhook-ingest', config),
       ],
@@ -39,6 +38,11 @@ export class WebhookIngestModule {
         }),
         { provide: WebhookIngestConfig, useValue: config },
         { provide: SecretBox, useFactory: () => secretBoxFrom(config) },
+        {
+          provide: StripeConfigStore,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) => new StripeConfigStore(dataSource),
+        },
         WebhookMetrics,
         WebhookSigningSecrets,
         WebhookInbox,

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { UnsafeSqlValueError } from '@flexsync/clickhouse';
+import { WindowConflictError } from '@flexsync/persistence';
 import { SYNC_FAILURE } from '@flexsync/sync-contracts';
 import type { AggregateEventsInput, WindowUsageSummary } from '@flexsync/sync-contracts';
 import { activityLogger, currentActivityRun } from './activity-run';
@@ -8,7 +9,6 @@ import { decimalToScaled, scaledToDecimal } from './decimal';
 import type { MappingReader } from './ledger/mappings';
 import { compareSeries, emptyReconcileCounts, MeasuredSeries, SeriesKey, StripeTarget } from './ledger/ledger-rows';
 import type { SyncLedger } from './ledger/sync-ledger';
-import { WindowConflictError } from './ledger/window-store';
 import type { SyncPipelineMetrics } from './sync-metrics';
 import { UsageSourceConfigError } from './usage-source/usage-source';
 import type { UsageSource } from './usage-source/usage-source';

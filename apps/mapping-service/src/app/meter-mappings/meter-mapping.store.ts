@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { MeterProviderMapping, type TenantScope } from '@flexsync/persistence';
-import { DomainError } from '@flexsync/runtime';
-import { isExternalId } from '../shared/identifiers';
-import { violatedUniqueIndex } from '../shared/unique-violation';
+import { MeterProviderMapping, type TenantScope, violatedUniqueIndex } from '@flexsync/persistence';
+import { DomainError, matchesIdRule } from '@flexsync/runtime';
 
 export type MeterMappingFields = Pick<
   MeterProviderMapping,
@@ -41,9 +39,12 @@ export class MeterMappingStore {
     });
   }
 
-  /** The mapping of `meterId`, or a 404 `MAPPING.NOT_FOUND`. */
+  /**
+   * The mapping of `meterId`, or a 404 `MAPPING.NOT_FOUND`: without a query when the id breaks the rule every stored
+   * meter id follows (the create DTO's).
+   */
   async get(scope: TenantScope, meterId: string): Promise<MeterProviderMapping> {
-    const mapping = isExternalId(meterId)
+    const mapping = matchesIdRule('flexprice_meter', meterId)
       ? await this.mappings.findOne({ where: { tenantId: scope.tenantId, environmentId: scope.environmentId, meterId } })
       : null;
     if (!mapping)

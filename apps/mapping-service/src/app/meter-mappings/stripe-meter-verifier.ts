@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { SecretBox, SecretBoxError, secretBoxFrom } from '@flexsync/crypto';
 import { MetricsRegistry } from '@flexsync/observability';
-import type { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, type TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { checkStripeMeters, StripeAccountClient, StripeCallError } from '@flexsync/stripe-client';
 import { MappingServiceConfig } from '../mapping-service.config';
@@ -22,13 +22,15 @@ export class StripeMeterVerifier {
   private readonly logger = new Logger(StripeMeterVerifier.name);
   private readonly secretBox: SecretBox;
   private readonly checks: Counter<'result'>;
+  private readonly configs: StripeConfigStore;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataSource() db: DataSource,
     @Inject(MappingServiceConfig) private readonly config: MappingServiceConfig,
     @Inject(MetricsRegistry) registry: MetricsRegistry,
   ) {
     this.secretBox = secretBoxFrom(config);
+    this.configs = new StripeConfigStore(db);
     this.checks = new Counter({
       name: 'meter_mapping_stripe_checks_total',
       help: 'Stripe meter checks on mapping create/update, by result (usable, refused, no_config, stripe_auth, stripe_unavailable)',
@@ -68,11 +70,8 @@ export class StripeMeterVerifier {
   }
 
   private async client(scope: TenantScope): Promise<StripeAccountClient> {
-    const rows: { api_key_ciphertext: string; api_key_key_id: string }[] = await this.db.query(
-      `SELECT api_key_ciphertext, api_key_key_id FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    if (rows.length === 0) {
+    const stored = await this.configs.find(scope);
+    if (!stored) {
       this.checks.inc({ result: 'no_config' });
       throw new DomainError(
         'CONFIG.NOT_FOUND',
@@ -82,7 +81,7 @@ export class StripeMeterVerifier {
     let apiKey: string;
     try {
       apiKey = this.secretBox.open(
-        { ciphertext: rows[0].api_key_ciphertext, keyId: rows[0].api_key_key_id },
+        { ciphertext: stored.apiKeyCiphertext, keyId: stored.apiKeyKeyId },
         { ...scope, field: 'api_key' },
       );
     } catch (error) {

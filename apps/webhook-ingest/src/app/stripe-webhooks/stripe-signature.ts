@@ -1,14 +1,11 @@
 import Stripe from 'stripe';
 import type { StripeEventLike } from '@flexsync/kafka';
+import { isRecord } from '@flexsync/runtime';
 import type { WebhookRejection } from './webhook.metrics';
 
 export type SignatureCheck =
   | { ok: true; event: StripeEventLike }
   | { ok: false; reason: Extract<WebhookRejection, 'invalid_signature' | 'stale_timestamp' | 'invalid_event'> };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The fields every Stripe event has; anything else is not an event, even if signed. */
 function asStripeEvent(value: unknown): StripeEventLike | undefined {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Repository } from 'typeorm';
 import { EncryptionKeyring, SecretBox } from '@flexsync/crypto';
-import type { StripeTenantConfig } from '@flexsync/persistence';
+import type { StripeConfigStore } from '@flexsync/persistence';
 import type { WebhookIngestConfig } from '../webhook-ingest.config';
 import { WebhookSigningSecrets } from './webhook-signing-secrets';
 
@@ -27,9 +26,9 @@ describe('WebhookSigningSecrets', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  function sut(found: unknown): { secrets: WebhookSigningSecrets; findOne: jest.Mock } {
-    const findOne = jest.fn().mockResolvedValue(found);
-    return { secrets: new WebhookSigningSecrets({ findOne } as unknown as Repository<StripeTenantConfig>, box, config), findOne };
+  function sut(found: unknown): { secrets: WebhookSigningSecrets; find: jest.Mock } {
+    const find = jest.fn().mockResolvedValue(found);
+    return { secrets: new WebhookSigningSecrets({ find } as unknown as StripeConfigStore, box, config), find };
   }
 
   it('drops a decrypted secret from memory when its TTL ends, even if the endpoint is never called again', async () => {
@@ -41,10 +40,10 @@ describe('WebhookSigningSecrets', () => {
   });
 
   it('remembers an unknown endpoint, so repeats cost no lookup', async () => {
-    const { secrets, findOne } = sut(null);
+    const { secrets, find } = sut(null);
     expect(await secrets.resolve(SCOPE)).toBeUndefined();
     expect(await secrets.resolve(SCOPE)).toBeUndefined();
-    expect(findOne).toHaveBeenCalledTimes(1);
+    expect(find).toHaveBeenCalledTimes(1);
   });
 
   it('is worth re-reading after a failed check only once the interval has passed', async () => {

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { SecretBox } from '@flexsync/crypto';
-import { StripeTenantConfig, type TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, type StripeTenantConfig, type TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { WebhookIngestConfig } from '../webhook-ingest.config';
 
@@ -39,7 +37,7 @@ export class WebhookSigningSecrets {
   private readonly cache = new Map<string, CachedEndpoint>();
 
   constructor(
-    @InjectRepository(StripeTenantConfig) private readonly configs: Repository<StripeTenantConfig>,
+    @Inject(StripeConfigStore) private readonly configs: StripeConfigStore,
     @Inject(SecretBox) private readonly secretBox: SecretBox,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
   ) {
@@ -57,17 +55,7 @@ export class WebhookSigningSecrets {
     const cached = this.cache.get(key);
     if (!options.fresh && cached && cached.expiresAt > Date.now()) return cached.endpoint;
 
-    const row = await this.configs.findOne({
-      select: {
-        id: true,
-        webhookSecretCiphertext: true,
-        webhookSecretKeyId: true,
-        livemode: true,
-        stripeAccountId: true,
-        apiKeyMasked: true,
-      },
-      where: { tenantId: scope.tenantId, environmentId: scope.environmentId },
-    });
+    const row = await this.configs.find(scope);
     const endpoint = row ? this.endpointFor(scope, row) : undefined;
     const ttl = endpoint ? this.config.WEBHOOK_SECRET_CACHE_TTL_MS : this.config.WEBHOOK_UNKNOWN_ENDPOINT_CACHE_TTL_MS;
     this.cache.delete(key);

@@ -7,6 +7,20 @@ export interface SyncWindowBounds {
   end: Date;
 }
 
+/** A window's row as coverage reads it: when its whole-window aggregation last began and when usage last arrived in it. */
+export interface SyncWindowCoverageRow {
+  window_start: Date;
+  window_end: Date;
+  aggregated_at: Date | null;
+  usage_changed_at: Date | null;
+}
+
+/**
+ * SQL condition for a ledger row (`stripe_sync_batches`) still to push: `pending`, or `failed` with the system's own
+ * retry due (`unknown` waits for reconciliation).
+ */
+export const OPEN_LEDGER_ROW = `sync_status = 'pending' OR (sync_status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now())`;
+
 /** Raised when a window overlaps an already-synced window of another size. */
 export class WindowConflictError extends Error {
   constructor(window: SyncWindowBounds, existing: SyncWindowBounds) {
@@ -20,10 +34,12 @@ export class WindowConflictError extends Error {
 }
 
 /**
- * `stripe_sync_windows` (entity `StripeSyncWindow`): the windows a tenant+environment has synced. Raw SQL, because
- * both statements need what the repository API cannot say: an overlap test joined to the ledger
- * (`stripe_sync_batches`) and an `ON CONFLICT … DO UPDATE` upsert on the composite key. Always scoped by tenant and
- * environment; runs on the caller's manager, inside its ledger lock.
+ * `stripe_sync_windows` (entity `StripeSyncWindow`): the windows a tenant+environment has synced, for the ledger
+ * (which registers them), coverage (which reads and completes them) and the late-usage scan (which marks them
+ * changed). Raw SQL throughout, because the statements need what the repository API cannot say: tests joined to the
+ * ledger (`stripe_sync_batches`), `ON CONFLICT … DO UPDATE` upserts on the composite key, `GREATEST`, `UPDATE … FROM
+ * unnest(…)` and `UPDATE … RETURNING`. Always scoped by tenant and environment; runs on the caller's manager (the
+ * ledger's inside its lock, the late-usage scan's in its watermark transaction).
  */
 export class SyncWindowStore {
   /**
@@ -51,5 +67,74 @@ export class SyncWindowStore {
        ON CONFLICT (tenant_id, environment_id, window_start, window_end) DO UPDATE SET updated_at = now()`,
       [scope.tenantId, scope.environmentId, window.start, window.end],
     );
+  }
+
+  /** The windows that end after `after` and start before `before`, in time order. */
+  listOverlapping(manager: EntityManager, scope: TenantScope, after: Date, before: Date): Promise<SyncWindowCoverageRow[]> {
+    return manager.query(
+      `SELECT window_start, window_end, aggregated_at, usage_changed_at FROM stripe_sync_windows
+        WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3 AND window_start < $4
+        ORDER BY window_start, window_end`,
+      [scope.tenantId, scope.environmentId, after, before],
+    );
+  }
+
+  /**
+   * Records that a run aggregated the whole window (from `aggregatedAt`) and pushed it, and marks it delivered when
+   * that aggregation began after the window closed and after usage last arrived in it, and no ledger row of it is still
+   * open ({@link OPEN_LEDGER_ROW}); otherwise clears the mark. The upsert only guards against a window row that went
+   * missing (the ledger registers each window it aggregates). Returns whether the window is now delivered.
+   */
+  async recordAggregated(
+    manager: EntityManager,
+    scope: TenantScope,
+    window: SyncWindowBounds,
+    aggregatedAt: Date,
+  ): Promise<{ delivered: boolean }> {
+    const params = [scope.tenantId, scope.environmentId, window.start, window.end];
+    await manager.query(
+      `INSERT INTO stripe_sync_windows (tenant_id, environment_id, window_start, window_end, aggregated_at, last_synced_at)
+       VALUES ($1, $2, $3, $4, $5, now())
+       ON CONFLICT (tenant_id, environment_id, window_start, window_end) DO UPDATE
+         SET aggregated_at = GREATEST(stripe_sync_windows.aggregated_at, EXCLUDED.aggregated_at),
+             last_synced_at = now(), updated_at = now()`,
+      [...params, aggregatedAt],
+    );
+    // Through a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count], not the rows.
+    const rows: { delivered: boolean }[] = await manager.query(
+      `WITH recorded AS (
+       UPDATE stripe_sync_windows w
+          SET delivered_at = CASE WHEN w.aggregated_at >= w.window_end
+                AND (w.usage_changed_at IS NULL OR w.aggregated_at >= w.usage_changed_at) AND NOT EXISTS (
+                SELECT 1 FROM stripe_sync_batches b
+                 WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
+                   AND b.window_start = w.window_start AND b.window_end = w.window_end
+                   AND (${OPEN_LEDGER_ROW})
+              ) THEN now() END
+        WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.window_start = $3 AND w.window_end = $4
+       RETURNING w.delivered_at IS NOT NULL AS delivered)
+       SELECT delivered FROM recorded`,
+      params,
+    );
+    return { delivered: rows[0]?.delivered ?? false };
+  }
+
+  /**
+   * Marks every window overlapping one of `buckets` as holding usage ingested at `changedAt` (`usage_changed_at`), so
+   * coverage re-syncs it. Returns how many windows were marked; none when `buckets` is empty.
+   */
+  async markUsageChanged(manager: EntityManager, scope: TenantScope, buckets: SyncWindowBounds[], changedAt: Date): Promise<number> {
+    if (buckets.length === 0) return 0;
+    const [updated]: { n: number }[] = await manager.query(
+      `WITH marked AS (
+         UPDATE stripe_sync_windows w SET usage_changed_at = $5, updated_at = now()
+           FROM unnest($3::timestamptz[], $4::timestamptz[]) AS b(bucket_start, bucket_end)
+          WHERE w.tenant_id = $1 AND w.environment_id = $2
+            AND w.window_start < b.bucket_end AND w.window_end > b.bucket_start
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM marked`,
+      [scope.tenantId, scope.environmentId, buckets.map((b) => b.start), buckets.map((b) => b.end), changedAt],
+    );
+    return updated.n;
   }
 }

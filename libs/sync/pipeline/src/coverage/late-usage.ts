@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, SyncWindowStore, type TenantScope } from '@flexsync/persistence';
 import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
 import type { IngestionFeed, UsageSourceName } from '../usage-source/usage-source';
 
@@ -29,22 +29,24 @@ export interface LateUsageScan {
  * harmless. The first run looks back over Stripe's whole 35 days.
  */
 export class LateUsageWatermarks {
+  private readonly configs: StripeConfigStore;
+  private readonly windows = new SyncWindowStore();
+
   constructor(
     private readonly db: DataSource,
     private readonly overlapMs = DEFAULT_WATERMARK_OVERLAP_MS,
-  ) {}
+  ) {
+    this.configs = new StripeConfigStore(db);
+  }
 
   async scan(
     scope: TenantScope,
     source: { name: UsageSourceName; ingestion: IngestionFeed },
     nowMs: number,
   ): Promise<LateUsageScan | undefined> {
-    const configs: { aggregation_window_minutes: number }[] = await this.db.query(
-      `SELECT aggregation_window_minutes FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    if (!configs[0]) return undefined;
-    const windowMinutes = configs[0].aggregation_window_minutes;
+    const settings = await this.configs.syncSettings(scope);
+    if (!settings) return undefined;
+    const { windowMinutes } = settings;
     const rows: { ingested_through_ms: string }[] = await this.db.query(
       `SELECT ingested_through_ms FROM stripe_usage_watermarks WHERE tenant_id = $1 AND environment_id = $2 AND usage_source = $3`,
       [scope.tenantId, scope.environmentId, source.name],
@@ -67,20 +69,7 @@ export class LateUsageWatermarks {
     const lateRowsBeyondLimit = previous === undefined ? 0 : beyondLimit;
 
     const windowsMarked = await this.db.transaction(async (tx) => {
-      let marked = 0;
-      if (changedWindows.length > 0) {
-        const [updated]: { n: number }[] = await tx.query(
-          `WITH marked AS (
-             UPDATE stripe_sync_windows w SET usage_changed_at = $5, updated_at = now()
-               FROM unnest($3::timestamptz[], $4::timestamptz[]) AS b(bucket_start, bucket_end)
-              WHERE w.tenant_id = $1 AND w.environment_id = $2
-                AND w.window_start < b.bucket_end AND w.window_end > b.bucket_start
-             RETURNING 1)
-           SELECT count(*)::int AS n FROM marked`,
-          [scope.tenantId, scope.environmentId, changedWindows.map((w) => w.start), changedWindows.map((w) => w.end), new Date(nowMs)],
-        );
-        marked = updated.n;
-      }
+      const marked = await this.windows.markUsageChanged(tx, scope, changedWindows, new Date(nowMs));
       await tx.query(
         `INSERT INTO stripe_usage_watermarks
            (tenant_id, environment_id, usage_source, ingested_through_ms, late_rows_beyond_limit, last_late_row_beyond_limit_at)

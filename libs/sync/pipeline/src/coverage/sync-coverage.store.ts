@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { OPEN_LEDGER_ROW, StripeConfigStore, SyncWindowStore, type TenantScope } from '@flexsync/persistence';
 import { planWindows } from '@flexsync/sync-contracts';
 import type { SyncWindow, TenantCoveragePlan } from '@flexsync/sync-contracts';
 import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
@@ -23,50 +23,37 @@ export interface CoverageQuery {
   lateUsage?: 'lookback' | 'watermark';
 }
 
-interface SyncedWindowRow {
-  window_start: Date;
-  window_end: Date;
-  aggregated_at: Date | null;
-  usage_changed_at: Date | null;
-}
-
-/** A ledger row still to push: `pending`, or `failed` with the system's own retry due (`unknown` waits for reconciliation). */
-const OPEN_ROW = `sync_status = 'pending' OR (sync_status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now())`;
-
 const key = (start: number, end: number): string => `${start}|${end}`;
 
 /**
- * Coverage per tenant+environment and window (`stripe_sync_windows`), against the ledger (`stripe_sync_batches`,
- * read only). A closed window is fully delivered when its whole-window aggregation began after it closed (and after
- * rows were last found ingested into it, `usage_changed_at`) and none of its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due from `lookbackHours` before
- * the hour its config was created in (or its oldest synced window, if earlier) up to `closedBy`, tiled by `planWindows` so a
- * change of window size never overlaps windows already synced. Windows older than Stripe accepts (the same rule and
- * margin as the push) are counted as beyond the limit instead of planned.
+ * Coverage per tenant+environment and window (`stripe_sync_windows`, through {@link SyncWindowStore}; the config
+ * through {@link StripeConfigStore}), against the ledger (`stripe_sync_batches`, read only). A closed window is fully
+ * delivered when its whole-window aggregation began after it closed (and after rows were last found ingested into it,
+ * `usage_changed_at`) and none of its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due
+ * from `lookbackHours` before the hour its config was created in (or its oldest synced window, if earlier) up to
+ * `closedBy`, tiled by `planWindows` so a change of window size never overlaps windows already synced. Windows older
+ * than Stripe accepts (the same rule and margin as the push) are counted as beyond the limit instead of planned.
  */
 export class SyncCoverageStore {
-  constructor(private readonly db: DataSource) {}
+  private readonly configs: StripeConfigStore;
+  private readonly windows = new SyncWindowStore();
+
+  constructor(private readonly db: DataSource) {
+    this.configs = new StripeConfigStore(db);
+  }
 
   /** Undefined when the tenant has no Stripe config (deleted since it was listed). */
   async plan(scope: TenantScope, query: CoverageQuery): Promise<TenantCoveragePlan | undefined> {
-    const configs: { aggregation_window_minutes: number; created_at: Date }[] = await this.db.query(
-      `SELECT aggregation_window_minutes, created_at FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    const config = configs[0];
+    const config = await this.configs.find(scope);
     if (!config) return undefined;
     const closedByMs = query.closedBy.getTime();
     const horizon = new Date(query.nowMs - REPORT_HORIZON_MS);
     const [synced, open] = await Promise.all([
-      this.db.query(
-        `SELECT window_start, window_end, aggregated_at, usage_changed_at FROM stripe_sync_windows
-          WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3 AND window_start < $4
-          ORDER BY window_start, window_end`,
-        [scope.tenantId, scope.environmentId, horizon, query.closedBy],
-      ) as Promise<SyncedWindowRow[]>,
+      this.windows.listOverlapping(this.db.manager, scope, horizon, query.closedBy),
       this.openWindows(scope, horizon),
     ]);
 
-    const createdHour = Math.floor(config.created_at.getTime() / HOUR_MS) * HOUR_MS;
+    const createdHour = Math.floor(config.createdAt.getTime() / HOUR_MS) * HOUR_MS;
     const anchor = synced.reduce(
       (earliest, row) => Math.min(earliest, row.window_start.getTime()),
       createdHour - query.lookbackHours * HOUR_MS,
@@ -76,7 +63,7 @@ export class SyncCoverageStore {
       from < closedByMs
         ? planWindows({
             synced: synced.map((row) => ({ start: row.window_start.toISOString(), end: row.window_end.toISOString() })),
-            windowMinutes: config.aggregation_window_minutes,
+            windowMinutes: config.aggregationWindowMinutes,
             from: new Date(from).toISOString(),
             to: query.closedBy.toISOString(),
           })
@@ -109,7 +96,7 @@ export class SyncCoverageStore {
     return {
       tenantId: scope.tenantId,
       environmentId: scope.environmentId,
-      windowMinutes: config.aggregation_window_minutes,
+      windowMinutes: config.aggregationWindowMinutes,
       undelivered: undelivered.length,
       beyondLimit,
       oldestUndelivered: undelivered[0]?.start,
@@ -120,36 +107,10 @@ export class SyncCoverageStore {
 
   /**
    * Records that a run aggregated the whole window (from `aggregatedAt`) and pushed it, and whether it is now fully
-   * delivered. The ledger registered the window when it aggregated it; the upsert only guards against a window row
-   * that went missing.
+   * delivered ({@link SyncWindowStore.recordAggregated}).
    */
   async recordWindow(scope: TenantScope, window: { start: Date; end: Date }, aggregatedAt: Date): Promise<{ delivered: boolean }> {
-    const params = [scope.tenantId, scope.environmentId, window.start, window.end];
-    await this.db.query(
-      `INSERT INTO stripe_sync_windows (tenant_id, environment_id, window_start, window_end, aggregated_at, last_synced_at)
-       VALUES ($1, $2, $3, $4, $5, now())
-       ON CONFLICT (tenant_id, environment_id, window_start, window_end) DO UPDATE
-         SET aggregated_at = GREATEST(stripe_sync_windows.aggregated_at, EXCLUDED.aggregated_at),
-             last_synced_at = now(), updated_at = now()`,
-      [...params, aggregatedAt],
-    );
-    // Through a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count], not the rows.
-    const rows: { delivered: boolean }[] = await this.db.query(
-      `WITH recorded AS (
-       UPDATE stripe_sync_windows w
-          SET delivered_at = CASE WHEN w.aggregated_at >= w.window_end
-                AND (w.usage_changed_at IS NULL OR w.aggregated_at >= w.usage_changed_at) AND NOT EXISTS (
-                SELECT 1 FROM stripe_sync_batches b
-                 WHERE b.tenant_id = w.tenant_id AND b.environment_id = w.environment_id
-                   AND b.window_start = w.window_start AND b.window_end = w.window_end
-                   AND (${OPEN_ROW})
-              ) THEN now() END
-        WHERE w.tenant_id = $1 AND w.environment_id = $2 AND w.window_start = $3 AND w.window_end = $4
-       RETURNING w.delivered_at IS NOT NULL AS delivered)
-       SELECT delivered FROM recorded`,
-      params,
-    );
-    return { delivered: rows[0]?.delivered ?? false };
+    return this.windows.recordAggregated(this.db.manager, scope, window, aggregatedAt);
   }
 
   /** Windows holding a row still to push: `pending`, or `failed` with the system's own retry due. */
@@ -157,7 +118,7 @@ export class SyncCoverageStore {
     const rows: { window_start: Date; window_end: Date }[] = await this.db.query(
       `SELECT DISTINCT window_start, window_end FROM stripe_sync_batches
         WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3
-          AND (${OPEN_ROW})`,
+          AND (${OPEN_LEDGER_ROW})`,
       [scope.tenantId, scope.environmentId, horizon],
     );
     return new Set(rows.map((row) => key(row.window_start.getTime(), row.window_end.getTime())));

@@ -2,8 +2,6 @@ import type { EntityManager } from 'typeorm';
 import { SyncWindowStore, type TenantScope } from '@flexsync/persistence';
 import type { LedgerWindow } from './ledger-rows';
 
-export { WindowConflictError } from '@flexsync/persistence';
-
 const windows = new SyncWindowStore();
 
 /** Records the window the ledger is about to fill (`SyncWindowStore.register`; refuses a window of another size that overlaps). */

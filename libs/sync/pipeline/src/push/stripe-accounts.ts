@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SecretBox, SecretBoxError } from '@flexsync/crypto';
-import type { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, type TenantScope } from '@flexsync/persistence';
 import { type RequestRateLimiter, SharedBudgetRateLimiter, StripeAccountClient } from '@flexsync/stripe-client';
 import { type BudgetKind, rateBudgetKey, reserveAccountSlots } from './account-rate-budget';
 
@@ -48,9 +48,9 @@ interface CachedAccount {
 const LIVE_KEY = /^(sk|rk)_live_/;
 
 /**
- * The Stripe account of each tenant+environment: its key is read from `stripe_tenant_configs` and opened with the
- * keyring only here, bound to its row (a ciphertext copied from another tenant or field does not open); the plaintext
- * lives on inside the account's client for at most `keyTtlMs`, never in a log, error or return value.
+ * The Stripe account of each tenant+environment: its key is read from `stripe_tenant_configs` ({@link StripeConfigStore})
+ * and opened with the keyring only here, bound to its row (a ciphertext copied from another tenant or field does not
+ * open); the plaintext lives on inside the account's client for at most `keyTtlMs`, never in a log, error or return value.
  * The rate budget is the Stripe account's (`stripe_tenant_configs.stripe_account_id`, stored by the connection
  * test; an untested config paces alone): one per account and kind of call, in Postgres, shared by every worker
  * replica and every tenant+environment using that account ({@link reserveAccountSlots}); this worker keeps one
@@ -59,21 +59,21 @@ const LIVE_KEY = /^(sk|rk)_live_/;
 export class StripeAccountDirectory {
   private readonly accounts = new Map<string, CachedAccount>();
   private readonly limiters = new Map<string, SharedBudgetRateLimiter>();
+  private readonly configs: StripeConfigStore;
 
   constructor(
     private readonly db: DataSource,
     private readonly secretBox: SecretBox,
     private readonly settings: StripeAccountSettings,
-  ) {}
+  ) {
+    this.configs = new StripeConfigStore(db);
+  }
 
   async account(scope: TenantScope): Promise<StripeAccount> {
-    const rows: { api_key_ciphertext: string; api_key_key_id: string; stripe_account_id: string | null }[] = await this.db.query(
-      `SELECT api_key_ciphertext, api_key_key_id, stripe_account_id FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    if (rows.length === 0) return { ready: false, reason: 'stripe config not found' };
+    const config = await this.configs.find(scope);
+    if (!config) return { ready: false, reason: 'stripe config not found' };
     const scopeKey = `${scope.tenantId}|${scope.environmentId}`;
-    const { api_key_ciphertext: ciphertext, api_key_key_id: keyId } = rows[0];
+    const { apiKeyCiphertext: ciphertext, apiKeyKeyId: keyId } = config;
     let cached = this.accounts.get(scopeKey);
     if (!cached || cached.ciphertext !== ciphertext) {
       this.forget(scopeKey);
@@ -103,7 +103,7 @@ export class StripeAccountDirectory {
       this.accounts.set(scopeKey, cached);
     }
     // A config whose connection was never tested has no account id yet: it paces on a budget of its own until then.
-    const stripeAccountId = rows[0].stripe_account_id ?? `untested:${scope.tenantId}|${scope.environmentId}`;
+    const stripeAccountId = config.stripeAccountId ?? `untested:${scope.tenantId}|${scope.environmentId}`;
     return {
       ready: true,
       client: cached.client,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, type TenantScope } from '@flexsync/persistence';
 import { decimalToScaled, scaledToDecimal } from '../decimal';
 import type { LedgerWindow, StripeTarget } from '../ledger/ledger-rows';
 import type { MappingReader } from '../ledger/mappings';
@@ -93,9 +93,10 @@ export function windowsCovering(from: Date, to: Date, minutes: number): LedgerWi
  */
 export class ReconciliationService {
   private readonly deliveries: LedgerDeliveries;
+  private readonly configs: StripeConfigStore;
 
   constructor(
-    private readonly db: ConstructorParameters<typeof LedgerDeliveries>[0],
+    db: ConstructorParameters<typeof LedgerDeliveries>[0],
     private readonly usage: WindowUsageReader,
     private readonly mappings: MappingReader,
     private readonly accounts: StripeAccountDirectory,
@@ -104,6 +105,7 @@ export class ReconciliationService {
     private readonly metrics?: ReconciliationMetrics,
   ) {
     this.deliveries = new LedgerDeliveries(db);
+    this.configs = new StripeConfigStore(db);
   }
 
   /** `log`: the caller's logger (an activity's, naming its workflow); by default one naming tenant and environment. */
@@ -212,11 +214,7 @@ export class ReconciliationService {
   }
 
   private async windowMinutes(scope: TenantScope): Promise<number> {
-    const rows: { aggregation_window_minutes: number }[] = await this.db.query(
-      `SELECT aggregation_window_minutes FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    return rows[0]?.aggregation_window_minutes ?? 60;
+    return (await this.configs.syncSettings(scope))?.windowMinutes ?? 60;
   }
 
   /** ClickHouse's totals per window, through the pipeline's own aggregate query. */

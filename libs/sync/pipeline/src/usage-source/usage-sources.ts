@@ -8,7 +8,7 @@ import {
   UsageAggregate,
   UsageWindowQuery,
 } from '@flexsync/clickhouse';
-import type { TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, type TenantScope } from '@flexsync/persistence';
 import {
   DEFAULT_USAGE_SOURCE,
   IngestionFeed,
@@ -77,12 +77,15 @@ export class FlexPriceMeterUsageSource implements UsageSource {
  */
 export class UsageSources {
   private readonly verified = new Set<UsageSourceName>();
+  private readonly configs: StripeConfigStore;
 
   constructor(
-    private readonly db: DataSource,
+    db: DataSource,
     private readonly sources: ReadonlyMap<UsageSourceName, UsageSource>,
     readonly defaultSource: UsageSourceName,
-  ) {}
+  ) {
+    this.configs = new StripeConfigStore(db);
+  }
 
   /** The deployment default, verified: the worker refuses to start when this throws. */
   async verifyDefault(): Promise<UsageSource> {
@@ -90,11 +93,7 @@ export class UsageSources {
   }
 
   async forTenant(scope: TenantScope): Promise<UsageSource> {
-    const rows: { usage_source: string | null }[] = await this.db.query(
-      `SELECT usage_source FROM stripe_tenant_configs WHERE tenant_id = $1 AND environment_id = $2`,
-      [scope.tenantId, scope.environmentId],
-    );
-    const configured = rows[0]?.usage_source ?? this.defaultSource;
+    const configured: string = (await this.configs.find(scope))?.usageSource ?? this.defaultSource;
     if (!isUsageSourceName(configured)) throw new UsageSourceConfigError(`unknown usage source "${configured}" in the tenant's config`);
     return this.verifiedSource(configured);
   }
