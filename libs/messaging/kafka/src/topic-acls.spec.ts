@@ -3,7 +3,7 @@ import { customerEventsAcls } from './customer-events-acls';
 import { meterErrorReportsAcls } from './meter-error-reports-acls';
 
 // kafkajs' enums are plain objects of numbers: name a value by its key.
-const nameOf = (values: Record<string, number>, value: number): string | undefined => Object.keys(values).find((key) => values[key] === value);
+const nameOf = (values: object, value: number): string | undefined => Object.entries(values).find(([, known]) => known === value)?.[0];
 const grant = (entry: { principal: string; resourceType: AclResourceTypes; resourceName: string; operation: AclOperationTypes }): string =>
   `${entry.principal} ${nameOf(AclOperationTypes, entry.operation)} ${nameOf(AclResourceTypes, entry.resourceType)}:${entry.resourceName}`;
 
