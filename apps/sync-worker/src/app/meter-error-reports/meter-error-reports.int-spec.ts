@@ -218,8 +218,14 @@ describe('Stripe meter error reports mark the ledger rows they name (end to end)
     // Stripe answered both calls: the push itself succeeded.
     expect(result.windows[0]).toMatchObject({ completed: 2, failed: 0 });
 
-    await emulator.settleIngestion();
-    const [delivery] = emulator.errorReports();
+    // Stripe validates after the ingestion delay (300 ms here): a fast sync can finish before it has passed.
+    const delivery = await eventually(
+      async () => {
+        await emulator.settleIngestion();
+        return emulator.errorReports()[0];
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: "Stripe's error report to be delivered" },
+    );
     expect(delivery).toMatchObject({ type: 'v1.billing.meter.error_report_triggered', status: 200 });
     const marked = await eventually(
       async () => {
