@@ -24,6 +24,7 @@ interface DeliveryRecord {
   provider_customer_id: string | null;
   next_attempt_at: Date | null;
   completed_at: Date | null;
+  stream_accepted_at: Date | null;
   first_sent_at: Date | null;
   superseded_identifier: string | null;
   reconciled_at: Date | null;
@@ -55,7 +56,8 @@ export class LedgerDeliveries {
     }
     const records: DeliveryRecord[] = await this.db.query(
       `SELECT id, customer_id, meter_id, event_type, window_start, window_end, identifier, sync_status, sent_value::text,
-              event_name, provider_customer_id, next_attempt_at, completed_at, first_sent_at, superseded_identifier, reconciled_at
+              event_name, provider_customer_id, next_attempt_at, completed_at, stream_accepted_at, first_sent_at,
+              superseded_identifier, reconciled_at
          FROM stripe_sync_batches
         WHERE tenant_id = $1 AND environment_id = $2 AND window_start >= $3 AND window_end <= $4${where}
         ORDER BY customer_id, meter_id, window_start, event_type, revision`,
@@ -151,12 +153,13 @@ export class LedgerDeliveries {
 }
 
 /**
- * When the row's push last went to Stripe: its completion, or its first call while not completed. A row completed
- * by reconciliation (Stripe's total showed it counted) was last sent at its first call, not when it was settled.
+ * When the row's push last went to Stripe: its completion, its acceptance by the v2 stream, or its first call while
+ * neither. A row completed by reconciliation (Stripe's total showed it counted) was last sent at its first call, not
+ * when it was settled.
  */
 function lastSentAt(record: DeliveryRecord): Date | null {
   if (record.reconciled_at !== null && record.superseded_identifier === null) return record.first_sent_at;
-  return record.completed_at ?? record.first_sent_at;
+  return record.completed_at ?? record.stream_accepted_at ?? record.first_sent_at;
 }
 
 /** `UPDATE … RETURNING` through TypeORM's `query` answers `[rows, count]` on Postgres (rows alone elsewhere). */

@@ -42,6 +42,10 @@ describe('judgeCell', () => {
     expect(judgeCell(cell())).toMatchObject({ status: 'match', difference: '0', unexplained: '0', stripeValue: '5' });
   });
 
+  it('counts a push the v2 stream accepted and Stripe still validates as delivered, not as drift', () => {
+    expect(judgeCell(cell({ rows: [row({ status: 'validating' })] }))).toMatchObject({ status: 'match', deliveredValue: '5', unexplained: '0' });
+  });
+
   it('reports drift with the signed difference when Stripe counts more than was delivered', () => {
     expect(judgeCell(cell({ stripeValue: 12n }))).toMatchObject({ status: 'drift', difference: '7', unexplained: '7' });
   });

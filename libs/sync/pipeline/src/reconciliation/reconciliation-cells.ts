@@ -20,7 +20,8 @@ export interface LedgerDelivery {
   windowStart: Date;
   windowEnd: Date;
   identifier: string;
-  status: 'pending' | 'completed' | 'failed' | 'unknown';
+  /** `validating`: the v2 stream accepted the push and Stripe counts it unless an error report rejects it later. */
+  status: 'pending' | 'completed' | 'validating' | 'failed' | 'unknown';
   /** Whole-number Stripe value; null while unvalued. */
   sentValue: bigint | null;
   target: StripeTarget | null;
@@ -103,7 +104,9 @@ export function pendingReason(input: CellInput): string | null {
  */
 export function judgeCell(input: CellInput): ReconciliationCell {
   const measuredScaled = input.measured.reduce((sum, usage) => sum + decimalToScaled(usage.quantity), 0n);
-  const delivered = input.rows.filter((row) => row.status === 'completed').reduce((sum, row) => sum + (row.sentValue ?? 0n), 0n);
+  const delivered = input.rows
+    .filter((row) => row.status === 'completed' || row.status === 'validating')
+    .reduce((sum, row) => sum + (row.sentValue ?? 0n), 0n);
   const unknownRows = input.rows.filter((row) => row.status === 'unknown').length;
   const measuredUnits = input.precision === null ? null : scaledToStripeUnits(measuredScaled, input.precision);
   const base = {
