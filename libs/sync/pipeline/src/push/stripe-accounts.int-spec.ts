@@ -60,7 +60,8 @@ describe('StripeAccountDirectory opening sealed keys (real Postgres)', () => {
   it('opens its own row, and drops the opened key after the TTL', async () => {
     const tenant = uniqueTenant('worker-ttl');
     await seed(tenant, KEY_A);
-    const sut = new StripeAccountDirectory(db, secretBox, { ...SETTINGS, keyTtlMs: 50 });
+    // Long enough that the second lookup (a Postgres round trip on a busy CI machine) lands inside it.
+    const sut = new StripeAccountDirectory(db, secretBox, { ...SETTINGS, keyTtlMs: 1_000 });
 
     const first = await sut.account(tenant);
     expect(first).toMatchObject({ ready: true, livemode: false });
@@ -68,7 +69,7 @@ describe('StripeAccountDirectory opening sealed keys (real Postgres)', () => {
     const again = await sut.account(tenant);
     expect(again.ready && first.ready && again.client === first.client).toBe(true);
 
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(sut.openKeyCount).toBe(0);
     const reopened = await sut.account(tenant);
     expect(reopened.ready && first.ready && reopened.client !== first.client).toBe(true);
