@@ -259,6 +259,8 @@ async function main(): Promise<void> {
       AUTH_JWT_SECRET: `bench-${randomUUID()}-${randomUUID()}`,
       AUTH_JWT_ISSUER: 'flexsync-bench',
       AUTH_JWT_AUDIENCE: 'flexsync-api',
+      FLEXSYNC_ENCRYPTION_KEYS: keyEntry,
+      FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: keyId,
       LOG_LEVEL: 'warn',
     });
     await waitUntilReady(mapping, '/health/ready', 60_000);
