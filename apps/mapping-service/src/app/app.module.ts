@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
 import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { CustomerMappingStore, MeterProviderMapping, PersistenceModule, postgresCheck } from '@flexsync/persistence';
+import { CustomerMappingStore, MeterMappingStore, PersistenceModule, postgresCheck } from '@flexsync/persistence';
 import { CustomerMappingMetrics } from './customer-mappings/customer-mapping.metrics';
 import { CustomerMappingsController } from './customer-mappings/customer-mappings.controller';
 import { ApplyStripeCustomerEvent } from './customer-mappings/stripe-customer-events/apply-stripe-customer-event';
@@ -15,7 +15,6 @@ import { DeleteCustomerMapping } from './customer-mappings/use-cases/delete-cust
 import { GetCustomerMapping } from './customer-mappings/use-cases/get-customer-mapping';
 import { ListCustomerMappings } from './customer-mappings/use-cases/list-customer-mappings';
 import { MappingServiceConfig } from './mapping-service.config';
-import { MeterMappingStore } from './meter-mappings/meter-mapping.store';
 import { MeterMappingsController } from './meter-mappings/meter-mappings.controller';
 import { StripeMeterVerifier } from './meter-mappings/stripe-meter-verifier';
 import { CreateMeterMapping } from './meter-mappings/use-cases/create-meter-mapping';
@@ -31,7 +30,6 @@ export class MappingServiceModule {
       module: MappingServiceModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
-        TypeOrmModule.forFeature([MeterProviderMapping]),
         KafkaModule.forService(config),
         ObservabilityModule.forService('mapping-service', config),
         AuthModule.forRoot(authOptionsFrom(config)),
@@ -44,7 +42,7 @@ export class MappingServiceModule {
           // Kafka down only degrades: the inbox/outbox (webhook-ingest) and the consumer's reconnects (mapping-service) cover it.
           useFactory: (dataSource: DataSource, kafka: KafkaCheck) => [postgresCheck(dataSource), degradedWhenDown(kafka)],
         }),
-        MeterMappingStore,
+        { provide: MeterMappingStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MeterMappingStore(dataSource) },
         StripeMeterVerifier,
         CreateMeterMapping,
         ListMeterMappings,

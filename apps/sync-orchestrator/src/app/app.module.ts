@@ -1,10 +1,17 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { PersistenceModule, postgresCheck, StripeCircuitBreaker, StripeConfigStore, StripeSyncBatch } from '@flexsync/persistence';
+import {
+  CircuitBreakerStore,
+  MeterMappingStore,
+  PersistenceModule,
+  postgresCheck,
+  StripeConfigStore,
+  SyncBatchStore,
+} from '@flexsync/persistence';
 import { ReconciliationReportStore, SyncCoverageStore } from '@flexsync/sync-pipeline';
 import { connectTemporalClient, temporalCheck, temporalSecurityFrom } from '@flexsync/temporal';
 import { SyncCoverageController } from './coverage/sync-coverage.controller';
@@ -36,7 +43,6 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
       module: SyncOrchestratorModule,
       imports: [
         PersistenceModule.forRoot(config.DATABASE_URL),
-        TypeOrmModule.forFeature([StripeSyncBatch, StripeCircuitBreaker]),
         ObservabilityModule.forService('sync-orchestrator', config),
         AuthModule.forRoot(authOptionsFrom(config)),
       ],
@@ -64,6 +70,9 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
             }),
         },
         { provide: StripeConfigStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new StripeConfigStore(dataSource) },
+        { provide: SyncBatchStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new SyncBatchStore(dataSource) },
+        { provide: CircuitBreakerStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new CircuitBreakerStore(dataSource) },
+        { provide: MeterMappingStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MeterMappingStore(dataSource) },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,
         ManualSyncAdmission,

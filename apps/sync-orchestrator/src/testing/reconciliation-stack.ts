@@ -4,6 +4,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ClickHouseClient, createClickHouseClient, EventsProcessedStore, toClickHouseDateTime } from '@flexsync/clickhouse';
 import { EncryptionKeyring, SecretBox } from '@flexsync/crypto';
+import { MeterMappingStore } from '@flexsync/persistence';
 import { maskSecret } from '@flexsync/stripe-client';
 import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
@@ -139,11 +140,13 @@ export class ReconciliationStack {
       [tenant.tenantId, tenant.environmentId, sealed.ciphertext, sealed.keyId, maskSecret(apiKey)],
     );
     for (const [meterId, eventName] of Object.entries(seed.meters)) {
-      await db.query(
-        `INSERT INTO meter_provider_mappings (tenant_id, environment_id, meter_id, provider_type, provider_meter_id, sync_enabled)
-         VALUES ($1, $2, $3, 'stripe', $4, true)`,
-        [tenant.tenantId, tenant.environmentId, meterId, eventName],
-      );
+      await new MeterMappingStore(db).insert(tenant, {
+        meterId,
+        providerType: 'stripe',
+        providerMeterId: eventName,
+        syncEnabled: true,
+        valuePrecision: 0,
+      });
     }
     for (const [customerId, stripeCustomerId] of Object.entries(seed.customers)) {
       await db.query(

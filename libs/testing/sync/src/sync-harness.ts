@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ClickHouseClient, createClickHouseClient, EventsProcessedStore, toClickHouseDateTime } from '@flexsync/clickhouse';
 import { EncryptionKeyring, SecretBox } from '@flexsync/crypto';
-import { dataSourceOptions, SyncStatus, TenantScope } from '@flexsync/persistence';
+import { CircuitBreakerStore, dataSourceOptions, MeterMappingStore, SyncStatus, TenantScope } from '@flexsync/persistence';
 import { maskSecret } from '@flexsync/stripe-client';
 import { STRIPE_EVENT_SYNC_WORKFLOW, StripeEventSyncInput, StripeEventSyncResult, SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { createSyncPipeline, SyncPipeline, SyncPipelineSettings } from '@flexsync/sync-pipeline';
@@ -172,11 +172,13 @@ export class SyncHarness {
   }
 
   async addMeterMapping(tenant: TenantScope, meter: MeterSeed): Promise<void> {
-    await this.db.query(
-      `INSERT INTO meter_provider_mappings (tenant_id, environment_id, meter_id, provider_type, provider_meter_id, sync_enabled, value_precision)
-       VALUES ($1, $2, $3, 'stripe', $4, $5, $6)`,
-      [tenant.tenantId, tenant.environmentId, meter.meterId, meter.eventName, meter.syncEnabled ?? true, meter.precision ?? 0],
-    );
+    await new MeterMappingStore(this.db).insert(tenant, {
+      meterId: meter.meterId,
+      providerType: 'stripe',
+      providerMeterId: meter.eventName,
+      syncEnabled: meter.syncEnabled ?? true,
+      valuePrecision: meter.precision ?? 0,
+    });
   }
 
   async addCustomerMapping(tenant: TenantScope, customer: CustomerSeed): Promise<void> {
@@ -252,11 +254,8 @@ export class SyncHarness {
   async breaker(
     tenant: TenantScope,
   ): Promise<{ state: string; failure_count: number; next_probe_at: Date | null; reason: string | null } | undefined> {
-    const rows: { state: string; failure_count: number; next_probe_at: Date | null; reason: string | null }[] = await this.db.query(
-      `SELECT state, failure_count, next_probe_at, reason FROM stripe_circuit_breakers WHERE tenant_id = $1 AND environment_id = $2`,
-      [tenant.tenantId, tenant.environmentId],
-    );
-    return rows[0];
+    const circuit = await new CircuitBreakerStore(this.db).find(tenant);
+    return circuit && { state: circuit.state, failure_count: circuit.failureCount, next_probe_at: circuit.nextProbeAt, reason: circuit.reason };
   }
 }
 

@@ -4,7 +4,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import type { TenantPrincipal } from '@flexsync/auth';
-import type { SyncStatus, TenantScope } from '@flexsync/persistence';
+import { SyncBatchStore, type TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { TEMPORAL_CLIENT } from '../shared/temporal-client.token';
 import type { CancelRequestedView, ManualSyncRunView } from './manual-sync-run.views';
@@ -21,12 +21,14 @@ interface RunRow {
 
 /**
  * Progress and cancellation of the manual syncs and retries a tenant started (`stripe_manual_sync_runs`): scheduled
- * runs are not reachable here, and every lookup is scoped to the caller's tenant and environment.
+ * runs are not reachable here, and every lookup is scoped to the caller's tenant and environment. The ledger is read
+ * through `SyncBatchStore`.
  */
 @Injectable()
 export class ManualSyncRuns {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SyncBatchStore) private readonly batches: SyncBatchStore,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly logger: PinoLogger,
   ) {
@@ -37,18 +39,8 @@ export class ManualSyncRuns {
   async progress(scope: TenantScope, workflowId: string): Promise<ManualSyncRunView> {
     const run = await this.requireRun(scope, workflowId);
     const execution = await this.describe(workflowId);
-    const ledger: { sync_status: SyncStatus; n: string; latest: Date | null }[] = await this.dataSource.query(
-      `SELECT sync_status, count(*) AS n, max(window_start) AS latest FROM stripe_sync_batches
-        WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3
-        GROUP BY sync_status`,
-      [scope.tenantId, scope.environmentId, workflowId],
-    );
-    const batches: Record<SyncStatus, number> = { pending: 0, completed: 0, failed: 0, unknown: 0, validating: 0 };
-    let latest: number | undefined;
-    for (const row of ledger) {
-      batches[row.sync_status] = Number(row.n);
-      if (row.latest) latest = Math.max(latest ?? 0, row.latest.getTime());
-    }
+    const ledger = await this.batches.workflowProgress(scope, workflowId);
+    const latest = ledger.latestWindowStart?.getTime();
     const windowMs = run.window_minutes * 60_000;
     const windowsTotal = Math.round((run.time_to.getTime() - run.time_from.getTime()) / windowMs);
     const reached = latest === undefined ? 0 : Math.floor((latest - run.time_from.getTime()) / windowMs) + 1;
@@ -62,7 +54,7 @@ export class ManualSyncRuns {
       windows_total: windowsTotal,
       // Windows without usage leave no ledger row; a completed run has reached them all.
       windows_reached: execution.status === 'COMPLETED' ? windowsTotal : Math.min(windowsTotal, reached),
-      batches,
+      batches: ledger.counts,
       requested_by: run.requested_by,
       started_at: run.started_at.toISOString(),
       closed_at: execution.closedAt,

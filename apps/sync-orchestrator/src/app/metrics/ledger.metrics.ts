@@ -1,26 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { PinoLogger } from 'nestjs-pino';
 import { Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { MetricsRegistry } from '@flexsync/observability';
+import { SyncBatchStore, type UndeliveredTenants } from '@flexsync/persistence';
 import { TEMPORAL_CLIENT } from '../shared/temporal-client.token';
 import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
 
 const BACKLOG_STATUSES = ['pending', 'failed', 'unknown'] as const;
-
-interface Freshness {
-  total: number;
-  rows: { tenant_id: string; environment_id: string; age_seconds: string }[];
-}
 
 /**
  * Gauges read from the durable state on every scrape, so they survive restarts and agree across replicas (unlike
  * the worker's per-process counters): the ledger's backlog by status, per-tenant freshness (age of the oldest
  * closed window not yet delivered), and what the hourly schedule has actually run. Tenant labels are capped at
  * STRIPE_SYNC_METRICS_MAX_TENANTS (the stalest first); `stripe_sync_undelivered_tenants` counts them all.
- * A read that fails leaves the gauge empty for that scrape (no stale value): `absent()` alerts see it.
+ * A read that fails leaves the gauge empty for that scrape (no stale value): `absent()` alerts see it. The ledger is
+ * read through `SyncBatchStore` (its deliberately cross-tenant gauge reads).
  */
 @Injectable()
 export class LedgerMetrics {
@@ -28,15 +23,15 @@ export class LedgerMetrics {
 
   constructor(
     @Inject(MetricsRegistry) registry: MetricsRegistry,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SyncBatchStore) private readonly batches: SyncBatchStore,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(SyncOrchestratorConfig) private readonly config: SyncOrchestratorConfig,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(LedgerMetrics.name);
     // collect() runs with the gauge as `this`; these arrows carry the reads.
-    const backlog = (): Promise<Map<string, number> | undefined> => this.read('ledger backlog', () => this.backlog());
-    const readFreshness = (): Promise<Freshness | undefined> => this.freshness();
+    const backlog = (): Promise<Map<string, number> | undefined> => this.read('ledger backlog', () => this.batches.backlogByStatus());
+    const readFreshness = (): Promise<UndeliveredTenants | undefined> => this.freshness();
     const schedule = (): Promise<ScheduleDescription | undefined> => this.schedule();
     new Gauge({
       name: 'stripe_sync_ledger_rows',
@@ -110,28 +105,10 @@ export class LedgerMetrics {
     return this.shared('schedule', () => this.read('schedule', () => this.temporal.schedule.getHandle(this.config.STRIPE_SYNC_SCHEDULE_ID).describe()));
   }
 
-  private async backlog(): Promise<Map<string, number>> {
-    const rows: { sync_status: string; rows: string }[] = await this.dataSource.query(
-      `SELECT sync_status, count(*) AS rows FROM stripe_sync_batches WHERE sync_status <> 'completed' GROUP BY sync_status`,
+  private freshness(): Promise<UndeliveredTenants | undefined> {
+    return this.shared('freshness', () =>
+      this.read('ledger freshness', () => this.batches.undeliveredTenants(this.config.STRIPE_SYNC_METRICS_MAX_TENANTS)),
     );
-    return new Map(rows.map((row) => [row.sync_status, Number(row.rows)]));
-  }
-
-  private freshness(): Promise<Freshness | undefined> {
-    return this.shared('freshness', () => this.read('ledger freshness', () => this.readFreshness()));
-  }
-
-  private async readFreshness(): Promise<Freshness> {
-    const rows: { tenant_id: string; environment_id: string; age_seconds: string; total: string }[] = await this.dataSource.query(
-      `SELECT tenant_id, environment_id, EXTRACT(EPOCH FROM now() - min(window_end)) AS age_seconds, count(*) OVER () AS total
-         FROM stripe_sync_batches
-        WHERE sync_status <> 'completed' AND window_end <= now()
-        GROUP BY tenant_id, environment_id
-        ORDER BY min(window_end), tenant_id, environment_id
-        LIMIT $1`,
-      [this.config.STRIPE_SYNC_METRICS_MAX_TENANTS],
-    );
-    return { total: rows.length ? Number(rows[0].total) : 0, rows };
   }
 
   private async read<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {

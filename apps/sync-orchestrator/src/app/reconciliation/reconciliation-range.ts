@@ -1,7 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { Inject, Injectable } from '@nestjs/common';
+import { MeterMappingStore, type TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { RECONCILIATION_MAX_RANGE_DAYS, splitIntoWindows } from '@flexsync/sync-contracts';
 import { TenantSyncSettingsReader } from '../shared/sync-settings';
@@ -29,7 +27,7 @@ export interface ReconciliationRange extends TenantScope {
 export class ReconciliationRangeReader {
   constructor(
     private readonly settings: TenantSyncSettingsReader,
-    @InjectDataSource() private readonly db: DataSource,
+    @Inject(MeterMappingStore) private readonly meterMappings: MeterMappingStore,
   ) {}
 
   async resolve(scope: TenantScope, request: ReconciliationRangeDto): Promise<ReconciliationRange> {
@@ -55,11 +53,7 @@ export class ReconciliationRangeReader {
     }
     const { windowMinutes } = await this.settings.require(scope);
     if (request.meter_id !== undefined) {
-      const mapped: unknown[] = await this.db.query(
-        `SELECT 1 FROM meter_provider_mappings WHERE tenant_id = $1 AND environment_id = $2 AND meter_id = $3`,
-        [scope.tenantId, scope.environmentId, request.meter_id],
-      );
-      if (mapped.length === 0) {
+      if (!(await this.meterMappings.exists(scope, request.meter_id))) {
         throw new DomainError('REQUEST.INVALID', 'meter_id: unknown meter', [
           { field: 'meter_id', reason: 'no Stripe meter mapping for this meter in this tenant and environment' },
         ]);

@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
 import { MetricsRegistry } from '@flexsync/observability';
+import { SyncBatchStore, SyncWindowStore } from '@flexsync/persistence';
 import { ReconciliationReportStore, type TenantFigure } from '@flexsync/sync-pipeline';
 import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
 
@@ -11,18 +14,22 @@ import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
  * (ledger rows Stripe's totals have not settled), and window lag per tenant (seconds since its oldest closed window not yet
  * delivered closed, 0 when all are). Each labels at most STRIPE_SYNC_METRICS_MAX_TENANTS tenant environments, the
  * worst first; a tenant without drift or unknown rows has no series. A failed read leaves the gauge empty for that
- * scrape (no stale value).
+ * scrape (no stale value). Each figure is read from the store of the table it is about: reconciliation cells
+ * (`ReconciliationReportStore`), the ledger (`SyncBatchStore`), sync windows (`SyncWindowStore`).
  */
 @Injectable()
 export class ReconciliationGauges {
   constructor(
     @Inject(MetricsRegistry) registry: MetricsRegistry,
     private readonly store: ReconciliationReportStore,
+    @Inject(SyncBatchStore) private readonly batches: SyncBatchStore,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: SyncOrchestratorConfig,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(ReconciliationGauges.name);
     const limit = (): number => this.config.STRIPE_SYNC_METRICS_MAX_TENANTS;
+    const windows = new SyncWindowStore();
     const gauge = (name: string, help: string, read: () => Promise<TenantFigure[]>): void => {
       const figures = (): Promise<TenantFigure[] | undefined> => this.read(name, read);
       new Gauge({
@@ -46,12 +53,12 @@ export class ReconciliationGauges {
     gauge(
       'stripe_sync_unknown_outcomes',
       'Per tenant environment: ledger rows whose outcome Stripe’s totals have not settled yet (capped label set, most first)',
-      () => this.store.unknownOutcomesByTenant(limit()),
+      () => this.batches.unknownOutcomesByTenant(limit()),
     );
     gauge(
       'stripe_sync_window_lag_seconds',
       'Per enabled tenant environment: seconds since its oldest closed window not yet delivered closed; 0 when all are (capped label set, stalest first)',
-      () => this.store.windowLagByTenant(limit()),
+      () => windows.deliveryLagByTenant(this.dataSource.manager, limit()),
     );
   }
 

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { TenantScopedEntity } from '../entities/tenant-scoped';
-import type { ProviderType } from '../entities/meter-provider-mapping.entity';
+import type { ProviderType } from '../meter-mappings/meter-provider-mapping.entity';
 
 export type CustomerMappingStatus = 'mapped' | 'unmatched' | 'deleted';
 

@@ -2,7 +2,7 @@ import { In, Not, type DataSource, type EntityManager, type FindOptionsWhere } f
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DomainError } from '@flexsync/runtime';
 import type { TenantScope } from '../entities/tenant-scoped';
-import type { ProviderType } from '../entities/meter-provider-mapping.entity';
+import type { ProviderType } from '../meter-mappings/meter-provider-mapping.entity';
 import { CustomerIntegrationMapping, type CustomerMappingState, type CustomerMappingStatus } from './customer-integration-mapping.entity';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,6 +17,16 @@ export interface CustomerMappingFilter {
 
 /** The fields a Stripe customer event or a manual mapping writes on a row. */
 export type CustomerMappingFields = Pick<CustomerIntegrationMapping, 'customerId' | 'status' | 'source' | 'lastEventCreated' | 'metadata'>;
+
+/**
+ * SQL condition, for a statement on another table aliased `alias` (with `tenant_id`, `environment_id`,
+ * `customer_id`): the row's FlexPrice customer has a `mapped` Stripe customer in its tenant+environment. The ledger
+ * uses it to find failures a mapping fix removed; the rule lives here, beside the table.
+ */
+export const mappedStripeCustomerOf = (alias: string): string =>
+  `EXISTS (SELECT 1 FROM customer_integration_mappings c
+            WHERE c.tenant_id = ${alias}.tenant_id AND c.environment_id = ${alias}.environment_id AND c.provider_type = 'stripe'
+              AND c.customer_id = ${alias}.customer_id AND c.status = 'mapped')`;
 
 /**
  * `customer_integration_mappings`: every read and write of the table, by the mapping-service (its owner) and the

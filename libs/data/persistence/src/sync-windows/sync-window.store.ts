@@ -38,8 +38,9 @@ export class WindowConflictError extends Error {
  * (which registers them), coverage (which reads and completes them) and the late-usage scan (which marks them
  * changed). Raw SQL throughout, because the statements need what the repository API cannot say: tests joined to the
  * ledger (`stripe_sync_batches`), `ON CONFLICT … DO UPDATE` upserts on the composite key, `GREATEST`, `UPDATE … FROM
- * unnest(…)` and `UPDATE … RETURNING`. Always scoped by tenant and environment; runs on the caller's manager (the
- * ledger's inside its lock, the late-usage scan's in its watermark transaction).
+ * unnest(…)` and `UPDATE … RETURNING`. Always scoped by tenant and environment, but for the window-lag gauge's
+ * deliberately cross-tenant read ({@link deliveryLagByTenant}); runs on the caller's manager (the ledger's inside its
+ * lock, the late-usage scan's in its watermark transaction).
  */
 export class SyncWindowStore {
   /**
@@ -136,5 +137,42 @@ export class SyncWindowStore {
       [scope.tenantId, scope.environmentId, buckets.map((b) => b.start), buckets.map((b) => b.end), changedAt],
     );
     return updated.n;
+  }
+
+  /**
+   * Cross-tenant (the window-lag gauge): per tenant+environment with sync enabled, seconds since its oldest closed
+   * window not yet delivered closed: the oldest window recorded undelivered (within Stripe's 35 days), else the window
+   * after its newest delivered one, else its first window after sync was enabled. Zero while every closed window is
+   * delivered. The stalest first, at most `limit` tenants; the value is decimal text.
+   *
+   * It reads `stripe_tenant_configs` too, because the lag is about windows but "which tenants, since when, how wide a
+   * window" is the config's: it drives from `stripe_tenant_configs` (enabled tenants, `aggregation_window_minutes`,
+   * `created_at`) so a tenant that has synced nothing yet still shows its lag.
+   */
+  deliveryLagByTenant(manager: EntityManager, limit: number): Promise<{ tenant_id: string; environment_id: string; value: string }[]> {
+    return manager.query(
+      `SELECT tenant_id, environment_id, value::text AS value FROM (
+         SELECT c.tenant_id, c.environment_id,
+                GREATEST(0, EXTRACT(EPOCH FROM now() - COALESCE(
+                  u.oldest_end,
+                  d.newest_end + make_interval(mins => c.aggregation_window_minutes),
+                  date_trunc('hour', c.created_at) + make_interval(mins => c.aggregation_window_minutes)
+                ))) AS value
+           FROM stripe_tenant_configs c
+           LEFT JOIN LATERAL (
+             SELECT min(w.window_end) AS oldest_end FROM stripe_sync_windows w
+              WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id
+                AND w.delivered_at IS NULL AND w.window_end <= now() AND w.window_end > now() - interval '35 days'
+           ) u ON true
+           LEFT JOIN LATERAL (
+             SELECT max(w.window_end) AS newest_end FROM stripe_sync_windows w
+              WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id AND w.delivered_at IS NOT NULL
+           ) d ON true
+          WHERE c.sync_enabled
+       ) lag
+       ORDER BY lag.value DESC, tenant_id, environment_id
+       LIMIT $1`,
+      [limit],
+    );
   }
 }

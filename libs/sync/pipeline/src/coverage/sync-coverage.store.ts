@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { OPEN_LEDGER_ROW, StripeConfigStore, SyncWindowStore, type TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, SyncBatchStore, SyncWindowStore, type TenantScope } from '@flexsync/persistence';
 import { planWindows } from '@flexsync/sync-contracts';
 import type { SyncWindow, TenantCoveragePlan } from '@flexsync/sync-contracts';
 import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
@@ -27,7 +27,7 @@ const key = (start: number, end: number): string => `${start}|${end}`;
 
 /**
  * Coverage per tenant+environment and window (`stripe_sync_windows`, through {@link SyncWindowStore}; the config
- * through {@link StripeConfigStore}), against the ledger (`stripe_sync_batches`, read only). A closed window is fully
+ * through {@link StripeConfigStore}), against the ledger (`stripe_sync_batches`, read only, through {@link SyncBatchStore}). A closed window is fully
  * delivered when its whole-window aggregation began after it closed (and after rows were last found ingested into it,
  * `usage_changed_at`) and none of its ledger rows is `pending` or `failed` with a retry due. A tenant's windows are due
  * from `lookbackHours` before the hour its config was created in (or its oldest synced window, if earlier) up to
@@ -36,10 +36,12 @@ const key = (start: number, end: number): string => `${start}|${end}`;
  */
 export class SyncCoverageStore {
   private readonly configs: StripeConfigStore;
+  private readonly batches: SyncBatchStore;
   private readonly windows = new SyncWindowStore();
 
   constructor(private readonly db: DataSource) {
     this.configs = new StripeConfigStore(db);
+    this.batches = new SyncBatchStore(db);
   }
 
   /** Undefined when the tenant has no Stripe config (deleted since it was listed). */
@@ -115,12 +117,7 @@ export class SyncCoverageStore {
 
   /** Windows holding a row still to push: `pending`, or `failed` with the system's own retry due. */
   private async openWindows(scope: TenantScope, horizon: Date): Promise<Set<string>> {
-    const rows: { window_start: Date; window_end: Date }[] = await this.db.query(
-      `SELECT DISTINCT window_start, window_end FROM stripe_sync_batches
-        WHERE tenant_id = $1 AND environment_id = $2 AND window_end > $3
-          AND (${OPEN_LEDGER_ROW})`,
-      [scope.tenantId, scope.environmentId, horizon],
-    );
+    const rows = await this.batches.openWindows(scope, horizon);
     return new Set(rows.map((row) => key(row.window_start.getTime(), row.window_end.getTime())));
   }
 }

@@ -1,5 +1,10 @@
 import type { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import {
+  circuitNotClosedOf,
+  mappedStripeCustomerOf,
+  syncingStripeMeterMappingOf,
+  type TenantScope,
+} from '@flexsync/persistence';
 import { FIXABLE_FAILURE } from './ledger-rows';
 
 /** Outcomes of pushes and the system's own retries of failed rows (`next_attempt_at`). */
@@ -72,24 +77,17 @@ export async function recordPushOutcomes(
 /**
  * Makes due now the tenant's failed rows whose blocking cause is gone: a meter or customer mapping that exists
  * (and syncs) now, or a circuit that is closed again after auth errors. The scheduler then visits their windows
- * and the visit re-arms and sends them, without an operator. Reads the mapping-service's tables, never writes them.
+ * and the visit re-arms and sends them, without an operator. Reads the mapping-service's tables and the breakers, never
+ * writes them; each condition comes from the store of its table.
  */
 export async function makeFixedFailuresDue(db: DataSource, scope: TenantScope): Promise<number> {
   const result: [unknown[], number] = await db.query(
     `UPDATE stripe_sync_batches b SET next_attempt_at = now(), updated_at = now()
       WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'failed' AND b.next_attempt_at > now()
         AND (
-          (b.error_message IN ($3, $4) AND EXISTS (
-             SELECT 1 FROM meter_provider_mappings m
-              WHERE m.tenant_id = b.tenant_id AND m.environment_id = b.environment_id AND m.provider_type = 'stripe'
-                AND m.meter_id = b.meter_id AND m.sync_enabled))
-          OR (b.error_message = $5 AND EXISTS (
-             SELECT 1 FROM customer_integration_mappings c
-              WHERE c.tenant_id = b.tenant_id AND c.environment_id = b.environment_id AND c.provider_type = 'stripe'
-                AND c.customer_id = b.customer_id AND c.status = 'mapped'))
-          OR (b.error_message LIKE 'auth error%' AND NOT EXISTS (
-             SELECT 1 FROM stripe_circuit_breakers s
-              WHERE s.tenant_id = b.tenant_id AND s.environment_id = b.environment_id AND s.state <> 'closed')))`,
+          (b.error_message IN ($3, $4) AND ${syncingStripeMeterMappingOf('b')})
+          OR (b.error_message = $5 AND ${mappedStripeCustomerOf('b')})
+          OR (b.error_message LIKE 'auth error%' AND NOT ${circuitNotClosedOf('b')}))`,
     [scope.tenantId, scope.environmentId, FIXABLE_FAILURE.meterNotFound, FIXABLE_FAILURE.meterDisabled, FIXABLE_FAILURE.customerNotFound],
   );
   return result[1];

@@ -121,7 +121,9 @@ function emptyTotals(): Record<ReconciliationStatusName, number> {
 /**
  * `stripe_reconciliation_runs` and `stripe_reconciliation_cells`: the worker records each run and replaces the
  * cells of its range (the newest verdict per customer × meter × window); the orchestrator reads them for the API and
- * the gauges. Every statement filters by tenant and environment, but for the gauges' deliberate all-tenant reads.
+ * the drift gauge. Every statement filters by tenant and environment, but for the drift gauge's deliberate all-tenant
+ * read. The other reconciliation gauges read the tables they are about: `SyncBatchStore.unknownOutcomesByTenant`,
+ * `SyncWindowStore.deliveryLagByTenant`.
  */
 export class ReconciliationReportStore {
   constructor(private readonly db: DataSource) {}
@@ -323,51 +325,6 @@ export class ReconciliationReportStore {
         GROUP BY tenant_id, environment_id
         ORDER BY sum(abs(difference)) DESC, tenant_id, environment_id
         LIMIT $1`,
-      [limit],
-    );
-  }
-
-  /** Ledger rows in an unknown outcome per tenant, the most first, at most `limit` tenants. */
-  async unknownOutcomesByTenant(limit: number): Promise<TenantFigure[]> {
-    return this.db.query(
-      `SELECT tenant_id, environment_id, count(*)::text AS value
-         FROM stripe_sync_batches
-        WHERE sync_status = 'unknown'
-        GROUP BY tenant_id, environment_id
-        ORDER BY count(*) DESC, tenant_id, environment_id
-        LIMIT $1`,
-      [limit],
-    );
-  }
-
-  /**
-   * Per enabled tenant: seconds since its oldest closed window not yet delivered closed — the oldest window recorded
-   * undelivered, else the window after its newest delivered one, else its first window after sync was enabled. Zero
-   * while every closed window is delivered. The stalest first, at most `limit` tenants.
-   */
-  async windowLagByTenant(limit: number): Promise<TenantFigure[]> {
-    return this.db.query(
-      `SELECT tenant_id, environment_id, value::text AS value FROM (
-         SELECT c.tenant_id, c.environment_id,
-                GREATEST(0, EXTRACT(EPOCH FROM now() - COALESCE(
-                  u.oldest_end,
-                  d.newest_end + make_interval(mins => c.aggregation_window_minutes),
-                  date_trunc('hour', c.created_at) + make_interval(mins => c.aggregation_window_minutes)
-                ))) AS value
-           FROM stripe_tenant_configs c
-           LEFT JOIN LATERAL (
-             SELECT min(w.window_end) AS oldest_end FROM stripe_sync_windows w
-              WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id
-                AND w.delivered_at IS NULL AND w.window_end <= now() AND w.window_end > now() - interval '35 days'
-           ) u ON true
-           LEFT JOIN LATERAL (
-             SELECT max(w.window_end) AS newest_end FROM stripe_sync_windows w
-              WHERE w.tenant_id = c.tenant_id AND w.environment_id = c.environment_id AND w.delivered_at IS NOT NULL
-           ) d ON true
-          WHERE c.sync_enabled
-       ) lag
-       ORDER BY lag.value DESC, tenant_id, environment_id
-       LIMIT $1`,
       [limit],
     );
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { MeterProviderMapping, TenantScope } from '@flexsync/persistence';
+import { MeterMappingStore, type MeterProviderMapping, type TenantScope } from '@flexsync/persistence';
 import type { CreateMeterMappingDto } from '../dto/meter-mapping.dto';
-import { MeterMappingStore } from '../meter-mapping.store';
 import { StripeMeterVerifier } from '../stripe-meter-verifier';
 
 /**

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { TenantScope } from '@flexsync/persistence';
-import { MeterMappingStore } from '../meter-mapping.store';
+import { MeterMappingStore, type TenantScope } from '@flexsync/persistence';
 
 @Injectable()
 export class DeleteMeterMapping {

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { MeterProviderMapping, TenantScope } from '@flexsync/persistence';
-import { MeterMappingStore } from '../meter-mapping.store';
+import { MeterMappingStore, type MeterProviderMapping, type TenantScope } from '@flexsync/persistence';
 
 @Injectable()
 export class GetMeterMapping {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { TenantScope } from '@flexsync/persistence';
+import { MeterMappingStore, type TenantScope } from '@flexsync/persistence';
 import { pageOf } from '../../shared/page';
 import type { ListMeterMappingsQuery } from '../dto/list-meter-mappings.query';
 import { toMeterMappingView, type MeterMappingPageView } from '../dto/meter-mapping.view';
-import { MeterMappingStore } from '../meter-mapping.store';
 
 @Injectable()
 export class ListMeterMappings {

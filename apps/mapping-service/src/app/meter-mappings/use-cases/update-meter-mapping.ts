@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { MeterProviderMapping, TenantScope } from '@flexsync/persistence';
+import { MeterMappingStore, type MeterProviderMapping, type TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import type { UpdateMeterMappingDto } from '../dto/meter-mapping.dto';
-import { MeterMappingStore } from '../meter-mapping.store';
 import { StripeMeterVerifier } from '../stripe-meter-verifier';
 
 /**

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { TenantScopedEntity } from './tenant-scoped';
+import { TenantScopedEntity } from '../entities/tenant-scoped';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 

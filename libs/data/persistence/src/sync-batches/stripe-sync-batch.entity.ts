@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { TenantScopedEntity } from './tenant-scoped';
+import { TenantScopedEntity } from '../entities/tenant-scoped';
 
 /**
  * `unknown`: the call may have reached Stripe and only reconciliation against Stripe's totals may settle it.

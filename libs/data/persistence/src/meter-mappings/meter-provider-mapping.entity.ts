@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { TenantScopedEntity } from './tenant-scoped';
+import { TenantScopedEntity } from '../entities/tenant-scoped';
 
 export const PROVIDER_TYPES = ['stripe'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];

@@ -1,0 +1,2 @@
+export * from './circuit-breaker.store';
+export * from './stripe-circuit-breaker.entity';

@@ -1,0 +1,2 @@
+export * from './meter-mapping.store';
+export * from './meter-provider-mapping.entity';

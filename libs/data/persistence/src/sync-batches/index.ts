@@ -1,0 +1,2 @@
+export * from './stripe-sync-batch.entity';
+export * from './sync-batch.store';
