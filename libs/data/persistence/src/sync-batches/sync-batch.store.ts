@@ -1,5 +1,8 @@
-import type { DataSource, DeepPartial } from 'typeorm';
+import type { DataSource, DeepPartial, EntityManager } from 'typeorm';
 import type { TenantScope } from '../entities/tenant-scoped';
+import { circuitNotClosedOf } from '../circuit-breakers/circuit-breaker.store';
+import { mappedStripeCustomerOf } from '../customer-mappings/customer-mapping.store';
+import { syncingStripeMeterMappingOf } from '../meter-mappings/meter-mapping.store';
 import { OPEN_LEDGER_ROW } from '../sync-windows/sync-window.store';
 import { StripeSyncBatch, type SyncStatus } from './stripe-sync-batch.entity';
 
@@ -44,6 +47,137 @@ export interface UndeliveredTenants {
   rows: { tenant_id: string; environment_id: string; age_seconds: string }[];
 }
 
+/** A half-open window `[start, end)` of the ledger. */
+export interface LedgerWindowBounds {
+  start: Date;
+  end: Date;
+}
+
+/** One series (customer, meter, event type) of a window. */
+export interface LedgerSeriesKey {
+  customerId: string;
+  meterId: string;
+  eventType: string;
+}
+
+/** The Temporal run writing rows, recorded on them. */
+export interface LedgerRunRef {
+  workflowId: string | null;
+  runId: string | null;
+}
+
+/** A meter event frozen on a row when it is valued: what Stripe receives, every time it is sent. */
+export interface LedgerMeterEvent {
+  eventName: string;
+  stripeCustomerId: string;
+  /** Whole-number Stripe value, as text. */
+  value: string;
+  precision: number;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** A row of a window's series as reconciliation against ClickHouse reads it. */
+export interface LedgerSeriesRecord {
+  id: string;
+  customer_id: string;
+  meter_id: string;
+  event_type: string;
+  revision: number;
+  aggregated_quantity: string;
+  valued: boolean;
+  sync_status: SyncStatus;
+  sent_value: string | null;
+  event_name: string | null;
+  provider_customer_id: string | null;
+}
+
+/** A pushable row as the pusher reads it, with what its series already holds (for unvalued rows). */
+export interface LedgerPushRecord {
+  id: string;
+  customer_id: string;
+  meter_id: string;
+  event_type: string;
+  revision: number;
+  identifier: string;
+  payload_hash: string;
+  aggregated_quantity: string;
+  event_count: string;
+  sent_value: string | null;
+  event_name: string | null;
+  provider_customer_id: string | null;
+  value_precision: number | null;
+  event_timestamp: string | null;
+  sync_status: SyncStatus;
+  attempt_count: number;
+  error_message: string | null;
+  first_sent_ms: string | null;
+  outcome_uncertain: boolean;
+  failure_count: number;
+  covered_quantity: string | null;
+  held: { event_name: string; provider_customer_id: string; value: string; precision: number }[] | null;
+  last_revision: number | null;
+}
+
+/** A row as reconciliation against Stripe's totals reads it. */
+export interface LedgerDeliveryRecord {
+  id: string;
+  customer_id: string;
+  meter_id: string;
+  event_type: string;
+  window_start: Date;
+  window_end: Date;
+  identifier: string;
+  sync_status: SyncStatus;
+  sent_value: string | null;
+  event_name: string | null;
+  provider_customer_id: string | null;
+  next_attempt_at: Date | null;
+  completed_at: Date | null;
+  stream_accepted_at: Date | null;
+  first_sent_at: Date | null;
+  superseded_identifier: string | null;
+  reconciled_at: Date | null;
+}
+
+/** An unknown row's frozen push, as re-identification reads it (locked). */
+export interface LedgerFrozenRecord {
+  identifier: string;
+  aggregated_quantity: string;
+  event_count: string;
+  event_name: string;
+  provider_customer_id: string;
+  sent_value: string;
+  value_precision: number;
+  meter_event_timestamp: Date;
+}
+
+/** A failure `TrackSyncBatchActivity` records on a row. */
+export interface LedgerFailure {
+  id: string;
+  attempt: number;
+  error: string;
+  latencyMs?: number;
+  nextAttemptAt?: string;
+  uncertain?: boolean;
+}
+
+/** The failure causes a mapping fix removes (the playbook's messages), for {@link SyncBatchStore.makeFixedFailuresDue}. */
+export interface FixableFailureMessages {
+  meterNotFound: string;
+  meterDisabled: string;
+  customerNotFound: string;
+}
+
+/** Byte-wise series order, the order of ClickHouse's `ORDER BY` on Strings. */
+const SERIES_ORDER = `customer_id COLLATE "C", meter_id COLLATE "C", event_type COLLATE "C"`;
+
+/** `UPDATE … RETURNING` through TypeORM's `query` answers `[rows, count]` on Postgres (rows alone elsewhere). */
+function rowCount(result: unknown[]): number {
+  const [rows, count] = result;
+  return Array.isArray(rows) && typeof count === 'number' ? rows.length : result.length;
+}
+
 function emptyCounts(): Record<SyncStatus, number> {
   return { pending: 0, completed: 0, failed: 0, unknown: 0, validating: 0 };
 }
@@ -52,16 +186,22 @@ function emptyCounts(): Record<SyncStatus, number> {
 const CREATED_AT_KEY = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * `stripe_sync_batches` (entity `StripeSyncBatch`), the write-ahead ledger: the reads the orchestrator (status API,
- * batch listing, manual-sync progress, scrape-time gauges), coverage and reconciliation's gauges make of it. The
- * worker's ledger writes (`SyncLedger`, push pages, outcomes, reconciliation's settlements, meter error reports and
- * the v2 stream's validation) still hold their own statements in `@flexsync/sync-pipeline`.
+ * `stripe_sync_batches` (entity `StripeSyncBatch`), the write-ahead ledger: every statement on it by the sync worker
+ * (`SyncLedger` arming and reconciling series, the pusher's page reads and write-ahead commits, push outcomes,
+ * Stripe meter error reports, reconciliation's reads and settlements), coverage, and the orchestrator (status API,
+ * batch listing, manual-sync progress, scrape-time gauges). The ledger decides what to write and holds its tenant
+ * lock; statements that must run inside it (or another caller's transaction) take the caller's manager. One
+ * exception: the v2 meter event stream's validation settles its rows in `@flexsync/sync-pipeline`
+ * (`push/stream-validation-store.ts`), outside this store for now.
  *
- * Raw SQL throughout, because most reads are aggregates (`count(*) … GROUP BY`, `avg … FILTER`, window functions) and
- * the listing pages by a row-value keyset at microsecond precision, which the repository API cannot say; rows the API
- * shows whole are read by column name and built into entities ({@link toEntities}). Every read is scoped to one
- * tenant+environment, except the gauges' reads, which are cross-tenant on purpose (one scrape reports every tenant)
- * and return only tenant ids and counts.
+ * Raw SQL throughout, because the ledger's statements need what the repository API cannot say: batch writes from
+ * parallel arrays (`unnest`, `UPDATE … FROM`), `ON CONFLICT … DO NOTHING`, `UPDATE … RETURNING`, `FOR UPDATE`,
+ * byte-ordered (`COLLATE "C"`) row-value ranges and correlated subqueries over a series, and the reads are aggregates
+ * (`count(*) … GROUP BY`, `avg … FILTER`, window functions) or page by a row-value keyset at microsecond precision.
+ * Rows the API shows whole are read by column name and built into entities ({@link toEntities}). Every statement is
+ * scoped to one tenant+environment, except the gauges' reads, which are cross-tenant on purpose (one scrape reports
+ * every tenant) and return only tenant ids and counts; one statement reads other tables
+ * ({@link makeFixedFailuresDue}), through the conditions their stores define.
  */
 export class SyncBatchStore {
   constructor(private readonly db: DataSource) {}
@@ -184,6 +324,457 @@ export class SyncBatchStore {
         ORDER BY count(*) DESC, tenant_id, environment_id
         LIMIT $1`,
       [limit],
+    );
+  }
+
+  // The worker's ledger. Statements that run inside the ledger's tenant lock (or another caller's transaction) take
+  // the caller's manager; the others are single statements on the store's own connection.
+
+  /** A window's rows whose series fall in `(after, upTo]` in byte order (all of the window's when neither is given). */
+  seriesRows(
+    manager: EntityManager,
+    scope: TenantScope,
+    window: LedgerWindowBounds,
+    filter: { customerId?: string; after?: LedgerSeriesKey; upTo?: LedgerSeriesKey },
+  ): Promise<LedgerSeriesRecord[]> {
+    const values: unknown[] = [scope.tenantId, scope.environmentId, window.start, window.end];
+    const conditions: string[] = [];
+    const bind = (value: unknown): string => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    if (filter.customerId !== undefined) conditions.push(`customer_id = ${bind(filter.customerId)}`);
+    if (filter.after) {
+      conditions.push(`(${SERIES_ORDER}) > (${bind(filter.after.customerId)}, ${bind(filter.after.meterId)}, ${bind(filter.after.eventType)})`);
+    }
+    if (filter.upTo) {
+      conditions.push(`(${SERIES_ORDER}) <= (${bind(filter.upTo.customerId)}, ${bind(filter.upTo.meterId)}, ${bind(filter.upTo.eventType)})`);
+    }
+    return manager.query(
+      `SELECT id, customer_id, meter_id, event_type, revision, aggregated_quantity::text AS aggregated_quantity,
+              sent_value IS NOT NULL AS valued, sync_status, sent_value::text AS sent_value, event_name, provider_customer_id
+         FROM stripe_sync_batches
+        WHERE tenant_id = $1 AND environment_id = $2 AND window_start = $3 AND window_end = $4
+          ${conditions.map((condition) => `AND ${condition}`).join(' ')}
+        ORDER BY ${SERIES_ORDER}, revision`,
+      values,
+    );
+  }
+
+  /** Arms new `pending` rows (unvalued); a row whose identifier exists already is left as it is. */
+  async insertPending(
+    manager: EntityManager,
+    scope: TenantScope,
+    window: LedgerWindowBounds,
+    run: LedgerRunRef,
+    rows: readonly { key: LedgerSeriesKey; revision: number; identifier: string; payloadHash: string; quantity: string; eventCount: string }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end,
+                                        revision, identifier, payload_hash, aggregated_quantity, event_count, sync_status,
+                                        workflow_id, run_id)
+       SELECT $1, $2, u.customer_id, u.meter_id, u.event_type, $3, $4, u.revision, u.identifier, u.payload_hash,
+              u.quantity::numeric, u.event_count::bigint, 'pending', $5, $6
+         FROM unnest($7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[])
+              AS u(customer_id, meter_id, event_type, revision, identifier, payload_hash, quantity, event_count)
+       ON CONFLICT (tenant_id, environment_id, identifier) DO NOTHING`,
+      [
+        scope.tenantId,
+        scope.environmentId,
+        window.start,
+        window.end,
+        run.workflowId,
+        run.runId,
+        rows.map((row) => row.key.customerId),
+        rows.map((row) => row.key.meterId),
+        rows.map((row) => row.key.eventType),
+        rows.map((row) => row.revision),
+        rows.map((row) => row.identifier),
+        rows.map((row) => row.payloadHash),
+        rows.map((row) => row.quantity),
+        rows.map((row) => row.eventCount),
+      ],
+    );
+  }
+
+  /** New measured totals on rows not yet valued, which turn `pending` again. */
+  async refreshUnvalued(
+    manager: EntityManager,
+    scope: TenantScope,
+    run: LedgerRunRef,
+    rows: readonly { id: string; payloadHash: string; quantity: string; eventCount: string }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `UPDATE stripe_sync_batches b
+          SET aggregated_quantity = u.quantity::numeric, event_count = u.event_count::bigint, payload_hash = u.payload_hash,
+              sync_status = 'pending', error_message = NULL, next_attempt_at = NULL, workflow_id = $3, run_id = $4,
+              updated_at = now()
+         FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[]) AS u(id, quantity, event_count, payload_hash)
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sent_value IS NULL`,
+      [
+        scope.tenantId,
+        scope.environmentId,
+        run.workflowId,
+        run.runId,
+        rows.map((row) => row.id),
+        rows.map((row) => row.quantity),
+        rows.map((row) => row.eventCount),
+        rows.map((row) => row.payloadHash),
+      ],
+    );
+  }
+
+  /** Failed rows turn `pending` again, keeping their cause until an outcome replaces it. */
+  async rearmFailed(manager: EntityManager, scope: TenantScope, run: LedgerRunRef, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(
+      // The cause stays until an outcome replaces it: a pending row with attempts and no cause is one whose last
+      // call was never answered (a crash after it), which the page planner must tell apart.
+      `UPDATE stripe_sync_batches SET sync_status = 'pending', next_attempt_at = NULL, workflow_id = $3, run_id = $4, updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($5::uuid[]) AND sync_status = 'failed'`,
+      [scope.tenantId, scope.environmentId, run.workflowId, run.runId, [...ids]],
+    );
+  }
+
+  /** Deletes rows never valued (so never sent). */
+  async withdrawUnvalued(manager: EntityManager, scope: TenantScope, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(
+      `DELETE FROM stripe_sync_batches WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sent_value IS NULL`,
+      [scope.tenantId, scope.environmentId, [...ids]],
+    );
+  }
+
+  /**
+   * A page of the window's pushes in id order after `afterId`: pending rows, plus completed rows acknowledged since
+   * `resendCompletedSince` when a forced rerun re-sends them. For unvalued rows, also the quantity the series'
+   * valued revisions already cover, what each Stripe target holds of the series, and its highest revision.
+   */
+  pushPage(
+    manager: EntityManager,
+    params: { scope: TenantScope; window: LedgerWindowBounds; afterId?: string; limit: number; resendCompletedSince?: Date },
+  ): Promise<LedgerPushRecord[]> {
+    // Pending-only pages match the partial index on pending rows exactly (an OR would keep the planner off it).
+    const statuses = params.resendCompletedSince
+      ? `(b.sync_status = 'pending' OR (b.sync_status = 'completed' AND b.completed_at >= $7))`
+      : `b.sync_status = 'pending'`;
+    return manager.query(
+      `SELECT b.id, b.customer_id, b.meter_id, b.event_type, b.revision, b.identifier, b.payload_hash,
+              b.aggregated_quantity::text AS aggregated_quantity, b.event_count::text AS event_count, b.sent_value::text AS sent_value,
+              b.event_name, b.provider_customer_id, b.value_precision,
+              extract(epoch FROM b.meter_event_timestamp)::bigint::text AS event_timestamp,
+              b.sync_status, b.attempt_count, b.error_message, b.outcome_uncertain, b.failure_count,
+              (extract(epoch FROM b.first_sent_at) * 1000)::bigint::text AS first_sent_ms,
+              -- "C" equality so the lookup can use every column of the byte-ordered series index.
+              CASE WHEN b.sent_value IS NULL THEN (
+                SELECT p.aggregated_quantity::text FROM stripe_sync_batches p
+                 WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
+                   AND p.window_start = b.window_start AND p.window_end = b.window_end
+                   AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
+                   AND p.event_type COLLATE "C" = b.event_type
+                   AND p.sent_value IS NOT NULL
+                 ORDER BY p.revision DESC LIMIT 1) END AS covered_quantity,
+              CASE WHEN b.sent_value IS NULL THEN (
+                SELECT json_agg(json_build_object('event_name', h.event_name, 'provider_customer_id', h.provider_customer_id,
+                                                  'value', h.value::text, 'precision', h.value_precision))
+                  FROM (SELECT p.event_name, p.provider_customer_id, p.value_precision, sum(p.sent_value) AS value
+                          FROM stripe_sync_batches p
+                         WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
+                           AND p.window_start = b.window_start AND p.window_end = b.window_end
+                           AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
+                           AND p.event_type COLLATE "C" = b.event_type
+                           AND p.sent_value IS NOT NULL AND p.event_name IS NOT NULL AND p.provider_customer_id IS NOT NULL
+                           AND p.value_precision IS NOT NULL
+                         GROUP BY p.event_name, p.provider_customer_id, p.value_precision
+                        HAVING sum(p.sent_value) <> 0) h) END AS held,
+              CASE WHEN b.sent_value IS NULL THEN (
+                SELECT max(p.revision) FROM stripe_sync_batches p
+                 WHERE p.tenant_id = b.tenant_id AND p.environment_id = b.environment_id
+                   AND p.window_start = b.window_start AND p.window_end = b.window_end
+                   AND p.customer_id COLLATE "C" = b.customer_id AND p.meter_id COLLATE "C" = b.meter_id
+                   AND p.event_type COLLATE "C" = b.event_type) END AS last_revision
+         FROM stripe_sync_batches b
+        WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.window_start = $3 AND b.window_end = $4
+          AND ${statuses}
+          AND ($5::uuid IS NULL OR b.id > $5::uuid)
+        ORDER BY b.id
+        LIMIT $6`,
+      [
+        params.scope.tenantId,
+        params.scope.environmentId,
+        params.window.start,
+        params.window.end,
+        params.afterId ?? null,
+        params.limit,
+        ...(params.resendCompletedSince ? [params.resendCompletedSince] : []),
+      ],
+    );
+  }
+
+  /** Freezes the meter event of newly valued rows and counts their first attempt (stamping the first send at `sentAt`). */
+  async freezeValued(
+    manager: EntityManager,
+    scope: TenantScope,
+    run: LedgerRunRef,
+    sentAt: Date,
+    rows: readonly { id: string; payloadHash: string; event: LedgerMeterEvent }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `UPDATE stripe_sync_batches b
+          SET sent_value = u.value::bigint, event_name = u.event_name, provider_customer_id = u.customer,
+              value_precision = u.precision, meter_event_timestamp = to_timestamp(u.ts), payload_hash = u.payload_hash,
+              attempt_count = b.attempt_count + 1, first_sent_at = COALESCE(b.first_sent_at, $12), workflow_id = $3,
+              run_id = $4, updated_at = now()
+         FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[], $11::text[])
+              AS u(id, value, event_name, customer, precision, ts, payload_hash)
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sent_value IS NULL`,
+      [
+        scope.tenantId,
+        scope.environmentId,
+        run.workflowId,
+        run.runId,
+        rows.map((row) => row.id),
+        rows.map((row) => row.event.value),
+        rows.map((row) => row.event.eventName),
+        rows.map((row) => row.event.stripeCustomerId),
+        rows.map((row) => row.event.precision),
+        rows.map((row) => String(row.event.timestamp)),
+        rows.map((row) => row.payloadHash),
+        sentAt,
+      ],
+    );
+  }
+
+  /** Inserts reversal rows, valued and `pending` with their first attempt counted. Returns their ids by identifier. */
+  async insertReversals(
+    manager: EntityManager,
+    scope: TenantScope,
+    window: LedgerWindowBounds,
+    run: LedgerRunRef,
+    sentAt: Date,
+    rows: readonly (LedgerSeriesKey & {
+      revision: number;
+      identifier: string;
+      payloadHash: string;
+      quantity: string;
+      eventCount: string;
+      event: LedgerMeterEvent;
+    })[],
+  ): Promise<Map<string, string>> {
+    if (rows.length === 0) return new Map();
+    const inserted: { id: string; identifier: string }[] = await manager.query(
+      `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end,
+                                        revision, identifier, payload_hash, aggregated_quantity, event_count, sent_value,
+                                        event_name, provider_customer_id, value_precision, meter_event_timestamp,
+                                        sync_status, attempt_count, first_sent_at, workflow_id, run_id)
+       SELECT $1, $2, u.customer_id, u.meter_id, u.event_type, $3, $4, u.revision, u.identifier, u.payload_hash,
+              u.quantity::numeric, u.event_count::bigint, u.value::bigint, u.event_name, u.customer, u.precision,
+              to_timestamp(u.ts), 'pending', 1, $5, $6, $7
+         FROM unnest($8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[],
+                     $16::text[], $17::text[], $18::text[], $19::int[], $20::bigint[])
+              AS u(customer_id, meter_id, event_type, revision, identifier, payload_hash, quantity, event_count, value,
+                   event_name, customer, precision, ts)
+       RETURNING id, identifier`,
+      [
+        scope.tenantId,
+        scope.environmentId,
+        window.start,
+        window.end,
+        sentAt,
+        run.workflowId,
+        run.runId,
+        rows.map((row) => row.customerId),
+        rows.map((row) => row.meterId),
+        rows.map((row) => row.eventType),
+        rows.map((row) => row.revision),
+        rows.map((row) => row.identifier),
+        rows.map((row) => row.payloadHash),
+        rows.map((row) => row.quantity),
+        rows.map((row) => row.eventCount),
+        rows.map((row) => row.event.value),
+        rows.map((row) => row.event.eventName),
+        rows.map((row) => row.event.stripeCustomerId),
+        rows.map((row) => row.event.precision),
+        rows.map((row) => String(row.event.timestamp)),
+      ],
+    );
+    return new Map(inserted.map((row) => [row.identifier, row.id]));
+  }
+
+  /** Counts an attempt on `pending` frozen rows about to be sent again; `uncertain` ones had a call never answered. */
+  async countAttempts(
+    manager: EntityManager,
+    scope: TenantScope,
+    run: LedgerRunRef,
+    sentAt: Date,
+    rows: readonly { id: string; uncertain: boolean }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `UPDATE stripe_sync_batches b
+          SET attempt_count = b.attempt_count + 1, first_sent_at = COALESCE(b.first_sent_at, $5),
+              outcome_uncertain = b.outcome_uncertain OR u.uncertain, workflow_id = $3, run_id = $4, updated_at = now()
+         FROM unnest($6::uuid[], $7::boolean[]) AS u(id, uncertain)
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'pending'`,
+      [scope.tenantId, scope.environmentId, run.workflowId, run.runId, sentAt, rows.map((row) => row.id), rows.map((row) => row.uncertain)],
+    );
+  }
+
+  /** Marks `pending` rows that may not be re-sent `unknown`, with the cause. */
+  async markUnknown(manager: EntityManager, scope: TenantScope, run: LedgerRunRef, rows: readonly { id: string; error: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `UPDATE stripe_sync_batches b
+          SET sync_status = 'unknown', outcome_uncertain = true, next_attempt_at = NULL, error_message = u.error,
+              workflow_id = $3, run_id = $4, updated_at = now()
+         FROM unnest($5::uuid[], $6::text[]) AS u(id, error)
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'pending'`,
+      [scope.tenantId, scope.environmentId, run.workflowId, run.runId, rows.map((row) => row.id), rows.map((row) => row.error)],
+    );
+  }
+
+  /**
+   * Marks rows Stripe answered `completed`, whatever they said before, except a row a Stripe error report already
+   * marked failed (the report is the later word). Returns how many rows changed.
+   */
+  async recordCompleted(scope: TenantScope, ids: readonly string[], latencyMs: readonly number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches b
+          SET sync_status = 'completed', stripe_event_id = b.identifier, error_message = NULL, next_attempt_at = NULL,
+              latency_ms = u.latency_ms, completed_at = now(), updated_at = now()
+         FROM unnest($3::uuid[], $4::int[]) AS u(id, latency_ms)
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status <> 'completed'
+          AND NOT (b.sync_status = 'failed' AND b.stripe_error_report_id IS NOT NULL)`,
+      [scope.tenantId, scope.environmentId, [...ids], latencyMs.map((ms) => Math.round(ms))],
+    );
+    return result[1];
+  }
+
+  /**
+   * Marks rows `failed`, but only a row still `pending` at the attempt that failed, so a stale outcome never
+   * overwrites a newer attempt or a success. Returns how many rows changed.
+   */
+  async recordFailed(scope: TenantScope, failures: readonly LedgerFailure[]): Promise<number> {
+    if (failures.length === 0) return 0;
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches b
+          SET sync_status = 'failed', error_message = u.error, latency_ms = u.latency_ms, next_attempt_at = u.next_attempt_at,
+              failure_count = b.failure_count + 1, outcome_uncertain = b.outcome_uncertain OR u.uncertain, updated_at = now()
+         FROM unnest($3::uuid[], $4::int[], $5::text[], $6::int[], $7::timestamptz[], $8::boolean[])
+              AS u(id, attempt, error, latency_ms, next_attempt_at, uncertain)
+        WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'pending' AND b.attempt_count = u.attempt`,
+      [
+        scope.tenantId,
+        scope.environmentId,
+        failures.map((row) => row.id),
+        failures.map((row) => row.attempt),
+        failures.map((row) => row.error),
+        failures.map((row) => (row.latencyMs === undefined ? null : Math.round(row.latencyMs))),
+        failures.map((row) => row.nextAttemptAt ?? null),
+        failures.map((row) => row.uncertain === true),
+      ],
+    );
+    return result[1];
+  }
+
+  /**
+   * Makes due now the tenant's failed rows whose blocking cause is gone: a meter or customer mapping that exists (and
+   * syncs) now, or a circuit that is closed again after auth errors. Spans tables on purpose: it reads the mapping and
+   * breaker tables, never writes them, through the conditions their stores define. Returns how many rows changed.
+   */
+  async makeFixedFailuresDue(scope: TenantScope, causes: FixableFailureMessages): Promise<number> {
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches b SET next_attempt_at = now(), updated_at = now()
+        WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.sync_status = 'failed' AND b.next_attempt_at > now()
+          AND (
+            (b.error_message IN ($3, $4) AND ${syncingStripeMeterMappingOf('b')})
+            OR (b.error_message = $5 AND ${mappedStripeCustomerOf('b')})
+            OR (b.error_message LIKE 'auth error%' AND NOT ${circuitNotClosedOf('b')}))`,
+      [scope.tenantId, scope.environmentId, causes.meterNotFound, causes.meterDisabled, causes.customerNotFound],
+    );
+    return result[1];
+  }
+
+  /**
+   * Marks the rows whose identifier a Stripe meter error report names `failed` with the report's reason, whatever
+   * their status, on the report's transaction. Returns the identifiers marked.
+   */
+  async markRejected(manager: EntityManager, scope: TenantScope, reason: string, reportId: string, identifiers: readonly string[]): Promise<string[]> {
+    const [rows]: [{ identifier: string }[], number] = await manager.query(
+      `UPDATE stripe_sync_batches
+          SET sync_status = 'failed', error_message = $3, stripe_error_report_id = $4, next_attempt_at = NULL, completed_at = NULL,
+              updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND identifier = ANY($5::text[])
+        RETURNING identifier`,
+      [scope.tenantId, scope.environmentId, reason, reportId, [...identifiers]],
+    );
+    return rows.map((row) => row.identifier);
+  }
+
+  /** Every row of the windows inside `range` (windows are half-open and lie wholly inside it), for reconciliation. */
+  deliveries(scope: TenantScope, range: LedgerWindowBounds, filter: { customerId?: string; meterId?: string }): Promise<LedgerDeliveryRecord[]> {
+    const params: unknown[] = [scope.tenantId, scope.environmentId, range.start, range.end];
+    let where = '';
+    if (filter.customerId !== undefined) {
+      params.push(filter.customerId);
+      where += ` AND customer_id = $${params.length}`;
+    }
+    if (filter.meterId !== undefined) {
+      params.push(filter.meterId);
+      where += ` AND meter_id = $${params.length}`;
+    }
+    return this.db.query(
+      `SELECT id, customer_id, meter_id, event_type, window_start, window_end, identifier, sync_status, sent_value::text,
+              event_name, provider_customer_id, next_attempt_at, completed_at, stream_accepted_at, first_sent_at,
+              superseded_identifier, reconciled_at
+         FROM stripe_sync_batches
+        WHERE tenant_id = $1 AND environment_id = $2 AND window_start >= $3 AND window_end <= $4${where}
+        ORDER BY customer_id, meter_id, window_start, event_type, revision`,
+      params,
+    );
+  }
+
+  /** Stripe's total shows these `unknown` rows counted: they are completed, as if Stripe had answered. */
+  async markCounted(scope: TenantScope, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const updated: unknown[] = await this.db.query(
+      `UPDATE stripe_sync_batches
+          SET sync_status = 'completed', stripe_event_id = identifier, completed_at = now(), reconciled_at = now(),
+              error_message = NULL, next_attempt_at = NULL, updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sync_status = 'unknown'
+        RETURNING id`,
+      [scope.tenantId, scope.environmentId, [...ids]],
+    );
+    return rowCount(updated);
+  }
+
+  /** Locks an `unknown`, valued row never re-identified, until the caller's transaction ends; undefined when none. */
+  async lockForReidentify(manager: EntityManager, scope: TenantScope, id: string): Promise<LedgerFrozenRecord | undefined> {
+    const rows: LedgerFrozenRecord[] = await manager.query(
+      `SELECT identifier, aggregated_quantity::text, event_count::text, event_name, provider_customer_id, sent_value::text,
+              value_precision, meter_event_timestamp
+         FROM stripe_sync_batches
+        WHERE tenant_id = $1 AND environment_id = $2 AND id = $3 AND sync_status = 'unknown'
+          AND superseded_identifier IS NULL AND sent_value IS NOT NULL
+        FOR UPDATE`,
+      [scope.tenantId, scope.environmentId, id],
+    );
+    return rows[0];
+  }
+
+  /** Re-arms a row locked by {@link lockForReidentify} `pending` under a new identifier, keeping the old one. */
+  async reidentify(manager: EntityManager, scope: TenantScope, id: string, identifier: string, payloadHash: string): Promise<void> {
+    await manager.query(
+      `UPDATE stripe_sync_batches
+          SET superseded_identifier = identifier, identifier = $4, payload_hash = $5, sync_status = 'pending',
+              attempt_count = 0, first_sent_at = NULL, outcome_uncertain = false, error_message = NULL,
+              next_attempt_at = NULL, stripe_event_id = NULL, completed_at = NULL, reconciled_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`,
+      [scope.tenantId, scope.environmentId, id, identifier, payloadHash],
     );
   }
 

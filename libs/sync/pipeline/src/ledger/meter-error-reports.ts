@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { StripeMeterErrorReportMessage } from '@flexsync/kafka';
+import { SyncBatchStore, type TenantScope } from '@flexsync/persistence';
 import { clipError } from './push-page-planner';
 
 /** How a ledger row named by a Stripe error report starts its `error_message`. */
@@ -28,13 +29,19 @@ export interface AppliedMeterErrorReport {
  * - every `stripe_sync_batches` row of the tenant+environment whose `identifier` a sample names is marked, whatever
  *   its status: `sync_status = 'failed'`, `error_message = 'stripe rejected: <code>: <message>'`,
  *   `stripe_error_report_id` = the report's event id, `next_attempt_at = NULL` (re-sending the same identifier would
- *   only be answered as a duplicate, so the system does not retry it on its own; an operator decides).
+ *   only be answered as a duplicate, so the system does not retry it on its own; an operator decides), through
+ *   `SyncBatchStore.markRejected`. `stripe_meter_error_reports` has no store of its own yet: its statements are here.
  */
 export class MeterErrorReportLedger {
-  constructor(private readonly db: DataSource) {}
+  private readonly batches: SyncBatchStore;
+
+  constructor(private readonly db: DataSource) {
+    this.batches = new SyncBatchStore(db);
+  }
 
   async apply(report: StripeMeterErrorReportMessage): Promise<AppliedMeterErrorReport> {
     const scope = [report.tenant_id, report.environment_id];
+    const tenant: TenantScope = { tenantId: report.tenant_id, environmentId: report.environment_id };
     return this.db.transaction(async (manager) => {
       const recorded: { id: string }[] = await manager.query(
         `INSERT INTO stripe_meter_error_reports
@@ -63,15 +70,8 @@ export class MeterErrorReportLedger {
       }
       const marked = new Set<string>();
       for (const [reason, named] of byReason) {
-        const [rows]: [{ identifier: string }[], number] = await manager.query(
-          `UPDATE stripe_sync_batches
-              SET sync_status = 'failed', error_message = $3, stripe_error_report_id = $4, next_attempt_at = NULL, completed_at = NULL,
-                  updated_at = now()
-            WHERE tenant_id = $1 AND environment_id = $2 AND identifier = ANY($5::text[])
-            RETURNING identifier`,
-          [...scope, reason, report.stripe_event_id, named],
-        );
-        for (const row of rows) marked.add(row.identifier);
+        const rows = await this.batches.markRejected(manager, tenant, reason, report.stripe_event_id, named);
+        for (const identifier of rows) marked.add(identifier);
       }
       await manager.query(
         `UPDATE stripe_meter_error_reports SET matched_rows = $4 WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`,

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SyncStatus, TenantScope } from '@flexsync/persistence';
+import { type LedgerSeriesRecord, SyncBatchStore, type TenantScope } from '@flexsync/persistence';
 import { decimalToScaled, normalizeDecimal } from '../decimal';
 import { pushIdentifier } from '../identity';
 import {
@@ -21,29 +21,19 @@ import { readRemainders } from './remainder-store';
 import { planSeries, SeriesLedgerRow } from './series-reconciliation';
 import { registerSyncWindow } from './window-store';
 
-interface SeriesRowRecord {
-  id: string;
-  customer_id: string;
-  meter_id: string;
-  event_type: string;
-  revision: number;
-  aggregated_quantity: string;
-  valued: boolean;
-  sync_status: SyncStatus;
-  sent_value: string | null;
-  event_name: string | null;
-  provider_customer_id: string | null;
-}
-const SERIES_ORDER = `customer_id COLLATE "C", meter_id COLLATE "C", event_type COLLATE "C"`;
-
 /**
  * The write-ahead ledger (`stripe_sync_batches`) and what goes with it. Every write for a tenant+environment runs
  * under one transaction-scoped advisory lock, so overlapping runs (manual + scheduled) never plan or value the same
  * series at once; Stripe calls happen outside the lock. Reconciliation of a window's aggregates lives here; the
- * pusher's reads and commit in `push-rows.ts`, outcomes and the system's own retries in `push-outcomes.ts`.
+ * pusher's reads and commit in `push-rows.ts`, outcomes and the system's own retries in `push-outcomes.ts`. Every
+ * statement on the table is `SyncBatchStore`'s; the ledger decides what to write and holds the lock.
  */
 export class SyncLedger {
-  constructor(private readonly db: DataSource) {}
+  private readonly batches: SyncBatchStore;
+
+  constructor(private readonly db: DataSource) {
+    this.batches = new SyncBatchStore(db);
+  }
 
   async underTenantLock<T>(scope: TenantScope, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(async (manager) => {
@@ -79,7 +69,7 @@ export class SyncLedger {
   }): Promise<ReconcileCounts> {
     const { scope, window, run } = params;
     return this.underTenantLock(scope, async (manager) => {
-      const rows = await this.seriesRows(manager, params);
+      const rows: LedgerSeriesRecord[] = await this.batches.seriesRows(manager, scope, window, params);
       const bySeries = new Map<string, { key: SeriesKey; measured?: MeasuredSeries; rows: SeriesLedgerRow[] }>();
       for (const measured of params.measured) bySeries.set(seriesKeyOf(measured), { key: measured, measured, rows: [] });
       for (const row of rows) {
@@ -130,107 +120,27 @@ export class SyncLedger {
         }
       }
 
-      if (inserts.length > 0) {
-        await manager.query(
-          `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end,
-                                            revision, identifier, payload_hash, aggregated_quantity, event_count, sync_status,
-                                            workflow_id, run_id)
-           SELECT $1, $2, u.customer_id, u.meter_id, u.event_type, $3, $4, u.revision, u.identifier, u.payload_hash,
-                  u.quantity::numeric, u.event_count::bigint, 'pending', $5, $6
-             FROM unnest($7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[])
-                  AS u(customer_id, meter_id, event_type, revision, identifier, payload_hash, quantity, event_count)
-           ON CONFLICT (tenant_id, environment_id, identifier) DO NOTHING`,
-          [
-            scope.tenantId,
-            scope.environmentId,
-            window.start,
-            window.end,
-            run.workflowId,
-            run.runId,
-            inserts.map((row) => row.key.customerId),
-            inserts.map((row) => row.key.meterId),
-            inserts.map((row) => row.key.eventType),
-            inserts.map((row) => row.revision),
-            inserts.map((row) => row.identifier),
-            inserts.map((row) => unvaluedHash(row.identifier, row.quantity, row.eventCount)),
-            inserts.map((row) => row.quantity),
-            inserts.map((row) => row.eventCount),
-          ],
-        );
-      }
-      if (refreshes.length > 0) {
-        await manager.query(
-          `UPDATE stripe_sync_batches b
-              SET aggregated_quantity = u.quantity::numeric, event_count = u.event_count::bigint, payload_hash = u.payload_hash,
-                  sync_status = 'pending', error_message = NULL, next_attempt_at = NULL, workflow_id = $3, run_id = $4,
-                  updated_at = now()
-             FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[]) AS u(id, quantity, event_count, payload_hash)
-            WHERE b.id = u.id AND b.tenant_id = $1 AND b.environment_id = $2 AND b.sent_value IS NULL`,
-          [
-            scope.tenantId,
-            scope.environmentId,
-            run.workflowId,
-            run.runId,
-            refreshes.map((row) => row.id),
-            refreshes.map((row) => row.quantity),
-            refreshes.map((row) => row.eventCount),
-            refreshes.map((row) => unvaluedHash(row.identifier, row.quantity, row.eventCount)),
-          ],
-        );
-      }
-      if (rearms.length > 0) {
-        await manager.query(
-          // The cause stays until an outcome replaces it: a pending row with attempts and no cause is one whose last
-          // call was never answered (a crash after it), which the page planner must tell apart.
-          `UPDATE stripe_sync_batches SET sync_status = 'pending', next_attempt_at = NULL, workflow_id = $3, run_id = $4, updated_at = now()
-            WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($5::uuid[]) AND sync_status = 'failed'`,
-          [scope.tenantId, scope.environmentId, run.workflowId, run.runId, rearms],
-        );
-      }
-      if (withdrawals.length > 0) {
-        await manager.query(
-          `DELETE FROM stripe_sync_batches WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sent_value IS NULL`,
-          [scope.tenantId, scope.environmentId, withdrawals],
-        );
-      }
+      await this.batches.insertPending(
+        manager,
+        scope,
+        window,
+        run,
+        inserts.map((row) => ({ ...row, payloadHash: unvaluedHash(row.identifier, row.quantity, row.eventCount) })),
+      );
+      await this.batches.refreshUnvalued(
+        manager,
+        scope,
+        run,
+        refreshes.map((row) => ({ ...row, payloadHash: unvaluedHash(row.identifier, row.quantity, row.eventCount) })),
+      );
+      await this.batches.rearmFailed(manager, scope, run, rearms);
+      await this.batches.withdrawUnvalued(manager, scope, withdrawals);
       return counts;
     });
   }
 
   private identifier(scope: TenantScope, window: LedgerWindow, key: SeriesKey, revision: number): string {
     return pushIdentifier({ ...scope, ...key, windowStart: window.start, windowEnd: window.end, revision });
-  }
-
-  private async seriesRows(
-    manager: EntityManager,
-    params: { scope: TenantScope; window: LedgerWindow; customerId?: string; after?: SeriesKey; upTo?: SeriesKey },
-  ): Promise<SeriesRowRecord[]> {
-    const values: unknown[] = [params.scope.tenantId, params.scope.environmentId, params.window.start, params.window.end];
-    const conditions: string[] = [];
-    const bind = (value: unknown): string => {
-      values.push(value);
-      return `$${values.length}`;
-    };
-    if (params.customerId !== undefined) conditions.push(`customer_id = ${bind(params.customerId)}`);
-    if (params.after) {
-      conditions.push(
-        `(${SERIES_ORDER}) > (${bind(params.after.customerId)}, ${bind(params.after.meterId)}, ${bind(params.after.eventType)})`,
-      );
-    }
-    if (params.upTo) {
-      conditions.push(
-        `(${SERIES_ORDER}) <= (${bind(params.upTo.customerId)}, ${bind(params.upTo.meterId)}, ${bind(params.upTo.eventType)})`,
-      );
-    }
-    return manager.query(
-      `SELECT id, customer_id, meter_id, event_type, revision, aggregated_quantity::text AS aggregated_quantity,
-              sent_value IS NOT NULL AS valued, sync_status, sent_value::text AS sent_value, event_name, provider_customer_id
-         FROM stripe_sync_batches
-        WHERE tenant_id = $1 AND environment_id = $2 AND window_start = $3 AND window_end = $4
-          ${conditions.map((condition) => `AND ${condition}`).join(' ')}
-        ORDER BY ${SERIES_ORDER}, revision`,
-      values,
-    );
   }
 
   remainders(manager: EntityManager, scope: TenantScope, keys: readonly SeriesKey[]): Promise<Map<string, SeriesRemainder>> {
@@ -242,12 +152,12 @@ export class SyncLedger {
     manager: EntityManager,
     params: { scope: TenantScope; window: LedgerWindow; afterId?: string; limit: number; resendCompletedSince?: Date },
   ): Promise<PushRow[]> {
-    return readPushPage(manager, params);
+    return readPushPage(this.batches, manager, params);
   }
 
   /** The write-ahead commit of a page, before any Stripe call (see {@link commitPushPage}). */
   commitPushes(manager: EntityManager, params: PushPageCommit): Promise<{ reversalIds: string[] }> {
-    return commitPushPage(manager, params);
+    return commitPushPage(this.batches, manager, params);
   }
 
   /** `TrackSyncBatchActivity`'s write (see {@link recordPushOutcomes}). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { type LedgerDeliveryRecord, SyncBatchStore, type TenantScope } from '@flexsync/persistence';
 import { IDENTIFIER_PREFIX, ledgerPayloadHash } from '../identity';
 import type { LedgerWindow } from '../ledger/ledger-rows';
 import type { LedgerDelivery } from './reconciliation-cells';
@@ -8,26 +8,6 @@ import type { LedgerDelivery } from './reconciliation-cells';
 export interface DeliveryFilter {
   customerId?: string;
   meterId?: string;
-}
-
-interface DeliveryRecord {
-  id: string;
-  customer_id: string;
-  meter_id: string;
-  event_type: string;
-  window_start: Date;
-  window_end: Date;
-  identifier: string;
-  sync_status: LedgerDelivery['status'];
-  sent_value: string | null;
-  event_name: string | null;
-  provider_customer_id: string | null;
-  next_attempt_at: Date | null;
-  completed_at: Date | null;
-  stream_accepted_at: Date | null;
-  first_sent_at: Date | null;
-  superseded_identifier: string | null;
-  reconciled_at: Date | null;
 }
 
 /**
@@ -38,31 +18,17 @@ export function reidentifiedIdentifier(identifier: string): string {
   return `${IDENTIFIER_PREFIX}${createHash('sha256').update(`${identifier}|reconciliation-resend`, 'utf8').digest('hex')}`;
 }
 
-/** Reads and settles the ledger rows reconciliation compares with ClickHouse and Stripe. */
+/** Reads and settles the ledger rows reconciliation compares with ClickHouse and Stripe, through `SyncBatchStore`. */
 export class LedgerDeliveries {
-  constructor(private readonly db: DataSource) {}
+  private readonly batches: SyncBatchStore;
+
+  constructor(private readonly db: DataSource) {
+    this.batches = new SyncBatchStore(db);
+  }
 
   /** Every row of the windows inside `range` (windows are half-open and lie wholly inside it). */
   async read(scope: TenantScope, range: LedgerWindow, filter: DeliveryFilter = {}): Promise<LedgerDelivery[]> {
-    const params: unknown[] = [scope.tenantId, scope.environmentId, range.start, range.end];
-    let where = '';
-    if (filter.customerId !== undefined) {
-      params.push(filter.customerId);
-      where += ` AND customer_id = $${params.length}`;
-    }
-    if (filter.meterId !== undefined) {
-      params.push(filter.meterId);
-      where += ` AND meter_id = $${params.length}`;
-    }
-    const records: DeliveryRecord[] = await this.db.query(
-      `SELECT id, customer_id, meter_id, event_type, window_start, window_end, identifier, sync_status, sent_value::text,
-              event_name, provider_customer_id, next_attempt_at, completed_at, stream_accepted_at, first_sent_at,
-              superseded_identifier, reconciled_at
-         FROM stripe_sync_batches
-        WHERE tenant_id = $1 AND environment_id = $2 AND window_start >= $3 AND window_end <= $4${where}
-        ORDER BY customer_id, meter_id, window_start, event_type, revision`,
-      params,
-    );
+    const records = await this.batches.deliveries(scope, range, filter);
     return records.map((record) => ({
       id: record.id,
       customerId: record.customer_id,
@@ -84,17 +50,8 @@ export class LedgerDeliveries {
   }
 
   /** Stripe's total shows these unknown rows counted: they are completed, as if Stripe had answered. */
-  async markCounted(scope: TenantScope, ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const updated: unknown[] = await this.db.query(
-      `UPDATE stripe_sync_batches
-          SET sync_status = 'completed', stripe_event_id = identifier, completed_at = now(), reconciled_at = now(),
-              error_message = NULL, next_attempt_at = NULL, updated_at = now()
-        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sync_status = 'unknown'
-        RETURNING id`,
-      [scope.tenantId, scope.environmentId, [...ids]],
-    );
-    return rowCount(updated);
+  markCounted(scope: TenantScope, ids: readonly string[]): Promise<number> {
+    return this.batches.markCounted(scope, ids);
   }
 
   /**
@@ -106,25 +63,7 @@ export class LedgerDeliveries {
     const rearmed: { id: string; previous: string; identifier: string }[] = [];
     for (const id of ids) {
       await this.db.transaction(async (manager) => {
-        const rows: {
-          identifier: string;
-          aggregated_quantity: string;
-          event_count: string;
-          event_name: string;
-          provider_customer_id: string;
-          sent_value: string;
-          value_precision: number;
-          meter_event_timestamp: Date;
-        }[] = await manager.query(
-          `SELECT identifier, aggregated_quantity::text, event_count::text, event_name, provider_customer_id, sent_value::text,
-                  value_precision, meter_event_timestamp
-             FROM stripe_sync_batches
-            WHERE tenant_id = $1 AND environment_id = $2 AND id = $3 AND sync_status = 'unknown'
-              AND superseded_identifier IS NULL AND sent_value IS NOT NULL
-            FOR UPDATE`,
-          [scope.tenantId, scope.environmentId, id],
-        );
-        const row = rows[0];
+        const row = await this.batches.lockForReidentify(manager, scope, id);
         if (row === undefined) return;
         const identifier = reidentifiedIdentifier(row.identifier);
         const payloadHash = ledgerPayloadHash({
@@ -137,14 +76,7 @@ export class LedgerDeliveries {
           valuePrecision: row.value_precision,
           timestamp: Math.floor(row.meter_event_timestamp.getTime() / 1000),
         });
-        await manager.query(
-          `UPDATE stripe_sync_batches
-              SET superseded_identifier = identifier, identifier = $4, payload_hash = $5, sync_status = 'pending',
-                  attempt_count = 0, first_sent_at = NULL, outcome_uncertain = false, error_message = NULL,
-                  next_attempt_at = NULL, stripe_event_id = NULL, completed_at = NULL, reconciled_at = now(), updated_at = now()
-            WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`,
-          [scope.tenantId, scope.environmentId, id, identifier, payloadHash],
-        );
+        await this.batches.reidentify(manager, scope, id, identifier, payloadHash);
         rearmed.push({ id, previous: row.identifier, identifier });
       });
     }
@@ -157,13 +89,7 @@ export class LedgerDeliveries {
  * neither. A row completed by reconciliation (Stripe's total showed it counted) was last sent at its first call, not
  * when it was settled.
  */
-function lastSentAt(record: DeliveryRecord): Date | null {
+function lastSentAt(record: LedgerDeliveryRecord): Date | null {
   if (record.reconciled_at !== null && record.superseded_identifier === null) return record.first_sent_at;
   return record.completed_at ?? record.stream_accepted_at ?? record.first_sent_at;
-}
-
-/** `UPDATE … RETURNING` through TypeORM's `query` answers `[rows, count]` on Postgres (rows alone elsewhere). */
-function rowCount(result: unknown[]): number {
-  const [rows, count] = result;
-  return Array.isArray(rows) && typeof count === 'number' ? rows.length : result.length;
 }
