@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { stackEnv, uniqueTenant, type TestTenant } from '@flexsync/testing';
+import { CircuitBreakerStore } from '../circuit-breakers/circuit-breaker.store';
 import { dataSourceOptions } from '../data-source';
+import { MeterMappingStore } from '../meter-mappings/meter-mapping.store';
 import { StripeSyncBatch, type SyncStatus } from './stripe-sync-batch.entity';
 import { SyncBatchStore } from './sync-batch.store';
 
@@ -23,15 +25,24 @@ describe('SyncBatchStore (real Postgres)', () => {
   /** Ledger rows as the worker writes them, all in one statement (so they share one microsecond `created_at`). */
   async function insertRows(
     scope: TestTenant,
-    rows: { customerId?: string; status: SyncStatus; windowStart: Date; latencyMs?: number; workflowId?: string; nextAttemptAt?: Date }[],
+    rows: {
+      customerId?: string;
+      status: SyncStatus;
+      windowStart: Date;
+      latencyMs?: number;
+      workflowId?: string;
+      nextAttemptAt?: Date;
+      errorMessage?: string;
+    }[],
   ): Promise<string[]> {
     const inserted: { id: string }[] = await dataSource.query(
       `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end, identifier,
-                                        payload_hash, aggregated_quantity, sent_value, sync_status, latency_ms, workflow_id, next_attempt_at)
+                                        payload_hash, aggregated_quantity, sent_value, sync_status, latency_ms, workflow_id, next_attempt_at,
+                                        error_message)
        SELECT $1, $2, u.customer_id, 'meter_1', 'api_call', u.window_start, u.window_start + interval '1 hour', u.identifier, 'hash',
-              1.5, 7, u.status, u.latency_ms, u.workflow_id, u.next_attempt_at
-         FROM unnest($3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[])
-              WITH ORDINALITY AS u(customer_id, window_start, identifier, status, latency_ms, workflow_id, next_attempt_at, n)
+              1.5, 7, u.status, u.latency_ms, u.workflow_id, u.next_attempt_at, u.error_message
+         FROM unnest($3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::text[])
+              WITH ORDINALITY AS u(customer_id, window_start, identifier, status, latency_ms, workflow_id, next_attempt_at, error_message, n)
         ORDER BY u.n
        RETURNING id`,
       [
@@ -44,6 +55,7 @@ describe('SyncBatchStore (real Postgres)', () => {
         rows.map((row) => row.latencyMs ?? null),
         rows.map((row) => row.workflowId ?? null),
         rows.map((row) => row.nextAttemptAt ?? null),
+        rows.map((row) => row.errorMessage ?? null),
       ],
     );
     return inserted.map((row) => row.id);
@@ -121,16 +133,15 @@ describe('SyncBatchStore (real Postgres)', () => {
 
   it('reports, across tenants, the backlog, the stalest undelivered tenants and unknown outcomes per tenant', async () => {
     const scope = uniqueTenant('batch_gauges');
-    const before = await store.backlogByStatus();
     await insertRows(scope, [
       { status: 'unknown', windowStart: hour(2001, 1) },
       { status: 'unknown', windowStart: hour(2001, 2) },
       { status: 'failed', windowStart: hour(2001, 3) },
       { status: 'completed', windowStart: hour(2000, 1) },
     ]);
-    const after = await store.backlogByStatus();
-    expect((after.get('unknown') ?? 0) - (before.get('unknown') ?? 0)).toBeGreaterThanOrEqual(2);
-    expect(after.has('completed')).toBe(false);
+    // Other specs share the database: the backlog holds at least this tenant's rows, and never completed ones.
+    const backlog = await store.backlogByStatus();
+    expect([(backlog.get('unknown') ?? 0) >= 2, (backlog.get('failed') ?? 0) >= 1, backlog.has('completed')]).toEqual([true, true, false]);
 
     const undelivered = await store.undeliveredTenants(10_000);
     const mine = undelivered.rows.find((row) => row.tenant_id === scope.tenantId);
@@ -144,5 +155,57 @@ describe('SyncBatchStore (real Postgres)', () => {
       environment_id: scope.environmentId,
       value: '2',
     });
+  });
+  const statusOf = async (id: string): Promise<{ sync_status: string; next_attempt_at: Date | null }> => {
+    const [row]: { sync_status: string; next_attempt_at: Date | null }[] = await dataSource.query(
+      `SELECT sync_status, next_attempt_at FROM stripe_sync_batches WHERE id = $1`,
+      [id],
+    );
+    return row;
+  };
+
+  it('never settles another tenant’s row, whichever ledger write names its id or identifier', async () => {
+    const scope = uniqueTenant('batch_ledger_scope');
+    const other = uniqueTenant('batch_ledger_scope_other');
+    const [unknown, pending] = await insertRows(scope, [
+      { status: 'unknown', windowStart: hour(2025, 1) },
+      { status: 'pending', windowStart: hour(2025, 2) },
+    ]);
+    const [{ identifier }]: { identifier: string }[] = await dataSource.query(`SELECT identifier FROM stripe_sync_batches WHERE id = $1`, [pending]);
+    expect(await store.markCounted(other, [unknown])).toBe(0);
+    expect(await store.recordCompleted(other, [pending], [5])).toBe(0);
+    expect(await dataSource.transaction((manager) => store.markRejected(manager, other, 'stripe rejected: x', 'evt_1', [identifier]))).toEqual([]);
+    expect([(await statusOf(unknown)).sync_status, (await statusOf(pending)).sync_status]).toEqual(['unknown', 'pending']);
+
+    expect(await store.markCounted(scope, [unknown])).toBe(1);
+    expect(await store.recordCompleted(scope, [pending], [5])).toBe(1);
+    expect([(await statusOf(unknown)).sync_status, (await statusOf(pending)).sync_status]).toEqual(['completed', 'completed']);
+  });
+
+  it('makes due a failure whose cause is fixed in its own tenant only: the meter mapped with sync on, the circuit closed', async () => {
+    const scope = uniqueTenant('batch_fixed');
+    const other = uniqueTenant('batch_fixed_other');
+    const later = new Date(Date.now() + 3_600_000);
+    const causes = { meterNotFound: 'meter mapping not found', meterDisabled: 'meter mapping has sync disabled', customerNotFound: 'customer mapping not found' };
+    const [meterFailure, authFailure] = await insertRows(scope, [
+      { status: 'failed', windowStart: hour(2025, 1), nextAttemptAt: later, errorMessage: causes.meterNotFound },
+      { status: 'failed', windowStart: hour(2025, 2), nextAttemptAt: later, errorMessage: 'auth error: 401' },
+    ]);
+    const mappings = new MeterMappingStore(dataSource);
+    const breakers = new CircuitBreakerStore(dataSource);
+    await breakers.open(scope, 3600, '401');
+    await mappings.insert(other, { meterId: 'meter_1', providerType: 'stripe', providerMeterId: 'api', syncEnabled: true, valuePrecision: 0 });
+    await mappings.insert(scope, { meterId: 'meter_1', providerType: 'stripe', providerMeterId: 'api', syncEnabled: false, valuePrecision: 0 });
+    expect(await store.makeFixedFailuresDue(scope, causes)).toBe(0);
+
+    const mapping = await mappings.get(scope, 'meter_1');
+    mapping.syncEnabled = true;
+    await mappings.save(mapping);
+    expect(await store.makeFixedFailuresDue(scope, causes)).toBe(1);
+    expect((await statusOf(meterFailure)).next_attempt_at?.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    expect((await statusOf(authFailure)).next_attempt_at).toEqual(later);
+
+    await breakers.close(scope);
+    expect(await store.makeFixedFailuresDue(scope, causes)).toBe(1);
   });
 });
