@@ -6,6 +6,7 @@ import { AuthModule, authOptionsFrom } from '@flexsync/auth';
 import { HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
 import {
   CircuitBreakerStore,
+  ManualSyncRunStore,
   MeterMappingStore,
   PersistenceModule,
   postgresCheck,
@@ -73,6 +74,7 @@ export class SyncOrchestratorModule implements OnApplicationShutdown {
         { provide: SyncBatchStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new SyncBatchStore(dataSource) },
         { provide: CircuitBreakerStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new CircuitBreakerStore(dataSource) },
         { provide: MeterMappingStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new MeterMappingStore(dataSource) },
+        { provide: ManualSyncRunStore, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new ManualSyncRunStore(dataSource) },
         TenantSyncSettingsReader,
         SyncWorkflowStarter,
         ManualSyncAdmission,

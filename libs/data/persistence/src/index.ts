@@ -2,6 +2,7 @@ export * from './circuit-breakers';
 export * from './customer-mappings';
 export * from './data-source';
 export * from './entities';
+export * from './manual-sync-runs';
 export * from './migrations';
 export * from './meter-mappings';
 export * from './persistence.module';

@@ -1,33 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PinoLogger } from 'nestjs-pino';
-import { DataSource } from 'typeorm';
 import type { TenantPrincipal } from '@flexsync/auth';
-import { SyncBatchStore, type TenantScope } from '@flexsync/persistence';
+import { ManualSyncRunStore, type ManualSyncRunRecord, SyncBatchStore, type TenantScope } from '@flexsync/persistence';
 import { DomainError } from '@flexsync/runtime';
 import { TEMPORAL_CLIENT } from '../shared/temporal-client.token';
 import type { CancelRequestedView, ManualSyncRunView } from './manual-sync-run.views';
 
-interface RunRow {
-  kind: 'manual' | 'retry';
-  run_id: string;
-  time_from: Date;
-  time_to: Date;
-  window_minutes: number;
-  requested_by: string;
-  started_at: Date;
-}
-
 /**
  * Progress and cancellation of the manual syncs and retries a tenant started (`stripe_manual_sync_runs`): scheduled
- * runs are not reachable here, and every lookup is scoped to the caller's tenant and environment. The ledger is read
- * through `SyncBatchStore`.
+ * runs are not reachable here, and every lookup is scoped to the caller's tenant and environment. Both tables are read
+ * through their stores (`ManualSyncRunStore`, `SyncBatchStore`).
  */
 @Injectable()
 export class ManualSyncRuns {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ManualSyncRunStore) private readonly runs: ManualSyncRunStore,
     @Inject(SyncBatchStore) private readonly batches: SyncBatchStore,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly logger: PinoLogger,
@@ -87,15 +75,10 @@ export class ManualSyncRuns {
     return { workflow_id: workflowId, run_id: execution.runId, status: 'cancel_requested' };
   }
 
-  private async requireRun(scope: TenantScope, workflowId: string): Promise<RunRow> {
-    const rows: RunRow[] = await this.dataSource.query(
-      `SELECT kind, run_id, time_from, time_to, window_minutes, requested_by, started_at FROM stripe_manual_sync_runs
-        WHERE tenant_id = $1 AND environment_id = $2 AND workflow_id = $3
-        ORDER BY started_at DESC LIMIT 1`,
-      [scope.tenantId, scope.environmentId, workflowId],
-    );
-    if (rows.length === 0) throw new DomainError('SYNC.NOT_FOUND', 'no manual sync with this workflow_id for this tenant and environment');
-    return rows[0];
+  private async requireRun(scope: TenantScope, workflowId: string): Promise<ManualSyncRunRecord> {
+    const run = await this.runs.latest(scope, workflowId);
+    if (!run) throw new DomainError('SYNC.NOT_FOUND', 'no manual sync with this workflow_id for this tenant and environment');
+    return run;
   }
 
   /** The latest run of the workflow id (an identical sync started again after the first ended reuses the id). */

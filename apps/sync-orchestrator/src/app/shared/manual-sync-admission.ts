@@ -4,7 +4,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PinoLogger } from 'nestjs-pino';
 import { Counter } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
+import { ManualSyncRunStore, type OpenManualSyncRun, type TenantScope } from '@flexsync/persistence';
 import { MetricsRegistry } from '@flexsync/observability';
 import { DomainError } from '@flexsync/runtime';
 import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
@@ -32,16 +32,10 @@ export interface AdmittedRun extends StartedSync {
   started: boolean;
 }
 
-interface OpenRun {
-  id: string;
-  workflow_id: string;
-  run_id: string;
-}
-
 /**
  * Admits manual syncs and batch retries per tenant and environment: at most `STRIPE_MANUAL_SYNC_MAX_RUNNING` running
  * at once, an identical request joins the running one, and each start is recorded with the caller's `sub`
- * (`stripe_manual_sync_runs`).
+ * (`stripe_manual_sync_runs`, through `ManualSyncRunStore`).
  *
  * Counted from a table rather than Temporal visibility: visibility is eventually consistent (two concurrent requests
  * could both see room) and counting per tenant there needs custom search attributes registered on every namespace.
@@ -55,6 +49,7 @@ export class ManualSyncAdmission {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ManualSyncRunStore) private readonly runs: ManualSyncRunStore,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(MetricsRegistry) registry: MetricsRegistry,
     private readonly logger: PinoLogger,
@@ -93,30 +88,8 @@ export class ManualSyncAdmission {
         );
       }
       const started = await start();
-      const inserted: unknown[] = await db.query(
-        `INSERT INTO stripe_manual_sync_runs (tenant_id, environment_id, kind, workflow_id, run_id, requested_by, requested_as, batch_id,
-                                              time_from, time_to, window_minutes, customer_id, force_rerun)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (workflow_id, run_id) DO NOTHING
-         RETURNING id`,
-        [
-          scope.tenantId,
-          scope.environmentId,
-          run.kind,
-          started.workflowId,
-          started.runId,
-          run.requestedBy,
-          run.requestedAs,
-          run.batchId ?? null,
-          run.timeFrom,
-          run.timeTo,
-          run.windowMinutes,
-          run.customerId ?? null,
-          run.forceRerun,
-        ],
-      );
+      const fresh = await this.runs.record(db, scope, { ...run, workflowId: started.workflowId, runId: started.runId });
       // No row inserted: Temporal handed back a run this table already records (started elsewhere, e.g. a replica).
-      const fresh = inserted.length === 1;
       this.admissions.inc({ kind: run.kind, result: fresh ? 'started' : 'joined' });
       this.log(scope, run, started.runId, fresh ? 'manual sync started' : 'manual sync joined the identical run already going');
       return { ...started, started: fresh };
@@ -124,25 +97,19 @@ export class ManualSyncAdmission {
   }
 
   /** Marks the open rows whose run has ended as finished and returns the ones still running. */
-  private async settleOpenRuns(db: EntityManager, scope: TenantScope): Promise<OpenRun[]> {
-    const open: OpenRun[] = await db.query(
-      `SELECT id, workflow_id, run_id FROM stripe_manual_sync_runs
-        WHERE tenant_id = $1 AND environment_id = $2 AND finished_at IS NULL`,
-      [scope.tenantId, scope.environmentId],
-    );
-    const running: OpenRun[] = [];
+  private async settleOpenRuns(db: EntityManager, scope: TenantScope): Promise<OpenManualSyncRun[]> {
+    const open = await this.runs.listOpen(db, scope);
+    const running: OpenManualSyncRun[] = [];
     const ended: string[] = [];
     for (const row of open) {
       if (await this.isRunning(row)) running.push(row);
       else ended.push(row.id);
     }
-    if (ended.length > 0) {
-      await db.query('UPDATE stripe_manual_sync_runs SET finished_at = now() WHERE id = ANY($1::uuid[])', [ended]);
-    }
+    await this.runs.markFinished(db, scope, ended);
     return running;
   }
 
-  private async isRunning(run: OpenRun): Promise<boolean> {
+  private async isRunning(run: OpenManualSyncRun): Promise<boolean> {
     try {
       const description = await this.temporal.workflow.getHandle(run.workflow_id, run.run_id).describe();
       return description.status.name === 'RUNNING';

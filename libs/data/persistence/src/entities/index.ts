@@ -2,6 +2,7 @@ import { CustomerIntegrationMapping } from '../customer-mappings/customer-integr
 import { MeterProviderMapping } from '../meter-mappings/meter-provider-mapping.entity';
 import { StripeCircuitBreaker } from '../circuit-breakers/stripe-circuit-breaker.entity';
 import { StripeConfigAudit } from '../tenant-configs/stripe-config-audit.entity';
+import { StripeManualSyncRun } from '../manual-sync-runs/stripe-manual-sync-run.entity';
 import { StripeSyncBatch } from '../sync-batches/stripe-sync-batch.entity';
 import { StripeTenantConfig } from '../tenant-configs/stripe-tenant-config.entity';
 import { StripeWebhookEvent } from './stripe-webhook-event.entity';
@@ -21,4 +22,5 @@ export const ENTITIES = [
   StripeCircuitBreaker,
   StripeSyncWindow,
   StripeSyncValueRemainder,
+  StripeManualSyncRun,
 ];
