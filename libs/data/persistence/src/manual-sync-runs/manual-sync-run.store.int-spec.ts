@@ -18,7 +18,7 @@ describe('ManualSyncRunStore (real Postgres)', () => {
     await dataSource?.destroy();
   });
 
-  const start = (workflowId: string, runId = randomUUID()): ManualSyncRunStart => ({
+  const start = (workflowId: string, runId: string = randomUUID()): ManualSyncRunStart => ({
     kind: 'manual',
     workflowId,
     runId,
