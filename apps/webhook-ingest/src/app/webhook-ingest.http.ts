@@ -1,13 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { createHttpService } from '@flexsync/runtime';
 import { WebhookIngestModule } from './app.module';
+import { serveStripeWebhooksFirst } from './stripe-webhooks/stripe-webhook.route';
 import { WebhookIngestConfig } from './webhook-ingest.config';
 
 export const SERVICE = 'webhook-ingest';
 
 /** The webhook-ingest HTTP app (raw bodies kept for signatures), not yet listening; `main.ts` and the tests build it the same way. */
-export function createWebhookIngestHttp(config: WebhookIngestConfig): Promise<INestApplication> {
-  return createHttpService({
+export async function createWebhookIngestHttp(config: WebhookIngestConfig): Promise<INestApplication> {
+  const app = await createHttpService({
     service: SERVICE,
     module: WebhookIngestModule.register(config),
     host: config.HOST,
@@ -21,4 +22,6 @@ export function createWebhookIngestHttp(config: WebhookIngestConfig): Promise<IN
         'customer events to Kafka (stripe.customer.events). No bearer token: the signature is the authentication.',
     },
   });
+  serveStripeWebhooksFirst(app);
+  return app;
 }

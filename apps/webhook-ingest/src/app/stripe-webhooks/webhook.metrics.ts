@@ -8,6 +8,7 @@ export type WebhookRejection =
   | 'invalid_signature'
   | 'stale_timestamp'
   | 'no_secret'
+  | 'malformed_json'
   | 'invalid_event'
   | 'replayed_to_another_tenant'
   | 'livemode_mismatch'
