@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StripeEventLike } from '@flexsync/kafka';
 import { WebhookEventStore, type TenantScope, type WebhookEventRecord } from '@flexsync/persistence';
+import { WebhookMetrics } from './webhook.metrics';
 
 interface Pending {
   record: WebhookEventRecord;
@@ -24,7 +25,10 @@ export class InboxRecorder {
   private readonly pending: Pending[] = [];
   private inFlight = 0;
 
-  constructor(@Inject(WebhookEventStore) private readonly inbox: WebhookEventStore) {}
+  constructor(
+    @Inject(WebhookEventStore) private readonly inbox: WebhookEventStore,
+    @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
+  ) {}
 
   /**
    * Resolves true when the event was new, false when it was already in the inbox; rejects when it was not recorded.
@@ -48,6 +52,7 @@ export class InboxRecorder {
   private flush(): void {
     while (this.inFlight < MAX_IN_FLIGHT && this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
+      this.metrics.inboxBatchSize.observe(batch.length);
       this.inFlight += 1;
       void this.write(batch).finally(() => {
         this.inFlight -= 1;

@@ -373,6 +373,7 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       'stripe_webhook_outbox_unpublished',
       'stripe_webhook_outbox_oldest_age_seconds',
       'stripe_webhook_outbox_relay_batch_size_bucket',
+      'stripe_webhook_inbox_batch_size_bucket',
     ]) {
       expect(metrics.text).toContain(name);
     }

@@ -1,4 +1,4 @@
-import { EXTERNAL_ID_RULE, isExternalId } from '@flexsync/runtime';
+import { EXTERNAL_ID_RULE, isExternalId, isRecord } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
 import { stripeEventEnvelopeProblem } from './stripe-event-envelope';
@@ -53,10 +53,6 @@ export class RejectedMeterErrorReportError extends PoisonMessageError {
 
 export function isStripeMeterErrorReportEventType(type: string): type is StripeMeterErrorReportEventType {
   return (STRIPE_METER_ERROR_REPORT_EVENT_TYPES as readonly string[]).includes(type);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function clip(value: string, length: number): string {
