@@ -41,10 +41,9 @@ export function verifyStripeSignature(payload: string, header: string, secret: s
   try {
     signature.verifyHeader(payload, header, secret, toleranceSeconds);
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-      return { ok: false, reason: /tolerance/i.test(error.message) ? 'stale_timestamp' : 'invalid_signature' };
-    }
-    throw error;
+    const stale = error instanceof Stripe.errors.StripeSignatureVerificationError && /tolerance/i.test(error.message);
+    // Anything else stripe-node refuses (a header it cannot read at all) is a signature that does not verify, never a 500.
+    return { ok: false, reason: stale ? 'stale_timestamp' : 'invalid_signature' };
   }
   let parsed: unknown;
   try {
