@@ -1,7 +1,7 @@
 import { EXTERNAL_ID_RULE, isExternalId, isRecord } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
-import { stripeEventEnvelopeProblem } from './stripe-event-envelope';
+import { stripeEventEnvelope, stripeEventEnvelopeProblem } from './stripe-event-envelope';
 
 /** Verified Stripe customer webhooks, published by webhook-ingest and consumed by mapping-service. */
 export const STRIPE_CUSTOMER_EVENTS_TOPIC = 'stripe.customer.events';
@@ -149,12 +149,7 @@ export function stripeCustomerEventFromStripeEvent(
   }
   const message: StripeCustomerEventMessage = {
     schema_version: STRIPE_CUSTOMER_EVENT_SCHEMA_VERSION,
-    tenant_id: scope.tenantId,
-    environment_id: scope.environmentId,
-    stripe_event_id: event.id,
-    event_type: event.type,
-    stripe_created: event.created,
-    livemode: event.livemode ?? false,
+    ...stripeEventEnvelope(scope, event, event.type),
     customer: { id: object.id, metadata, deleted: event.type === 'customer.deleted' || object.deleted === true },
   };
   return stripeCustomerEventProblem(message) ? undefined : message;

@@ -1,4 +1,31 @@
 import { EXTERNAL_ID_RULE, FLEXPRICE_ID_RULE, isExternalId, isFlexPriceId } from '@flexsync/runtime';
+import type { StripeEventLike } from './stripe-customer-events';
+
+/** The fields every message made from a Stripe event carries, whatever its topic. */
+export interface StripeEventEnvelope<T extends string> {
+  tenant_id: string;
+  environment_id: string;
+  stripe_event_id: string;
+  event_type: T;
+  stripe_created: number;
+  livemode: boolean;
+}
+
+/** The envelope of the message for a verified Stripe event of type `eventType`, received for `scope`. */
+export function stripeEventEnvelope<T extends string>(
+  scope: { tenantId: string; environmentId: string },
+  event: StripeEventLike,
+  eventType: T,
+): StripeEventEnvelope<T> {
+  return {
+    tenant_id: scope.tenantId,
+    environment_id: scope.environmentId,
+    stripe_event_id: event.id,
+    event_type: eventType,
+    stripe_created: event.created,
+    livemode: event.livemode ?? false,
+  };
+}
 
 /**
  * Why the fields every message made from a Stripe event carries (tenant, environment, Stripe event id, type, created,

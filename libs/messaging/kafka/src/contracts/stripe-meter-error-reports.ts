@@ -1,7 +1,7 @@
 import { EXTERNAL_ID_RULE, isExternalId, isRecord } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
-import { stripeEventEnvelopeProblem } from './stripe-event-envelope';
+import { stripeEventEnvelope, stripeEventEnvelopeProblem } from './stripe-event-envelope';
 import type { StripeEventLike } from './stripe-customer-events';
 
 /** Stripe's asynchronous meter event rejections, published by webhook-ingest and consumed by sync-worker (the ledger's owner). */
@@ -89,12 +89,7 @@ export function stripeMeterErrorReportFromStripeEvent(
   const errorCount = object.reason.error_count;
   const message: StripeMeterErrorReportMessage = {
     schema_version: STRIPE_METER_ERROR_REPORT_SCHEMA_VERSION,
-    tenant_id: scope.tenantId,
-    environment_id: scope.environmentId,
-    stripe_event_id: event.id,
-    event_type: event.type,
-    stripe_created: event.created,
-    livemode: event.livemode ?? false,
+    ...stripeEventEnvelope(scope, event, event.type),
     meter,
     error_count: typeof errorCount === 'number' && Number.isSafeInteger(errorCount) && errorCount >= 0 ? errorCount : 0,
     samples: samplesOf(object.reason),
