@@ -230,6 +230,8 @@ async function main(): Promise<void> {
     const ingestMetrics = await (await fetch(`${ingest.url}/metrics`)).text();
     const relayRuns = metricValue(ingestMetrics, 'stripe_webhook_outbox_relay_batch_size_count', {});
     const relayPublished = metricValue(ingestMetrics, 'stripe_webhook_outbox_relay_batch_size_sum', {});
+    const inboxWrites = metricValue(ingestMetrics, 'stripe_webhook_inbox_batch_size_count', {});
+    const inboxRecorded = metricValue(ingestMetrics, 'stripe_webhook_inbox_batch_size_sum', {});
     await stopService(ingest, 15_000);
     await stopService(bare);
     const profileNotes: string[] = [];
@@ -317,7 +319,8 @@ async function main(): Promise<void> {
           `machine ${ingestRun.cpu.machine_busy_pct ?? '?'} % busy during the webhook-ingest run, load average ${load1} before it (load generator ${ingestRun.cpu.load_generator_pct} % of a core; Postgres and Kafka share the 2 cores).`,
         `Every accepted event checked: ${accepted.length} answered 2xx (incl. warm-up), ${inbox.value.found} of them in the inbox ` +
           `(${inbox.value.recorded} recorded in all${warmupErrors > 0 ? `; ${warmupErrors} warm-up requests failed at the client` : ''}), ${inbox.value.published} published ` +
-          `(outbox drained ${inbox.ms} ms after the load), ${onTopic} messages on the topic, ${relayRuns} relay batches (mean ${relayRuns > 0 ? (relayPublished / relayRuns).toFixed(1) : '?'} events).`,
+          `(outbox drained ${inbox.ms} ms after the load), ${onTopic} messages on the topic, ${relayRuns} relay batches (mean ${relayRuns > 0 ? (relayPublished / relayRuns).toFixed(1) : '?'} events), ` +
+          `${inboxWrites} inbox INSERTs (mean ${inboxWrites > 0 ? (inboxRecorded / inboxWrites).toFixed(1) : '?'} deliveries each).`,
         `Applied by mapping-service: ${mapped.value} mapping rows, ${appliedMapped} applied as mapped, ${skippedDuplicates} redeliveries skipped: ` +
           `${appliedOnce && allRecorded && allPublished ? 'every accepted event applied exactly once' : 'MISMATCH'}.`,
         ...profileNotes,

@@ -4,17 +4,16 @@ import { DataSource } from 'typeorm';
 import { SecretBox, secretBoxFrom } from '@flexsync/crypto';
 import { KAFKA_READINESS_CHECK, KafkaModule, type KafkaCheck } from '@flexsync/kafka';
 import { degradedWhenDown, HealthController, ObservabilityModule, readinessChecksProvider } from '@flexsync/observability';
-import { PersistenceModule, postgresCheck, StripeConfigStore } from '@flexsync/persistence';
+import { PersistenceModule, postgresCheck, StripeConfigStore, WebhookEventStore } from '@flexsync/persistence';
 import { CustomerEventPublisher } from './stripe-webhooks/customer-event-publisher';
 import { ReceiveStripeWebhook } from './stripe-webhooks/receive-stripe-webhook/receive-stripe-webhook.use-case';
 import { PayloadPurgeLoop } from './stripe-webhooks/purge-webhook-payloads/payload-purge.loop';
 import { PurgeWebhookPayloads } from './stripe-webhooks/purge-webhook-payloads/purge-webhook-payloads.use-case';
 import { OutboxRelayLoop } from './stripe-webhooks/relay-unpublished-webhooks/outbox-relay.loop';
 import { RelayUnpublishedWebhooks } from './stripe-webhooks/relay-unpublished-webhooks/relay-unpublished-webhooks.use-case';
-import { StripeWebhookController } from './stripe-webhooks/stripe-webhook.controller';
+import { StripeWebhookRoute } from './stripe-webhooks/stripe-webhook.route';
 import { SourceFailureBudget } from './stripe-webhooks/source-failure-budget';
 import { InboxRecorder } from './stripe-webhooks/inbox-recorder';
-import { WebhookInbox } from './stripe-webhooks/webhook-inbox';
 import { WebhookMetrics } from './stripe-webhooks/webhook.metrics';
 import { WebhookSigningSecrets } from './stripe-webhooks/webhook-signing-secrets';
 import { WebhookIngestConfig } from './webhook-ingest.config';
@@ -29,7 +28,7 @@ export class WebhookIngestModule {
         KafkaModule.forService(config),
         ObservabilityModule.forService('webhook-ingest', config),
       ],
-      controllers: [HealthController, StripeWebhookController],
+      controllers: [HealthController],
       providers: [
         readinessChecksProvider({
           inject: [getDataSourceToken(), KAFKA_READINESS_CHECK],
@@ -45,10 +44,15 @@ export class WebhookIngestModule {
         },
         WebhookMetrics,
         WebhookSigningSecrets,
-        WebhookInbox,
+        {
+          provide: WebhookEventStore,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) => new WebhookEventStore(dataSource),
+        },
         InboxRecorder,
         CustomerEventPublisher,
         ReceiveStripeWebhook,
+        StripeWebhookRoute,
         RelayUnpublishedWebhooks,
         OutboxRelayLoop,
         SourceFailureBudget,

@@ -13,3 +13,4 @@ export * from './sync-windows';
 export * from './tenant-configs';
 export * from './id-rule-check';
 export * from './unique-violation';
+export * from './webhook-events';

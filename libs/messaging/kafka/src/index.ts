@@ -3,6 +3,7 @@ export * from './errors';
 export * from './kafka-check';
 export * from './kafka-client';
 export * from './kafka-consumer';
+export * from './kafka-consumer-runner';
 export * from './kafka-metrics';
 export * from './kafka-publisher';
 export * from './kafka.module';

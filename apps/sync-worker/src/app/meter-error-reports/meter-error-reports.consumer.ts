@@ -6,8 +6,8 @@ import { DataSource } from 'typeorm';
 import {
   type ConsumedMessage,
   decodeStripeMeterErrorReport,
-  describeError,
   KAFKA_CLIENT,
+  KafkaConsumerRunner,
   KafkaMessageConsumer,
   KafkaPublisher,
   RejectedMeterErrorReportError,
@@ -15,8 +15,6 @@ import {
 import { MetricsRegistry } from '@flexsync/observability';
 import { MeterErrorReportLedger } from '@flexsync/sync-pipeline';
 import { SyncWorkerConfig } from '../sync-worker.config';
-
-const START_RETRY_MS = 2000;
 
 /**
  * Consumes `stripe.meter.error-reports` (published by webhook-ingest from Stripe's signed webhooks) and marks the
@@ -30,9 +28,7 @@ export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnAppl
   private readonly ledger: MeterErrorReportLedger;
   private readonly reports: Counter<'event_type' | 'result'>;
   private readonly rowsMarked: Counter;
-  private consumer: KafkaMessageConsumer | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly runner = new KafkaConsumerRunner('meter error reports consumer', () => this.createConsumer());
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -57,8 +53,7 @@ export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnAppl
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.METER_ERROR_REPORTS_CONSUMER_ENABLED) return;
-    this.stopped = false;
-    await this.start();
+    await this.runner.start();
   }
 
   /**
@@ -67,16 +62,11 @@ export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnAppl
    * flight is not committed and comes back after the restart.
    */
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    await consumer?.stop();
+    await this.runner.stop();
   }
 
-  private async start(): Promise<void> {
-    if (this.stopped) return;
-    const consumer = new KafkaMessageConsumer(this.kafka, {
+  private createConsumer(): KafkaMessageConsumer {
+    return new KafkaMessageConsumer(this.kafka, {
       groupId: this.config.KAFKA_METER_ERROR_REPORTS_GROUP_ID,
       topics: [this.config.KAFKA_METER_ERROR_REPORTS_TOPIC],
       deadLetterTopic: this.config.KAFKA_METER_ERROR_REPORTS_DLQ_TOPIC,
@@ -84,19 +74,6 @@ export class MeterErrorReportsConsumer implements OnApplicationBootstrap, OnAppl
       metrics: this.registry,
       handler: (message) => this.handle(message),
     });
-    this.consumer = consumer;
-    try {
-      await consumer.start();
-    } catch (error) {
-      this.logger.warn({ error: describeError(error), retry_in_ms: START_RETRY_MS }, 'meter error reports consumer could not start; retrying');
-      this.consumer = undefined;
-      await consumer.stop().catch(() => undefined);
-      if (!this.stopped) {
-        this.retryTimer = setTimeout(() => {
-          void this.start();
-        }, START_RETRY_MS);
-      }
-    }
   }
 
   private async handle(message: ConsumedMessage): Promise<void> {

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StripeEventLike } from '@flexsync/kafka';
-import type { TenantScope } from '@flexsync/persistence';
-import { WebhookInbox } from './webhook-inbox';
+import { WebhookEventStore, type TenantScope, type WebhookEventRecord } from '@flexsync/persistence';
+import { WebhookMetrics } from './webhook.metrics';
 
 interface Pending {
-  scope: TenantScope;
-  event: StripeEventLike;
+  record: WebhookEventRecord;
   resolve: (inserted: boolean) => void;
   reject: (error: unknown) => void;
 }
@@ -26,12 +25,26 @@ export class InboxRecorder {
   private readonly pending: Pending[] = [];
   private inFlight = 0;
 
-  constructor(@Inject(WebhookInbox) private readonly inbox: WebhookInbox) {}
+  constructor(
+    @Inject(WebhookEventStore) private readonly inbox: WebhookEventStore,
+    @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
+  ) {}
 
-  /** Resolves true when the event was new, false when it was already in the inbox; rejects when it was not recorded. */
-  record(scope: TenantScope, event: StripeEventLike): Promise<boolean> {
+  /**
+   * Resolves true when the event was new, false when it was already in the inbox; rejects when it was not recorded.
+   * `payload` is the event's JSON text as received (stored as is, not serialised again).
+   */
+  record(scope: TenantScope, event: StripeEventLike, payload: string): Promise<boolean> {
+    const record: WebhookEventRecord = {
+      scope,
+      stripeEventId: event.id,
+      eventType: event.type,
+      livemode: event.livemode ?? false,
+      stripeCreated: event.created,
+      payload,
+    };
     return new Promise((resolve, reject) => {
-      this.pending.push({ scope, event, resolve, reject });
+      this.pending.push({ record, resolve, reject });
       this.flush();
     });
   }
@@ -39,6 +52,7 @@ export class InboxRecorder {
   private flush(): void {
     while (this.inFlight < MAX_IN_FLIGHT && this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
+      this.metrics.inboxBatchSize.observe(batch.length);
       this.inFlight += 1;
       void this.write(batch).finally(() => {
         this.inFlight -= 1;
@@ -49,7 +63,7 @@ export class InboxRecorder {
 
   private async write(batch: Pending[]): Promise<void> {
     try {
-      const inserted = await this.inbox.recordMany(batch);
+      const inserted = await this.inbox.recordMany(batch.map((entry) => entry.record));
       batch.forEach((entry, index) => entry.resolve(inserted.has(index)));
     } catch (error) {
       if (batch.length === 1) {
@@ -57,7 +71,7 @@ export class InboxRecorder {
         return;
       }
       for (const entry of batch) {
-        await this.inbox.recordMany([entry]).then(
+        await this.inbox.recordMany([entry.record]).then(
           (inserted) => entry.resolve(inserted.has(0)),
           (rowError: unknown) => entry.reject(rowError),
         );

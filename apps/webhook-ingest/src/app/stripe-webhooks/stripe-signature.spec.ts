@@ -17,34 +17,34 @@ const sign = (body: string, secret: string, timestamp = now()): string =>
 
 describe('verifyStripeSignature', () => {
   it('returns the whole event when a v1 signature over the exact bytes matches', () => {
-    const check = verifyStripeSignature(Buffer.from(payload), sign(payload, SECRET), SECRET, 300);
+    const check = verifyStripeSignature(payload, sign(payload, SECRET), SECRET, 300);
     expect(check).toEqual({ ok: true, event });
   });
 
   it('accepts a header carrying several v1 signatures when any one matches (secret rolling)', () => {
     const timestamp = now();
     const header = `${sign(payload, 'whsec_old_secret', timestamp)},v1=${sign(payload, SECRET, timestamp).split('v1=')[1]}`;
-    expect(verifyStripeSignature(Buffer.from(payload), header, SECRET, 300).ok).toBe(true);
+    expect(verifyStripeSignature(payload, header, SECRET, 300).ok).toBe(true);
   });
 
   it('rejects a signature made with another secret, or over other bytes, as invalid_signature', () => {
-    expect(verifyStripeSignature(Buffer.from(payload), sign(payload, 'whsec_other'), SECRET, 300)).toEqual({
+    expect(verifyStripeSignature(payload, sign(payload, 'whsec_other'), SECRET, 300)).toEqual({
       ok: false,
       reason: 'invalid_signature',
     });
-    expect(verifyStripeSignature(Buffer.from(`${payload} `), sign(payload, SECRET), SECRET, 300)).toEqual({
+    expect(verifyStripeSignature(`${payload} `, sign(payload, SECRET), SECRET, 300)).toEqual({
       ok: false,
       reason: 'invalid_signature',
     });
-    expect(verifyStripeSignature(Buffer.from(payload), 'garbage', SECRET, 300)).toEqual({ ok: false, reason: 'invalid_signature' });
+    expect(verifyStripeSignature(payload, 'garbage', SECRET, 300)).toEqual({ ok: false, reason: 'invalid_signature' });
   });
 
   it('rejects a valid signature older than the tolerance as stale_timestamp', () => {
-    expect(verifyStripeSignature(Buffer.from(payload), sign(payload, SECRET, now() - 301), SECRET, 300)).toEqual({
+    expect(verifyStripeSignature(payload, sign(payload, SECRET, now() - 301), SECRET, 300)).toEqual({
       ok: false,
       reason: 'stale_timestamp',
     });
-    expect(verifyStripeSignature(Buffer.from(payload), sign(payload, SECRET, now() - 299), SECRET, 300).ok).toBe(true);
+    expect(verifyStripeSignature(payload, sign(payload, SECRET, now() - 299), SECRET, 300).ok).toBe(true);
   });
 
   it.each([
@@ -53,6 +53,12 @@ describe('verifyStripeSignature', () => {
     ['with a non-numeric created', JSON.stringify({ ...event, created: 'yesterday' })],
     ['without data', JSON.stringify({ ...event, data: undefined })],
   ])('rejects a correctly signed body that is %s as invalid_event', (_label, body) => {
-    expect(verifyStripeSignature(Buffer.from(body), sign(body, SECRET), SECRET, 300)).toEqual({ ok: false, reason: 'invalid_event' });
+    expect(verifyStripeSignature(body, sign(body, SECRET), SECRET, 300)).toEqual({ ok: false, reason: 'invalid_event' });
+  });
+
+  it('rejects a correctly signed body that is not JSON as malformed_json, and an unsigned one as invalid_signature', () => {
+    const body = '{"id": "evt_1", ';
+    expect(verifyStripeSignature(body, sign(body, SECRET), SECRET, 300)).toEqual({ ok: false, reason: 'malformed_json' });
+    expect(verifyStripeSignature(body, sign(body, 'whsec_other'), SECRET, 300)).toEqual({ ok: false, reason: 'invalid_signature' });
   });
 });

@@ -331,6 +331,12 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
     expect((response.body as { code: string }).code).toBe(code);
   });
 
+  it('answers an unsigned body that is not JSON as a bad signature: nothing is parsed before the signature verified', async () => {
+    const payload = '{"id": "evt_1", ';
+    const response = await post(withOwnSecret, payload, sign(payload, 'whsec_not_the_tenants_secret')).expect(400);
+    expect((response.body as { code: string }).code).toBe('WEBHOOK.INVALID_SIGNATURE');
+  });
+
   it('publishes an event that was recorded but never published (the outbox relay)', async () => {
     const event = customerEvent('customer.updated', { id: 'cus_orphan', metadata: { flexprice_customer_id: 'client_orphan' } });
     await dataSource.query(
@@ -367,10 +373,43 @@ describe('POST /webhooks/stripe/:tenant_id/:environment_id (real Postgres and Ka
       'stripe_webhook_outbox_unpublished',
       'stripe_webhook_outbox_oldest_age_seconds',
       'stripe_webhook_outbox_relay_batch_size_bucket',
+      'stripe_webhook_inbox_batch_size_bucket',
     ]) {
       expect(metrics.text).toContain(name);
     }
+    // The route is served below Express, yet counted with every other route under its template.
+    expect(metrics.text).toMatch(
+      /http_requests_total\{method="POST",route="\/webhooks\/stripe\/:tenant_id\/:environment_id",status="200",service="webhook-ingest"\} [1-9]/,
+    );
+    expect(metrics.text).toMatch(
+      /http_requests_total\{method="POST",route="\/webhooks\/stripe\/:tenant_id\/:environment_id",status="400",service="webhook-ingest"\} [1-9]/,
+    );
+    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/webhooks\/stripe\/:tenant_id\/:environment_id"[^}]*\} [1-9]/);
     const ready = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({ status: 'ok', details: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
+  });
+
+  it('describes the webhook route in its OpenAPI document', async () => {
+    const document = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body as {
+      paths: Record<string, { post?: { responses: Record<string, unknown> } }>;
+    };
+    expect(Object.keys(document.paths['/webhooks/stripe/{tenant_id}/{environment_id}']?.post?.responses ?? {}).sort()).toEqual([
+      '200',
+      '400',
+      '429',
+      '503',
+    ]);
+  });
+
+  it('answers other methods on the webhook path as an unknown route (404), and serves the path with a query string or a trailing slash', async () => {
+    await request(app.getHttpServer()).get(`/webhooks/stripe/${withOwnSecret.tenantId}/${withOwnSecret.environmentId}`).expect(404);
+    const event = customerEvent('customer.updated', { id: 'cus_paths', metadata: {} });
+    const payload = JSON.stringify(event);
+    await request(app.getHttpServer())
+      .post(`/webhooks/stripe/${withOwnSecret.tenantId}/${withOwnSecret.environmentId}/?source=stripe`)
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', sign(payload, ownSecret))
+      .send(payload)
+      .expect(200);
   });
 });

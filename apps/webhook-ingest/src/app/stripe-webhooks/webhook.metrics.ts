@@ -8,6 +8,7 @@ export type WebhookRejection =
   | 'invalid_signature'
   | 'stale_timestamp'
   | 'no_secret'
+  | 'malformed_json'
   | 'invalid_event'
   | 'replayed_to_another_tenant'
   | 'livemode_mismatch'
@@ -27,6 +28,7 @@ export class WebhookMetrics {
   readonly unpublished: Gauge;
   readonly oldestUnpublishedAge: Gauge;
   readonly relayBatchSize: Histogram;
+  readonly inboxBatchSize: Histogram;
   readonly payloadsPurged: Counter;
 
   constructor(@Inject(MetricsRegistry) registry: MetricsRegistry) {
@@ -80,6 +82,12 @@ export class WebhookMetrics {
     this.oldestUnpublishedAge = new Gauge({
       name: 'stripe_webhook_outbox_oldest_age_seconds',
       help: 'Age of the oldest inbox event not yet published to Kafka (0 when the outbox is empty): the delay a Kafka outage costs.',
+      registers,
+    });
+    this.inboxBatchSize = new Histogram({
+      name: 'stripe_webhook_inbox_batch_size',
+      help: 'Deliveries recorded per inbox INSERT (the group commit: one round trip and one commit for all of them).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 200],
       registers,
     });
     this.relayBatchSize = new Histogram({

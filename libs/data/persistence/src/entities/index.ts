@@ -5,11 +5,10 @@ import { StripeConfigAudit } from '../tenant-configs/stripe-config-audit.entity'
 import { StripeManualSyncRun } from '../manual-sync-runs/stripe-manual-sync-run.entity';
 import { StripeSyncBatch } from '../sync-batches/stripe-sync-batch.entity';
 import { StripeTenantConfig } from '../tenant-configs/stripe-tenant-config.entity';
-import { StripeWebhookEvent } from './stripe-webhook-event.entity';
+import { StripeWebhookEvent } from '../webhook-events/stripe-webhook-event.entity';
 import { StripeSyncValueRemainder } from '../sync-remainders/stripe-sync-value-remainder.entity';
 import { StripeSyncWindow } from '../sync-windows/stripe-sync-window.entity';
 
-export * from './stripe-webhook-event.entity';
 export * from './tenant-scoped';
 
 export const ENTITIES = [

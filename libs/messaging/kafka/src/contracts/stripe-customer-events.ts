@@ -1,6 +1,7 @@
-import { EXTERNAL_ID_RULE, FLEXPRICE_ID_RULE, isExternalId, isFlexPriceId, isRecord } from '@flexsync/runtime';
+import { EXTERNAL_ID_RULE, isExternalId, isRecord } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
+import { stripeEventEnvelope, stripeEventEnvelopeProblem } from './stripe-event-envelope';
 
 /** Verified Stripe customer webhooks, published by webhook-ingest and consumed by mapping-service. */
 export const STRIPE_CUSTOMER_EVENTS_TOPIC = 'stripe.customer.events';
@@ -99,15 +100,8 @@ function formatProblem(value: unknown): string | undefined {
 
 /** A version-1 message with a field out of its rule. */
 function fieldProblem(value: Record<string, unknown>): string | undefined {
-  for (const field of ['tenant_id', 'environment_id'] as const) {
-    if (!isFlexPriceId(value[field])) return `${field} must be ${FLEXPRICE_ID_RULE}`;
-  }
-  if (!isExternalId(value.stripe_event_id)) return `stripe_event_id must be ${EXTERNAL_ID_RULE}`;
-  if (typeof value.event_type !== 'string' || !isStripeCustomerEventType(value.event_type))
-    return `unsupported event_type ${JSON.stringify(value.event_type)}`;
-  if (typeof value.stripe_created !== 'number' || !Number.isSafeInteger(value.stripe_created) || value.stripe_created < 0)
-    return 'stripe_created must be a unix timestamp';
-  if (typeof value.livemode !== 'boolean') return 'livemode must be a boolean';
+  const envelope = stripeEventEnvelopeProblem(value, isStripeCustomerEventType);
+  if (envelope) return envelope;
   const customer = value.customer;
   if (!isRecord(customer)) return 'customer must be an object';
   if (!isExternalId(customer.id)) return `customer.id must be ${EXTERNAL_ID_RULE}`;
@@ -155,12 +149,7 @@ export function stripeCustomerEventFromStripeEvent(
   }
   const message: StripeCustomerEventMessage = {
     schema_version: STRIPE_CUSTOMER_EVENT_SCHEMA_VERSION,
-    tenant_id: scope.tenantId,
-    environment_id: scope.environmentId,
-    stripe_event_id: event.id,
-    event_type: event.type,
-    stripe_created: event.created,
-    livemode: event.livemode ?? false,
+    ...stripeEventEnvelope(scope, event, event.type),
     customer: { id: object.id, metadata, deleted: event.type === 'customer.deleted' || object.deleted === true },
   };
   return stripeCustomerEventProblem(message) ? undefined : message;

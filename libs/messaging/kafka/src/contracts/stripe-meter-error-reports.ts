@@ -1,6 +1,7 @@
-import { EXTERNAL_ID_RULE, FLEXPRICE_ID_RULE, isExternalId, isFlexPriceId } from '@flexsync/runtime';
+import { EXTERNAL_ID_RULE, isExternalId, isRecord } from '@flexsync/runtime';
 import { PoisonMessageError } from '../errors';
 import type { OutgoingMessage } from '../kafka-publisher';
+import { stripeEventEnvelope, stripeEventEnvelopeProblem } from './stripe-event-envelope';
 import type { StripeEventLike } from './stripe-customer-events';
 
 /** Stripe's asynchronous meter event rejections, published by webhook-ingest and consumed by sync-worker (the ledger's owner). */
@@ -54,10 +55,6 @@ export function isStripeMeterErrorReportEventType(type: string): type is StripeM
   return (STRIPE_METER_ERROR_REPORT_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function clip(value: string, length: number): string {
   return value.length <= length ? value : `${value.slice(0, length - 1)}…`;
 }
@@ -92,12 +89,7 @@ export function stripeMeterErrorReportFromStripeEvent(
   const errorCount = object.reason.error_count;
   const message: StripeMeterErrorReportMessage = {
     schema_version: STRIPE_METER_ERROR_REPORT_SCHEMA_VERSION,
-    tenant_id: scope.tenantId,
-    environment_id: scope.environmentId,
-    stripe_event_id: event.id,
-    event_type: event.type,
-    stripe_created: event.created,
-    livemode: event.livemode ?? false,
+    ...stripeEventEnvelope(scope, event, event.type),
     meter,
     error_count: typeof errorCount === 'number' && Number.isSafeInteger(errorCount) && errorCount >= 0 ? errorCount : 0,
     samples: samplesOf(object.reason),
@@ -109,15 +101,8 @@ export function stripeMeterErrorReportFromStripeEvent(
 export function stripeMeterErrorReportProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'message is not a JSON object';
   if (value.schema_version !== STRIPE_METER_ERROR_REPORT_SCHEMA_VERSION) return `unsupported schema_version ${JSON.stringify(value.schema_version)}`;
-  for (const field of ['tenant_id', 'environment_id'] as const) {
-    if (!isFlexPriceId(value[field])) return `${field} must be ${FLEXPRICE_ID_RULE}`;
-  }
-  if (!isExternalId(value.stripe_event_id)) return `stripe_event_id must be ${EXTERNAL_ID_RULE}`;
-  if (typeof value.event_type !== 'string' || !isStripeMeterErrorReportEventType(value.event_type))
-    return `unsupported event_type ${JSON.stringify(value.event_type)}`;
-  if (typeof value.stripe_created !== 'number' || !Number.isSafeInteger(value.stripe_created) || value.stripe_created < 0)
-    return 'stripe_created must be a unix timestamp';
-  if (typeof value.livemode !== 'boolean') return 'livemode must be a boolean';
+  const envelope = stripeEventEnvelopeProblem(value, isStripeMeterErrorReportEventType);
+  if (envelope) return envelope;
   if (value.meter !== null && !isExternalId(value.meter)) return `meter must be null or ${EXTERNAL_ID_RULE}`;
   if (typeof value.error_count !== 'number' || !Number.isSafeInteger(value.error_count) || value.error_count < 0)
     return 'error_count must be a whole number';

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import type { Kafka } from 'kafkajs';
 import { QueryFailedError } from 'typeorm';
 import {
-  describeError,
   KAFKA_CLIENT,
+  KafkaConsumerRunner,
   KafkaMessageConsumer,
   KafkaPublisher,
   readStripeCustomerEvent,
@@ -15,8 +15,6 @@ import { MappingServiceConfig } from '../../mapping-service.config';
 import { CustomerMappingMetrics } from '../customer-mapping.metrics';
 import { ApplyStripeCustomerEvent } from './apply-stripe-customer-event';
 
-const START_RETRY_MS = 2000;
-
 /**
  * Consumes `stripe.customer.events` into customer mappings. Offsets are committed after the database transaction;
  * undecodable messages and events the database refuses for good go to the dead-letter topic; other database
@@ -26,9 +24,7 @@ const START_RETRY_MS = 2000;
 @Injectable()
 export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CustomerEventsConsumer.name);
-  private consumer: KafkaMessageConsumer | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly runner = new KafkaConsumerRunner('customer events consumer', () => this.createConsumer());
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -41,21 +37,15 @@ export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleD
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.CUSTOMER_EVENTS_CONSUMER_ENABLED) return;
-    this.stopped = false;
-    await this.start();
+    await this.runner.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    await consumer?.stop();
+    await this.runner.stop();
   }
 
-  private async start(): Promise<void> {
-    if (this.stopped) return;
-    const consumer = new KafkaMessageConsumer(this.kafka, {
+  private createConsumer(): KafkaMessageConsumer {
+    return new KafkaMessageConsumer(this.kafka, {
       groupId: this.config.KAFKA_CUSTOMER_EVENTS_GROUP_ID,
       topics: [this.config.KAFKA_CUSTOMER_EVENTS_TOPIC],
       deadLetterTopic: this.config.KAFKA_CUSTOMER_EVENTS_DLQ_TOPIC,
@@ -67,19 +57,6 @@ export class CustomerEventsConsumer implements OnApplicationBootstrap, OnModuleD
       metrics: this.registry,
       handler: (message) => this.handle(message),
     });
-    this.consumer = consumer;
-    try {
-      await consumer.start();
-    } catch (error) {
-      this.logger.warn({ error: describeError(error), retry_in_ms: START_RETRY_MS }, 'customer events consumer could not start; retrying');
-      this.consumer = undefined;
-      await consumer.stop().catch(() => undefined);
-      if (!this.stopped) {
-        this.retryTimer = setTimeout(() => {
-          void this.start();
-        }, START_RETRY_MS);
-      }
-    }
   }
 
   private async handle(message: ConsumedMessage): Promise<void> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { WebhookInbox } from '../webhook-inbox';
+import { WebhookEventStore } from '@flexsync/persistence';
 import { WebhookMetrics } from '../webhook.metrics';
 import { WebhookIngestConfig } from '../../webhook-ingest.config';
 
@@ -17,7 +17,7 @@ export class PurgeWebhookPayloads {
   private readonly logger = new Logger(PurgeWebhookPayloads.name);
 
   constructor(
-    @Inject(WebhookInbox) private readonly inbox: WebhookInbox,
+    @Inject(WebhookEventStore) private readonly inbox: WebhookEventStore,
     @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
   ) {}

@@ -2,8 +2,8 @@ import type { TenantScope } from '@flexsync/persistence';
 
 export interface ReceiveStripeWebhookCommand {
   scope: TenantScope;
-  /** The exact request bytes; the signature is computed over them. */
-  rawBody: Buffer | undefined;
+  /** The exact request body as text (UTF-8, as Stripe signs it); the signature is computed over it. */
+  rawBody: string;
   signature: string | undefined;
   /** The caller's address, for the per-source budget of failed deliveries. */
   source: string;

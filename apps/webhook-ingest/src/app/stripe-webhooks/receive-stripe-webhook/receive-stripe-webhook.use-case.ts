@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type StripeEventLike } from '@flexsync/kafka';
-import type { TenantScope } from '@flexsync/persistence';
+import { WebhookEventStore, type TenantScope } from '@flexsync/persistence';
 import { DomainError, isFlexPriceId } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
 import { eventTypeLabel } from '../event-type-label';
@@ -9,7 +9,6 @@ import { InboxRecorder } from '../inbox-recorder';
 import { OutboxRelayLoop } from '../relay-unpublished-webhooks/outbox-relay.loop';
 import { SourceFailureBudget } from '../source-failure-budget';
 import { verifyStripeSignature } from '../stripe-signature';
-import { WebhookInbox } from '../webhook-inbox';
 import { WebhookMetrics, type WebhookRejection } from '../webhook.metrics';
 import { WebhookSigningSecrets, WebhookEndpoint } from '../webhook-signing-secrets';
 import { WebhookIngestConfig } from '../../webhook-ingest.config';
@@ -26,7 +25,7 @@ export class ReceiveStripeWebhook {
 
   constructor(
     @Inject(WebhookSigningSecrets) private readonly secrets: WebhookSigningSecrets,
-    @Inject(WebhookInbox) private readonly inbox: WebhookInbox,
+    @Inject(WebhookEventStore) private readonly inbox: WebhookEventStore,
     @Inject(CustomerEventPublisher) private readonly publisher: CustomerEventPublisher,
     @Inject(InboxRecorder) private readonly recorder: InboxRecorder,
     @Inject(OutboxRelayLoop) private readonly relay: OutboxRelayLoop,
@@ -44,7 +43,7 @@ export class ReceiveStripeWebhook {
     if (!this.budget.allows(command.source)) {
       throw this.reject(scope, 'rate_limited', new DomainError('WEBHOOK.RATE_LIMITED', 'too many failed webhook deliveries; retry later'));
     }
-    let verified: { event: StripeEventLike; endpoint: WebhookEndpoint };
+    let verified: Verified;
     try {
       verified = await this.verify(command);
     } catch (error) {
@@ -82,7 +81,7 @@ export class ReceiveStripeWebhook {
       );
     }
 
-    const inserted = await this.unavailableOnFailure(scope, () => this.recorder.record(scope, event));
+    const inserted = await this.unavailableOnFailure(scope, () => this.recorder.record(scope, event, command.rawBody));
     if (!inserted) {
       this.metrics.duplicates.inc();
       return { received: true, event_id: event.id, outcome: 'duplicate' };
@@ -121,9 +120,8 @@ export class ReceiveStripeWebhook {
    * Unknown endpoints, impossible ids, missing secrets and bad signatures all get the same answer after the same work
    * (one lookup, served from the cache for repeats, and one HMAC check), so a caller cannot tell which tenants exist.
    */
-  private async verify(command: ReceiveStripeWebhookCommand): Promise<{ event: StripeEventLike; endpoint: WebhookEndpoint }> {
-    const { scope, signature } = command;
-    const rawBody = command.rawBody ?? Buffer.alloc(0);
+  private async verify(command: ReceiveStripeWebhookCommand): Promise<Verified> {
+    const { scope, signature, rawBody } = command;
     const possible = isFlexPriceId(scope.tenantId) && isFlexPriceId(scope.environmentId);
     const endpoint = possible ? await this.unavailableOnFailure(scope, () => this.secrets.resolve(scope)) : undefined;
     if (!signature) throw this.reject(scope, 'missing_signature', invalidSignature());
@@ -145,6 +143,13 @@ export class ReceiveStripeWebhook {
       }
     }
     if (!check.ok) {
+      if (check.reason === 'malformed_json') {
+        throw this.reject(
+          scope,
+          'malformed_json',
+          new DomainError('REQUEST.MALFORMED_JSON', 'request body is not valid JSON', [{ field: 'body', reason: 'malformed JSON' }]),
+        );
+      }
       if (check.reason === 'invalid_event') {
         throw this.reject(
           scope,
@@ -180,6 +185,11 @@ export class ReceiveStripeWebhook {
     this.logger.warn({ ...fields, reason }, 'webhook rejected');
     return error;
   }
+}
+
+interface Verified {
+  event: StripeEventLike;
+  endpoint: WebhookEndpoint;
 }
 
 function invalidSignature(): DomainError {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { TenantScope } from '@flexsync/persistence';
+import type { StripeEventLike } from '@flexsync/kafka';
+import { WebhookEventStore, type TenantScope, type UnpublishedWebhookEvent } from '@flexsync/persistence';
 import { CustomerEventPublisher } from '../customer-event-publisher';
-import { WebhookInbox, type UnpublishedEntry } from '../webhook-inbox';
 import { WebhookMetrics } from '../webhook.metrics';
 import { WebhookIngestConfig } from '../../webhook-ingest.config';
 
@@ -19,7 +19,7 @@ function scopeKey(scope: TenantScope): string {
   return `${scope.tenantId}\u0000${scope.environmentId}`;
 }
 
-function groupByScope(entries: UnpublishedEntry[]): { scope: TenantScope; ids: string[] }[] {
+function groupByScope(entries: UnpublishedWebhookEvent[]): { scope: TenantScope; ids: string[] }[] {
   const groups = new Map<string, { scope: TenantScope; ids: string[] }>();
   for (const entry of entries) {
     const key = scopeKey(entry);
@@ -43,7 +43,7 @@ export class RelayUnpublishedWebhooks {
   private backlogRefreshedAt = 0;
 
   constructor(
-    @Inject(WebhookInbox) private readonly inbox: WebhookInbox,
+    @Inject(WebhookEventStore) private readonly inbox: WebhookEventStore,
     @Inject(CustomerEventPublisher) private readonly publisher: CustomerEventPublisher,
     @Inject(WebhookMetrics) private readonly metrics: WebhookMetrics,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
@@ -56,7 +56,8 @@ export class RelayUnpublishedWebhooks {
       if (entries.length === 0) return { published: 0, failed: 0, busy: false };
       const groups = groupByScope(entries);
       try {
-        await this.publisher.publish(entries.map((entry) => ({ scope: entry, event: entry.payload })));
+        // Only verified Stripe events are recorded (ReceiveStripeWebhook), so each payload is one.
+        await this.publisher.publish(entries.map((entry) => ({ scope: entry, event: entry.payload as unknown as StripeEventLike })));
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         for (const group of groups) await this.inbox.markFailed(group.scope, group.ids, reason, manager);

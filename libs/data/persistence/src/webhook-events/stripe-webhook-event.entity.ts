@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { TenantScopedEntity } from './tenant-scoped';
+import { TenantScopedEntity } from '../entities/tenant-scoped';
 
 /** Durable inbox of verified Stripe webhooks (deduped by Stripe `event.id`), doubling as the Kafka outbox. */
 @Entity({ name: 'stripe_webhook_events' })

@@ -1,0 +1,2 @@
+export * from './stripe-webhook-event.entity';
+export * from './webhook-event.store';
