@@ -33,7 +33,9 @@ const { ListSyncTenantsActivity } = proxyActivities<ScheduledSyncActivities>({
  * `StripeReconciliationWorkflow` per tenant+environment with sync enabled, a page of tenants at a time, at most
  * `maxConcurrentTenants` starts at once, continuing as new between pages. One tenant's failure never stops the others.
  */
-export async function StripeScheduledReconciliationWorkflow(input: ScheduledReconciliationInput = {}): Promise<ScheduledReconciliationResult> {
+export async function StripeScheduledReconciliationWorkflow(
+  input: ScheduledReconciliationInput = {},
+): Promise<ScheduledReconciliationResult> {
   const info = workflowInfo();
   const firedAt = input.firedAt ?? (info.typedSearchAttributes.get(SCHEDULED_START_TIME) ?? info.runStartTime).toISOString();
   const days = Math.min(RECONCILIATION_MAX_RANGE_DAYS, Math.max(1, input.rangeDays ?? RECONCILIATION_MAX_RANGE_DAYS));
