@@ -3,11 +3,12 @@
  * generated usage in ClickHouse for many customers, and the emulator's own view of the calls it answered.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { quoteString } from '@flexsync/clickhouse';
 import { accountIdForKey } from '@flexsync/stripe-emulator';
-import type { SyncHarness } from '@flexsync/sync-testing';
-import { freePort, REPO_ROOT, type TestTenant } from '@flexsync/testing';
+import { SyncHarness, testKeyring } from '@flexsync/sync-testing';
+import { freePort, REPO_ROOT, stackEnv, type TestTenant } from '@flexsync/testing';
 
 const GENERATE_CHUNK_ROWS = 500_000;
 
@@ -30,6 +31,50 @@ export function listOption(argv: string[], name: string, fallback: number[]): nu
   const values = raw.split(',').map(Number);
   if (values.some((value) => !Number.isInteger(value) || value <= 0)) throw new Error(`--${name} must be positive whole numbers`);
   return values;
+}
+
+/** Runs a benchmark's `main`; a failure is printed with its stack and exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+/** The report's notes every benchmark ends with: `BENCH_NOTE`, when set (e.g. what else ran on the machine). */
+export function benchNotes(): string[] {
+  return process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : [];
+}
+
+export interface PushBenchStack {
+  /** A fresh test key the emulator knows. */
+  apiKey: string;
+  emulator: BenchEmulator;
+  harness: SyncHarness;
+}
+
+/**
+ * Runs `bench` against the emulator in a process of its own (a fresh key, at `limits`) and a sync harness on it;
+ * both are stopped whatever happens.
+ */
+export async function withPushStack<T>(
+  limits: { rate: number; streamRate?: number },
+  options: { keyring?: ReturnType<typeof testKeyring>; workflowExecutionTimeout?: SyncHarness['workflowExecutionTimeout'] },
+  bench: (stack: PushBenchStack) => Promise<T>,
+): Promise<T> {
+  const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
+  const emulator = await startEmulatorProcess(apiKey, limits);
+  try {
+    const harness = await SyncHarness.start(stackEnv(), emulator.url, options.keyring ?? testKeyring());
+    if (options.workflowExecutionTimeout !== undefined) harness.workflowExecutionTimeout = options.workflowExecutionTimeout;
+    try {
+      return await bench({ apiKey, emulator, harness });
+    } finally {
+      await harness.close();
+    }
+  } finally {
+    emulator.child.kill('SIGTERM');
+  }
 }
 
 export interface BenchEmulator {

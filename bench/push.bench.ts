@@ -9,26 +9,27 @@
  * Each option can also come from BENCH_<NAME>. The Stripe emulator is single-threaded: on a 2-core machine its own
  * ceiling is ~1,300 calls/s, so limits near that measure the emulator, not the worker.
  */
-import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { HOUR_MS, hourAgo, SyncHarness } from '@flexsync/sync-testing';
-import { stackEnv, uniqueTenant } from '@flexsync/testing';
+import { uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
 import {
   acceptedRate,
   type BenchEmulator,
+  benchNotes,
   emulatorCalls,
   emulatorSum,
   listOption,
   mb,
   numberOption,
   out,
+  runBench,
   seedBenchWindow,
-  startEmulatorProcess,
   statusCounts,
+  withPushStack,
 } from './push-kit';
 
 interface PushFigures {
@@ -147,13 +148,9 @@ async function main(): Promise<void> {
   const rate = numberOption(argv, 'rate', 1_000);
   const concurrency = numberOption(argv, 'concurrency', 64);
   const page = numberOption(argv, 'page', 2_000);
-  const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
-  const emulator = await startEmulatorProcess(apiKey, { rate });
-  const harness = await SyncHarness.start(stackEnv(), emulator.url);
-  harness.workflowExecutionTimeout = '60 minutes';
-  const results: PushFigures[] = [];
-  let expected = 0n;
-  try {
+  await withPushStack({ rate }, { workflowExecutionTimeout: '60 minutes' }, async ({ apiKey, emulator, harness }) => {
+    const results: PushFigures[] = [];
+    let expected = 0n;
     for (const aggregates of sizes) {
       const tenantTotal = await pushOnce(harness, emulator, apiKey, {
         aggregates,
@@ -203,16 +200,10 @@ async function main(): Promise<void> {
         `Σ Stripe ${received} vs Σ ClickHouse ${expected}: ${received === expected ? 'equal' : 'DIFFERENT'}.`,
         `Limit ${rate}/s (emulator in its own process), concurrency ${concurrency}, page ${page}. Goal: achieved ÷ limit ≥ 0.9 at 100,000 aggregates.`,
         `Worker CPU per push × limit = the share of one core the worker needs at the limit (all threads: pipeline, stripe-node, Temporal).`,
-        ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
+        ...benchNotes(),
       ],
     });
-  } finally {
-    await harness.close();
-    emulator.child.kill('SIGTERM');
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -8,21 +8,22 @@
  *
  * `--aggregates` is per replica; each option can also come from BENCH_<NAME>.
  */
-import { randomBytes } from 'node:crypto';
 import { sharedBudgetBurst } from '@flexsync/stripe-client';
-import { HOUR_MS, hourAgo, runReplica, SyncHarness, testKeyring } from '@flexsync/sync-testing';
-import { stackEnv, uniqueTenant } from '@flexsync/testing';
+import { HOUR_MS, hourAgo, runReplica, testKeyring } from '@flexsync/sync-testing';
+import { uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
 import {
   acceptedRate,
+  benchNotes,
   busiestSecond,
   emulatorCalls,
   emulatorSum,
   numberOption,
   out,
+  runBench,
   seedBenchWindow,
-  startEmulatorProcess,
   statusCounts,
+  withPushStack,
 } from './push-kit';
 
 async function main(): Promise<void> {
@@ -31,11 +32,8 @@ async function main(): Promise<void> {
   const rate = numberOption(argv, 'rate', 1_000);
   const concurrency = numberOption(argv, 'concurrency', 64);
   const page = numberOption(argv, 'page', 2_000);
-  const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
   const keyring = testKeyring();
-  const emulator = await startEmulatorProcess(apiKey, { rate });
-  const harness = await SyncHarness.start(stackEnv(), emulator.url, keyring);
-  try {
+  await withPushStack({ rate }, { keyring }, async ({ apiKey, emulator, harness }) => {
     const window = hourAgo(2);
     const tenants = [uniqueTenant('replica_a'), uniqueTenant('replica_b')];
     let expected = 0n;
@@ -96,16 +94,10 @@ async function main(): Promise<void> {
       notes: [
         `Σ Stripe ${received} vs Σ ClickHouse ${expected}: ${received === expected ? 'equal' : 'DIFFERENT'}.`,
         `Goal: combined 0.9–1.0 × limit, 0 × 429 at steady state (from 2 s into the overlap of both pushes). Limit ${rate}/s; busiest second may exceed it by one burst (${sharedBudgetBurst(rate)}, a quarter second's worth).`,
-        ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
+        ...benchNotes(),
       ],
     });
-  } finally {
-    await harness.close();
-    emulator.child.kill('SIGTERM');
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -6,20 +6,20 @@
  *
  *   npm run bench:v2 -- [--aggregates 20000] [--rate 1000] [--stream-rate 10000] [--page 2000]
  */
-import { randomBytes } from 'node:crypto';
-import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
-import { HOUR_MS, hourAgo, SyncHarness } from '@flexsync/sync-testing';
-import { stackEnv, type TestTenant, uniqueTenant } from '@flexsync/testing';
+import { HOUR_MS, hourAgo, SyncHarness, timePushes } from '@flexsync/sync-testing';
+import { type TestTenant, uniqueTenant } from '@flexsync/testing';
 import { publishReport } from './lib/bench-report';
 import {
   type BenchEmulator,
+  benchNotes,
   emulatorCalls,
   emulatorSum,
   numberOption,
   out,
+  runBench,
   seedBenchWindow,
-  startEmulatorProcess,
   statusCounts,
+  withPushStack,
 } from './push-kit';
 
 delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
@@ -52,25 +52,13 @@ async function pushWindow(
       ...(opts.stream ? { streamAboveRows: 1_000, streamConcurrency: 4 } : {}),
     },
   }));
-  let pushStartedMs = 0;
-  let pushEndedMs = 0;
-  let pushed = 0;
-  const timed: SyncWorkerActivities = {
-    ...activities,
-    SyncToStripeActivity: async (input) => {
-      pushStartedMs ||= Date.now();
-      const page = await activities.SyncToStripeActivity(input);
-      pushEndedMs = Date.now();
-      pushed += page.completed.ids.length + (page.validating ?? 0);
-      return page;
-    },
-  };
+  const { activities: timed, timing } = timePushes(activities);
   await harness.runSync({ ...tenant, timeFrom: window.toISOString(), timeTo: new Date(window.getTime() + HOUR_MS).toISOString() }, timed);
   const prefix = opts.stream ? '/v2/billing/meter_event_stream' : '/v1/billing/meter_events';
   const figures = {
     path: opts.stream ? 'v2 stream' : 'v1 meter_events',
-    pushMs: pushEndedMs - pushStartedMs,
-    pushed,
+    pushMs: timing.endedMs - timing.startedMs,
+    pushed: timing.pushed,
     requests: statusCounts(await emulatorCalls(emulator, apiKey, prefix)),
   };
   out(`  ${JSON.stringify(figures)}`);
@@ -83,11 +71,7 @@ async function main(): Promise<void> {
   const rate = numberOption(argv, 'rate', 1_000);
   const streamRate = numberOption(argv, 'stream-rate', 10_000);
   const page = numberOption(argv, 'page', 2_000);
-  const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
-  const emulator = await startEmulatorProcess(apiKey, { rate, streamRate });
-  const harness = await SyncHarness.start(stackEnv(), emulator.url);
-  harness.workflowExecutionTimeout = '60 minutes';
-  try {
+  await withPushStack({ rate, streamRate }, { workflowExecutionTimeout: '60 minutes' }, async ({ apiKey, emulator, harness }) => {
     const window = hourAgo(2);
     out(`v2 vs v1: ${aggregates} aggregates, v1 limit ${rate}/s, stream limit ${streamRate} requests/s`);
     const results: PathFigures[] = [];
@@ -117,16 +101,10 @@ async function main(): Promise<void> {
       notes: [
         `Speed-up v2 ÷ v1: ${(v1.pushMs / Math.max(1, v2.pushMs)).toFixed(1)}× (goal ≥ 5×).`,
         `Σ Stripe ${received} vs Σ ClickHouse ${expected}: ${received === expected ? 'equal' : 'DIFFERENT'}.`,
-        ...(process.env.BENCH_NOTE ? [process.env.BENCH_NOTE] : []),
+        ...benchNotes(),
       ],
     });
-  } finally {
-    await harness.close();
-    emulator.child.kill('SIGTERM');
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

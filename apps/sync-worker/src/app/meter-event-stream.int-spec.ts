@@ -35,9 +35,17 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
       { customerId: 'client_0', meterId: 'meter_ghost', quantity: '9', at: window },
     ]);
 
+    // One page per activity call, so the session can expire between pages.
     const { activities } = spec.harness.pipeline((settings) => ({
       ...settings,
-      push: { ...settings.push, pageSize: 100, streamAboveRows: 50, streamConcurrency: 1, streamValidationSeconds: 600 },
+      push: {
+        ...settings.push,
+        pageSize: 100,
+        streamAboveRows: 50,
+        streamConcurrency: 1,
+        streamPagesPerCall: 1,
+        streamValidationSeconds: 600,
+      },
     }));
     let pages = 0;
     const expiringMidWindow: SyncWorkerActivities = {
@@ -87,7 +95,11 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
       livemode: false,
       meter: null,
       error_count: rejections.length,
-      samples: rejections.map((rejection) => ({ identifier: rejection.identifier ?? '', code: rejection.code, message: rejection.message })),
+      samples: rejections.map((rejection) => ({
+        identifier: rejection.identifier ?? '',
+        code: rejection.code,
+        message: rejection.message,
+      })),
     });
     const marked = applied.markedRows;
     expect(marked).toBe(1);
@@ -105,5 +117,52 @@ describe('StripeEventSyncWorkflow through the v2 meter event stream', () => {
     expect(ghost).toMatchObject({ syncStatus: 'failed' });
     expect(ghost?.errorMessage).toMatch(/^stripe rejected: /);
     expect(settled.filter((row) => row.meterId === 'meter_api').map((row) => row.syncStatus)).toEqual(customers.map(() => 'completed'));
+  });
+  it('streams several half-size pages per activity call, committing each page while the one before it is sent, with exact totals', async () => {
+    const tenant = uniqueTenant('stream_pages');
+    const apiKey = testApiKey('stream_pages');
+    spec.emulator.addAccount({ apiKeys: [apiKey], meters: [{ eventName: 'api_calls' }] });
+    const customers = Array.from({ length: CUSTOMERS }, (_, c) => ({ customerId: `client_${c}`, stripeCustomerId: `cus_${c}` }));
+    await spec.harness.seedTenant(tenant, { apiKey, meters: [{ meterId: 'meter_api', eventName: 'api_calls' }], customers });
+    const window = hourAgo(2);
+    await spec.harness.insertUsage(
+      tenant,
+      customers.map((customer, c) => ({ customerId: customer.customerId, meterId: 'meter_api', quantity: String(c + 1), at: window })),
+    );
+
+    const { activities } = spec.harness.pipeline((settings) => ({
+      ...settings,
+      push: { ...settings.push, pageSize: 100, streamAboveRows: 50, streamPagesPerCall: 3, streamValidationSeconds: 600 },
+    }));
+    const calls: { rows: number; validating: number; done: boolean }[] = [];
+    const counted: SyncWorkerActivities = {
+      ...activities,
+      SyncToStripeActivity: async (input) => {
+        const page = await activities.SyncToStripeActivity(input);
+        calls.push({ rows: page.rows, validating: page.validating ?? 0, done: page.done });
+        return page;
+      },
+    };
+    const result = await spec.harness.runSync(hourRange(tenant, window), counted);
+
+    expect(result.windows[0]).toMatchObject({ armed: CUSTOMERS, failed: 0 });
+    // Pages of 50 (half of 100), three a call: 150 rows, then 100 and the last 0 rows of the window (the third page).
+    expect(calls.slice(0, 2)).toEqual([
+      { rows: 150, validating: 150, done: false },
+      { rows: 100, validating: 100, done: true },
+    ]);
+    const streamCalls = spec.emulator.requests({ account: apiKey, pathPrefix: '/v2/billing/meter_event_stream' });
+    expect(streamCalls.map((call) => call.status)).toEqual(Array.from({ length: 5 }, () => 202));
+    const ledger = await spec.harness.ledger(tenant);
+    expect(ledger.map((row) => row.syncStatus)).toEqual(ledger.map(() => 'validating'));
+    expect(
+      spec.emulator
+        .meterEvents({ account: apiKey })
+        .map((event) => event.identifier)
+        .sort(),
+    ).toEqual(ledger.map((row) => row.identifier).sort());
+    expect(Object.fromEntries(spec.emulator.totals(apiKey).map((total) => [total.customer, total.totalExact]))).toEqual(
+      Object.fromEntries(customers.map((customer, c) => [customer.stripeCustomerId, String(c + 1)])),
+    );
   });
 });

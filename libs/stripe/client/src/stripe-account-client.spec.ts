@@ -155,6 +155,17 @@ describe('StripeAccountClient against the emulator', () => {
     expect(JSON.stringify(error)).not.toContain(secretKey);
   });
 
+  it('leaves the stack trace limit as it found it, after calls that succeed and calls that fail', async () => {
+    const limit = Error.stackTraceLimit;
+    const stripeClient = client();
+
+    await stripeClient.createMeterEvent(event('flexprice_stack_limit'));
+    await failureOf(stripeClient.createMeterEvent({ ...event('flexprice_stack_limit'), idempotencyKey: 'another_key' }));
+    await failureOf(client({ apiKey: 'sk_test_unknown_stack_limit' }).retrieveBalance());
+
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
   it('masks its key for display', () => {
     expect(client().maskedApiKey).toBe('sk_test_…0001');
   });

@@ -14,7 +14,7 @@ import { applyMeterChecks, type PushMeterChecks } from './push/meter-checks';
 import type { CustomerMeterLocks } from './push/customer-meter-locks';
 import { MeterEventStreamSender } from './push/meter-event-stream-sender';
 import { DEFAULT_ROW_RETRY_SCHEDULE, nextAttemptAt, type RowRetrySchedule } from './push/retry-schedule';
-import type { StripeAccountDirectory } from './push/stripe-accounts';
+import type { StripeAccount, StripeAccountDirectory } from './push/stripe-accounts';
 import { type SendOutcome, StripeMeterEventSender } from './push/stripe-meter-event-sender';
 import type { StreamValidationStore } from './push/stream-validation-store';
 import type { SyncPipelineMetrics } from './sync-metrics';
@@ -43,6 +43,12 @@ export interface SyncToStripeOptions {
   streamAboveRows?: number;
   /** Stream requests (100 events each) in flight per page; default 4. */
   streamConcurrency?: number;
+  /**
+   * Ledger pages one activity call pushes through the stream, each page's write-ahead commit made while the page
+   * before it is sent; default 10. Above 1, stream pages are half `pageSize`, so a call's failures stay within one
+   * page's worth (see {@link SyncToStripeActivity.run}).
+   */
+  streamPagesPerCall?: number;
   /** How long a stream-accepted push stays `validating` (Stripe may still report it rejected); default 1 h. */
   streamValidationSeconds?: number;
   now?: () => number;
@@ -57,12 +63,23 @@ export interface SyncToStripeOptions {
  *    moved series are inserted, rows that may not be re-sent go `unknown`. The record exists before any call.
  * 2. {@link StripeMeterEventSender} makes the calls.
  *
+ * A window large enough for the v2 meter event stream is pushed several ledger pages per call: while one page is
+ * streamed, the next page's step 1 is made, so the ledger's round trips overlap Stripe's. A page that has been
+ * prepared is always sent (a prepared row left unsent would read as a call made without an answer), so read-ahead
+ * stops at the first failure; with half-size pages, a call returns at most one page's worth of failures.
+ *
  * Outcomes are returned for `TrackSyncBatchActivity`, each failure with when the system itself tries again; if this
  * activity dies after calling Stripe, the rows are still pending and the retry re-sends the same identities, which
  * Stripe answers as already delivered (inside its dedupe horizon; past it the rows go `unknown`).
  */
 const DEFAULT_STREAM_CONCURRENCY = 4;
+const DEFAULT_STREAM_PAGES_PER_CALL = 10;
 export const DEFAULT_STREAM_VALIDATION_SECONDS = 3_600;
+
+interface PreparedPage {
+  rows: number;
+  plan: PushPagePlan & { lastId?: string };
+}
 
 export class SyncToStripeActivity {
   private readonly now: () => number;
@@ -114,57 +131,76 @@ export class SyncToStripeActivity {
       account.ready && blocked === undefined && this.meterChecks
         ? await this.meterChecks.check(scope, run, account.client, await this.mappings.meterMappings(scope), log)
         : undefined;
-    const { rows, plan } = await this.prepare(scope, window, input, blocked, run, meterChecks);
-
-    const nowMs = this.now();
+    // Decided once per call, before any page is read: sending a page turns pending rows validating, which count alike,
+    // so the answer holds for every page of the call.
+    const streaming = account.ready && blocked === undefined && gate.state === 'closed' && (await this.streams(scope, window));
+    const pagesPerCall = streaming ? Math.max(1, this.options.streamPagesPerCall ?? DEFAULT_STREAM_PAGES_PER_CALL) : 1;
+    const limit = pagesPerCall > 1 ? Math.max(1, Math.ceil(this.options.pageSize / 2)) : this.options.pageSize;
     const result: SyncToStripeResult = {
-      rows,
+      rows: 0,
       completed: { ids: [], latencyMs: [] },
-      failed: plan.failures.map(
-        (failure): FailedPush => ({
+      failed: [],
+      alreadyDelivered: 0,
+      validating: 0,
+      resent: 0,
+      resendFailed: 0,
+      nextAfterId: input.afterId,
+      done: false,
+    };
+    const tally = { pages: 0, unknown: 0, reversals: 0, streamed: false };
+    const record = (send: PlannedSend, outcome: SendOutcome): void => this.record(send, outcome, result, log);
+    const prepareAfter = (afterId: string | undefined): Promise<PreparedPage> => {
+      const prepared = this.prepare(scope, window, { afterId, resendCompleted: input.resendCompleted, limit }, blocked, run, meterChecks);
+      // Awaited later; a failure meanwhile must not count as unhandled.
+      prepared.catch(() => undefined);
+      return prepared;
+    };
+    let next: Promise<PreparedPage> | undefined = prepareAfter(input.afterId);
+    while (next) {
+      const { rows, plan } = await next;
+      next = undefined;
+      tally.pages += 1;
+      tally.unknown += plan.unknown.length;
+      tally.reversals += plan.reversals.length;
+      result.rows += rows;
+      result.resendFailed += plan.resendFailed;
+      result.nextAfterId = plan.lastId ?? result.nextAfterId;
+      result.done = rows < limit;
+      const failedAt = this.now();
+      for (const failure of plan.failures) {
+        result.failed.push({
           id: failure.id,
           attempt: failure.attempt,
           error: failure.error,
           uncertain: failure.uncertain,
-          ...(failure.retry ? { nextAttemptAt: nextAttemptAt(failure.failureCount + 1, nowMs, this.rowRetry) } : {}),
-        }),
-      ),
-      alreadyDelivered: 0,
-      validating: 0,
-      resent: 0,
-      resendFailed: plan.resendFailed,
-      nextAfterId: plan.lastId ?? input.afterId,
-      done: rows < this.options.pageSize,
-    };
-    const sends = [...plan.sends, ...plan.reversalSends];
-    let via: 'v1' | 'stream' = 'v1';
-    if (account.ready && sends.length > 0) {
-      const record = (send: PlannedSend, outcome: SendOutcome): void => this.record(send, outcome, result, log);
-      // Forced re-sends of completed pushes and a half-open circuit's probe keep to v1, whose answers are synchronous.
-      const streamable = gate.state === 'closed' && (await this.streams(scope, window)) ? sends.filter((send) => !send.resend) : [];
-      if (streamable.length > 0) {
-        via = 'stream';
-        const streamed = await this.streamSender.send(scope, account, streamable, record, run, log);
-        result.validating = streamed.accepted;
+          ...(failure.retry ? { nextAttemptAt: nextAttemptAt(failure.failureCount + 1, failedAt, this.rowRetry) } : {}),
+        });
       }
-      const v1 = streamable.length > 0 ? sends.filter((send) => send.resend) : sends;
-      if (v1.length > 0) {
-        const page = await this.sender.send(scope, account, gate, v1, record, run, log);
-        // Rows that failed on the refused key may go out as soon as their windows are visited again.
-        if (page.recovered) await this.ledger.dueFixedFailures(scope);
+      // Reversals are inserted with new ids that may sort after the cursor: the next page is read only once they are sent.
+      const readAhead = !result.done && tally.pages < pagesPerCall && result.failed.length === 0 && plan.reversals.length === 0;
+      if (readAhead) next = prepareAfter(result.nextAfterId);
+      try {
+        const sends = [...plan.sends, ...plan.reversalSends];
+        tally.streamed = (await this.sendPage(scope, account, gate, streaming, sends, record, run, log, result)) || tally.streamed;
+      } catch (error) {
+        // The page read ahead finishes its commit before the call fails; its rows stay pending for the retry.
+        await next?.catch(() => undefined);
+        throw error;
       }
     }
 
     const reasons = new Map<string, number>();
     for (const failure of result.failed) reasons.set(failure.error, (reasons.get(failure.error) ?? 0) + 1);
+    const via = tally.streamed ? 'stream' : 'v1';
     const summary = {
       rows: result.rows,
+      pages: tally.pages,
       completed: result.completed.ids.length,
       validating: result.validating ?? 0,
       via,
       failed: result.failed.length,
-      unknown: plan.unknown.length,
-      reversals: plan.reversals.length,
+      unknown: tally.unknown,
+      reversals: tally.reversals,
       already_delivered: result.alreadyDelivered,
       resent: result.resent,
       resend_failed: result.resendFailed,
@@ -172,10 +208,40 @@ export class SyncToStripeActivity {
       ...(reasons.size > 0 ? { failure_reasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 5)) } : {}),
     };
     if (blocked && result.rows > 0) log.warn({ ...summary, reason: blocked }, 'pushes failed fast without calling Stripe');
-    else if (plan.unknown.length > 0) log.warn(summary, 'pushes past the dedupe horizon with an uncertain outcome left unknown');
+    else if (tally.unknown > 0) log.warn(summary, 'pushes past the dedupe horizon with an uncertain outcome left unknown');
     else log.info(summary, 'pushed a page of meter events');
-    if (plan.unknown.length > 0) this.metrics.batches.inc({ status: 'unknown' }, plan.unknown.length);
+    if (tally.unknown > 0) this.metrics.batches.inc({ status: 'unknown' }, tally.unknown);
     return result;
+  }
+
+  /**
+   * Step 2 for one prepared page: through the stream when the window streams (forced re-sends of completed pushes
+   * and a half-open circuit's probe keep to v1, whose answers are synchronous), else v1. Whether it streamed.
+   */
+  private async sendPage(
+    scope: TenantScope,
+    account: StripeAccount,
+    gate: CircuitGate,
+    streaming: boolean,
+    sends: readonly PlannedSend[],
+    record: (send: PlannedSend, outcome: SendOutcome) => void,
+    run: ActivityRun,
+    log: Logger,
+    result: SyncToStripeResult,
+  ): Promise<boolean> {
+    if (!account.ready || sends.length === 0) return false;
+    const streamable = streaming ? sends.filter((send) => !send.resend) : [];
+    if (streamable.length > 0) {
+      const streamed = await this.streamSender.send(scope, account, streamable, record, run, log);
+      result.validating = (result.validating ?? 0) + streamed.accepted;
+    }
+    const v1 = streamable.length > 0 ? sends.filter((send) => send.resend) : sends;
+    if (v1.length > 0) {
+      const page = await this.sender.send(scope, account, gate, v1, record, run, log);
+      // Rows that failed on the refused key may go out as soon as their windows are visited again.
+      if (page.recovered) await this.ledger.dueFixedFailures(scope);
+    }
+    return streamable.length > 0;
   }
 
   /** Whether the window is large enough for the v2 meter event stream. */
@@ -189,23 +255,22 @@ export class SyncToStripeActivity {
   private async prepare(
     scope: TenantScope,
     window: LedgerWindow,
-    input: SyncToStripeInput,
+    page: { afterId: string | undefined; resendCompleted: boolean | undefined; limit: number },
     blocked: string | undefined,
     run: ActivityRun,
     meterChecks: ReadonlyMap<string, StripeMeterCheck> | undefined,
-  ): Promise<{ rows: number; plan: PushPagePlan & { lastId?: string } }> {
+  ): Promise<PreparedPage> {
     const nowMs = this.now();
     return this.ledger.underTenantLock(scope, async (manager) => {
       const rows = await this.ledger.pushPage(manager, {
         scope,
         window,
-        afterId: input.afterId,
-        limit: this.options.pageSize,
-        resendCompletedSince: input.resendCompleted ? new Date(nowMs - this.options.dedupeWindowHours * 3_600_000) : undefined,
+        afterId: page.afterId,
+        limit: page.limit,
+        resendCompletedSince: page.resendCompleted ? new Date(nowMs - this.options.dedupeWindowHours * 3_600_000) : undefined,
       });
       const unvalued = rows.filter((row) => !row.frozen && !row.incomplete && row.status === 'pending');
-      const checked =
-        blocked === undefined ? applyMeterChecks(await this.mappings.meterMappings(scope, manager), meterChecks) : undefined;
+      const checked = blocked === undefined ? applyMeterChecks(await this.mappings.meterMappings(scope, manager), meterChecks) : undefined;
       const plan = planPushPage(rows, {
         scope,
         window,

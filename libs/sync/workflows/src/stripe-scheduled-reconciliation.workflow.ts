@@ -1,5 +1,5 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { log, makeContinueAsNewFunc, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { makeContinueAsNewFunc, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import {
   DEFAULT_RECONCILIATION_MAX_CONCURRENT_TENANTS,
   DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
@@ -14,8 +14,8 @@ import type {
   ScheduledReconciliationResult,
   ScheduledReconciliationTally,
   ScheduledSyncActivities,
-  SyncTenant,
 } from '@flexsync/sync-contracts';
+import { startTenantChildren } from './tenant-fan-out';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -28,39 +28,14 @@ const { ListSyncTenantsActivity } = proxyActivities<ScheduledSyncActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-type StartOutcome = 'started' | 'already_running' | 'failed';
-
-async function startTenantReconciliation(tenant: SyncTenant, range: { timeFrom: string; timeTo: string }): Promise<StartOutcome> {
-  const scope = { tenantId: tenant.tenantId, environmentId: tenant.environmentId };
-  const workflowId = dailyReconciliationWorkflowId(scope);
-  try {
-    // Started, not awaited, and abandoned: a slow tenant never holds up the others or the next day's tick; one id per
-    // tenant, so a run still going is found and left alone rather than doubled.
-    await startChild(STRIPE_RECONCILIATION_WORKFLOW, {
-      workflowId,
-      args: [{ ...scope, ...range, trigger: 'daily', windowMinutes: tenant.windowMinutes } satisfies ReconciliationInput],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    });
-    return 'started';
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';
-    log.error('tenant reconciliation could not be started', {
-      tenant_id: tenant.tenantId,
-      environment_id: tenant.environmentId,
-      workflow_id: workflowId,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return 'failed';
-  }
-}
-
 /**
  * The daily reconciliation fan-out: over the `rangeDays` (35) days before the tick's last closed hour, starts one
  * `StripeReconciliationWorkflow` per tenant+environment with sync enabled, a page of tenants at a time, at most
  * `maxConcurrentTenants` starts at once, continuing as new between pages. One tenant's failure never stops the others.
  */
-export async function StripeScheduledReconciliationWorkflow(input: ScheduledReconciliationInput = {}): Promise<ScheduledReconciliationResult> {
+export async function StripeScheduledReconciliationWorkflow(
+  input: ScheduledReconciliationInput = {},
+): Promise<ScheduledReconciliationResult> {
   const info = workflowInfo();
   const firedAt = input.firedAt ?? (info.typedSearchAttributes.get(SCHEDULED_START_TIME) ?? info.runStartTime).toISOString();
   const days = Math.min(RECONCILIATION_MAX_RANGE_DAYS, Math.max(1, input.rangeDays ?? RECONCILIATION_MAX_RANGE_DAYS));
@@ -73,17 +48,16 @@ export async function StripeScheduledReconciliationWorkflow(input: ScheduledReco
     after: input.continuation?.after,
     limit: input.tenantPageSize ?? DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
   });
-  const queue = [...page.tenants];
-  const lane = async (): Promise<void> => {
-    for (let tenant = queue.shift(); tenant; tenant = queue.shift()) {
-      const outcome = await startTenantReconciliation(tenant, range);
-      if (outcome === 'started') tally.started += 1;
-      else if (outcome === 'already_running') tally.alreadyRunning += 1;
-      else tally.failedToStart += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
-  tally.pages += 1;
+  // Started, not awaited, and abandoned: a slow tenant never holds up the others or the next day's tick.
+  await startTenantChildren(page.tenants, concurrency, tally, (tenant) => {
+    const scope = { tenantId: tenant.tenantId, environmentId: tenant.environmentId };
+    return {
+      workflowType: STRIPE_RECONCILIATION_WORKFLOW,
+      workflowId: dailyReconciliationWorkflowId(scope),
+      args: [{ ...scope, ...range, trigger: 'daily', windowMinutes: tenant.windowMinutes } satisfies ReconciliationInput],
+      name: 'tenant reconciliation',
+    };
+  });
 
   if (page.next) {
     const nextPage = makeContinueAsNewFunc<typeof StripeScheduledReconciliationWorkflow>({

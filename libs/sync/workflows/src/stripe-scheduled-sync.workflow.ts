@@ -1,10 +1,5 @@
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  defineSearchAttributeKey,
-  SearchAttributeType,
-} from '@temporalio/common';
-import { log, makeContinueAsNewFunc, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { makeContinueAsNewFunc, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import {
   DEFAULT_SCHEDULED_LOOKBACK_HOURS,
   DEFAULT_SCHEDULED_MAX_CONCURRENT_TENANTS,
@@ -19,9 +14,9 @@ import type {
   ScheduledSyncInput,
   ScheduledSyncResult,
   ScheduledSyncTally,
-  SyncTenant,
   TenantCoverageInput,
 } from '@flexsync/sync-contracts';
+import { startTenantChildren } from './tenant-fan-out';
 
 /** Temporal sets this on runs a Schedule starts; a catch-up run keeps the time it was due, not when it ran. */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -30,34 +25,6 @@ const { ListSyncTenantsActivity } = proxyActivities<ScheduledSyncActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
-
-type StartOutcome = 'started' | 'already_running' | 'failed';
-
-async function startTenantRun(tenant: SyncTenant, args: Omit<TenantCoverageInput, 'tenantId' | 'environmentId'>): Promise<StartOutcome> {
-  const scope = { tenantId: tenant.tenantId, environmentId: tenant.environmentId };
-  const workflowId = scheduledTenantSyncWorkflowId(scope);
-  try {
-    // Started, not awaited: one slow tenant never holds up the fan-out or the next tick. ABANDON lets the run go on
-    // after this fan-out closes (it closes as soon as every run is started). One id per tenant+environment: while a
-    // run is in progress the next tick finds it and moves on instead of starting a second one over the same windows.
-    await startChild(STRIPE_TENANT_COVERAGE_WORKFLOW, {
-      workflowId,
-      args: [{ ...scope, ...args } satisfies TenantCoverageInput],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    });
-    return 'started';
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';
-    log.error('tenant sync run could not be started', {
-      tenant_id: tenant.tenantId,
-      environment_id: tenant.environmentId,
-      workflow_id: workflowId,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return 'failed';
-  }
-}
 
 /**
  * The hourly fan-out ("hourly + grace"): reads the tenants with sync enabled a page at a time and starts, for each,
@@ -80,17 +47,15 @@ export async function StripeScheduledSyncWorkflow(input: ScheduledSyncInput = {}
     after: input.continuation?.after,
     limit: input.tenantPageSize ?? DEFAULT_SCHEDULED_TENANT_PAGE_SIZE,
   });
-  const queue = [...page.tenants];
-  const lane = async (): Promise<void> => {
-    for (let tenant = queue.shift(); tenant; tenant = queue.shift()) {
-      const outcome = await startTenantRun(tenant, runArgs);
-      if (outcome === 'started') tally.started += 1;
-      else if (outcome === 'already_running') tally.alreadyRunning += 1;
-      else tally.failedToStart += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
-  tally.pages += 1;
+  await startTenantChildren(page.tenants, concurrency, tally, (tenant) => {
+    const scope = { tenantId: tenant.tenantId, environmentId: tenant.environmentId };
+    return {
+      workflowType: STRIPE_TENANT_COVERAGE_WORKFLOW,
+      workflowId: scheduledTenantSyncWorkflowId(scope),
+      args: [{ ...scope, ...runArgs } satisfies TenantCoverageInput],
+      name: 'tenant sync run',
+    };
+  });
 
   if (page.next) {
     // Named, because a bare `StripeEventSyncWorkflow` start runs this function under its own type and must go on as the fan-out.

@@ -5,8 +5,9 @@
  *
  *   node tools/dev/run-ts.js libs/testing/sync/src/replica-worker.ts '<ReplicaJob as JSON>'
  */
-import type { StripeEventSyncResult, SyncWorkerActivities } from '@flexsync/sync-contracts';
+import type { StripeEventSyncResult } from '@flexsync/sync-contracts';
 import { stackEnv } from '@flexsync/testing';
+import { timePushes } from './push-timing';
 import { SyncHarness } from './sync-harness';
 
 export interface ReplicaJob {
@@ -52,24 +53,12 @@ async function main(): Promise<void> {
         ...(job.streamAboveRows === undefined ? {} : { streamAboveRows: job.streamAboveRows }),
       },
     }));
-    let pushStartedMs = 0;
-    let pushEndedMs = 0;
-    let pushed = 0;
-    const timed: SyncWorkerActivities = {
-      ...activities,
-      SyncToStripeActivity: async (input) => {
-        pushStartedMs ||= Date.now();
-        const page = await activities.SyncToStripeActivity(input);
-        pushEndedMs = Date.now();
-        pushed += page.completed.ids.length + (page.validating ?? 0);
-        return page;
-      },
-    };
+    const { activities: timed, timing } = timePushes(activities);
     const result = await harness.runSync(
       { tenantId: job.tenantId, environmentId: job.environmentId, timeFrom: job.timeFrom, timeTo: job.timeTo },
       timed,
     );
-    const report: ReplicaReport = { result, pushStartedMs, pushEndedMs, pushed };
+    const report: ReplicaReport = { result, pushStartedMs: timing.startedMs, pushEndedMs: timing.endedMs, pushed: timing.pushed };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {
     await harness.close();

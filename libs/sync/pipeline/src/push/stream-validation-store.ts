@@ -1,6 +1,12 @@
 import type { DataSource } from 'typeorm';
 import type { TenantScope } from '@flexsync/persistence';
 
+/** A push the meter event stream accepted, with the latency of the request that carried it. */
+export interface StreamAcceptedPush {
+  id: string;
+  latencyMs: number;
+}
+
 /**
  * The ledger side of the v2 meter event stream, whose validation is asynchronous: a push the stream accepted is
  * `validating` (with `stream_accepted_at`) until its validation period ends, then `completed`, unless a Stripe
@@ -22,15 +28,19 @@ export class StreamValidationStore {
     return rows[0].n;
   }
 
-  /** Pushes the stream accepted (one request's worth): `validating` from now; a row no longer pending is left alone. */
-  async markAccepted(scope: TenantScope, ids: readonly string[], latencyMs: number): Promise<number> {
-    if (ids.length === 0) return 0;
+  /**
+   * Pushes the stream accepted (one or several requests' worth): `validating` from now; a row no longer pending is
+   * left alone. Returns how many rows changed.
+   */
+  async markAccepted(scope: TenantScope, pushes: readonly StreamAcceptedPush[]): Promise<number> {
+    if (pushes.length === 0) return 0;
     const result: [unknown[], number] = await this.db.query(
-      `UPDATE stripe_sync_batches
-          SET sync_status = 'validating', stream_accepted_at = now(), stripe_event_id = identifier, error_message = NULL,
-              next_attempt_at = NULL, latency_ms = $4, updated_at = now()
-        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sync_status = 'pending'`,
-      [scope.tenantId, scope.environmentId, ids, Math.round(latencyMs)],
+      `UPDATE stripe_sync_batches b
+          SET sync_status = 'validating', stream_accepted_at = now(), stripe_event_id = b.identifier, error_message = NULL,
+              next_attempt_at = NULL, latency_ms = u.latency_ms, updated_at = now()
+         FROM unnest($3::uuid[], $4::int[]) AS u(id, latency_ms)
+        WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.id = u.id AND b.sync_status = 'pending'`,
+      [scope.tenantId, scope.environmentId, pushes.map((push) => push.id), pushes.map((push) => Math.round(push.latencyMs))],
     );
     return result[1];
   }
@@ -46,4 +56,3 @@ export class StreamValidationStore {
     return result[1];
   }
 }
-
