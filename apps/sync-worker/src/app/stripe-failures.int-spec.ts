@@ -81,6 +81,39 @@ describe('StripeEventSyncWorkflow: failure paths', () => {
     expect(everything).not.toContain(apiKey.slice(8));
   });
 
+  it('fails a page read ahead of a page whose key Stripe refused without calling Stripe again', async () => {
+    const tenant = uniqueTenant('auth-read-ahead');
+    const customers = Array.from({ length: 12 }, (_, index) => ({ customerId: `client_${index}`, stripeCustomerId: `cus_${index}` }));
+    await spec.harness.seedTenant(tenant, { apiKey: testApiKey('auth-read-ahead'), meters: [{ meterId: 'meter_api', eventName: 'api_calls' }], customers });
+    const window = hourAgo(2);
+    await spec.harness.insertUsage(
+      tenant,
+      customers.map(({ customerId }) => ({ customerId, meterId: 'meter_api', quantity: '1', at: window })),
+    );
+    // Pages of 2 (half of 4), up to 4 per call: the second page is prepared while the first is refused.
+    const pipeline = spec.harness.pipeline((settings) => ({
+      ...settings,
+      circuitCooldownSeconds: 600,
+      push: { ...settings.push, pageSize: 4, pagesPerCall: 4, concurrency: 1 },
+    }));
+    const before = spec.emulator.requests({ pathPrefix: '/v1/billing/meter_events' }).length;
+
+    const refused = await spec.harness.runSync(
+      { ...tenant, timeFrom: window.toISOString(), timeTo: new Date(window.getTime() + HOUR_MS).toISOString() },
+      pipeline.activities,
+    );
+
+    expect(refused.windows[0]).toMatchObject({ completed: 0, failed: 12 });
+    // One call met the refusal; the page read ahead and every later page failed fast on it.
+    expect(spec.emulator.requests({ pathPrefix: '/v1/billing/meter_events' }).length - before).toBe(1);
+    const rows = await spec.harness.ledger(tenant);
+    expect(rows).toHaveLength(12);
+    for (const row of rows) {
+      expect(row.syncStatus).toBe('failed');
+      expect(row.errorMessage).toMatch(/^auth error/);
+    }
+  });
+
   it('fails pushes whose meter or customer has no mapping, with the playbook messages, and sends them once mapped', async () => {
     const { tenant, apiKey, range } = await setUp('mapping');
     await spec.harness.insertUsage(tenant, [

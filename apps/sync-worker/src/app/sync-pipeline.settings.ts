@@ -13,6 +13,7 @@ export function syncPipelineSettings(config: SyncWorkerConfig): SyncPipelineSett
     },
     push: {
       pageSize: config.SYNC_PUSH_PAGE_SIZE,
+      pagesPerCall: config.SYNC_PUSH_PAGES_PER_CALL,
       concurrency: config.STRIPE_PUSH_CONCURRENCY,
       maxAttempts: config.STRIPE_PUSH_MAX_ATTEMPTS,
       retryBaseMs: config.STRIPE_PUSH_RETRY_BASE_MS,

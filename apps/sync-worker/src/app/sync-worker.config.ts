@@ -210,6 +210,17 @@ export class SyncWorkerConfig extends WithKafkaSecurityFields(WithTemporalSecuri
   SYNC_PUSH_PAGE_SIZE = 1_000;
 
   /**
+   * Ledger pages one `SyncToStripeActivity` call pushes on v1 while the circuit is closed (half
+   * `SYNC_PUSH_PAGE_SIZE` each above 1, the next page's write-ahead commit made while one is sent). A call returns
+   * at most one page's worth of failures, so 10 pages of successes (~45 B each) and those stay under Temporal's 2 MB.
+   */
+  @IntFromEnv()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  SYNC_PUSH_PAGES_PER_CALL = 4;
+
+  /**
    * Windows with more pending pushes than this go through the v2 meter event stream (100 events a request, its own
    * rate budget, validated asynchronously); 0 keeps every push on `POST /v1/billing/meter_events`.
    */

@@ -49,6 +49,12 @@ export interface SyncToStripeOptions {
    * page's worth (see {@link SyncToStripeActivity.run}).
    */
   streamPagesPerCall?: number;
+  /**
+   * Ledger pages one activity call pushes through `POST /v1/billing/meter_events` while the circuit is closed, read
+   * ahead as on the stream (half `pageSize` each above 1); default 4. Each call ends with a ledger round trip in
+   * `TrackSyncBatchActivity`, so fewer, longer calls keep the account's rate budget busy.
+   */
+  pagesPerCall?: number;
   /** How long a stream-accepted push stays `validating` (Stripe may still report it rejected); default 1 h. */
   streamValidationSeconds?: number;
   now?: () => number;
@@ -63,10 +69,11 @@ export interface SyncToStripeOptions {
  *    moved series are inserted, rows that may not be re-sent go `unknown`. The record exists before any call.
  * 2. {@link StripeMeterEventSender} makes the calls.
  *
- * A window large enough for the v2 meter event stream is pushed several ledger pages per call: while one page is
- * streamed, the next page's step 1 is made, so the ledger's round trips overlap Stripe's. A page that has been
- * prepared is always sent (a prepared row left unsent would read as a call made without an answer), so read-ahead
- * stops at the first failure; with half-size pages, a call returns at most one page's worth of failures.
+ * While the circuit is closed, one call pushes several ledger pages (on v1 and on the v2 meter event stream): while
+ * one page is sent, the next page's step 1 is made, so the ledger's round trips overlap Stripe's. A page that has
+ * been prepared is always sent (a prepared row left unsent would read as a call made without an answer), so
+ * read-ahead stops at the first failure; with half-size pages, a call returns at most one page's worth of failures.
+ * A page read ahead of a page whose key Stripe refused fails fast on that refusal instead of calling Stripe.
  *
  * Outcomes are returned for `TrackSyncBatchActivity`, each failure with when the system itself tries again; if this
  * activity dies after calling Stripe, the rows are still pending and the retry re-sends the same identities, which
@@ -74,6 +81,7 @@ export interface SyncToStripeOptions {
  */
 const DEFAULT_STREAM_CONCURRENCY = 4;
 const DEFAULT_STREAM_PAGES_PER_CALL = 10;
+const DEFAULT_PAGES_PER_CALL = 4;
 export const DEFAULT_STREAM_VALIDATION_SECONDS = 3_600;
 
 interface PreparedPage {
@@ -134,7 +142,10 @@ export class SyncToStripeActivity {
     // Decided once per call, before any page is read: sending a page turns pending rows validating, which count alike,
     // so the answer holds for every page of the call.
     const streaming = account.ready && blocked === undefined && gate.state === 'closed' && (await this.streams(scope, window));
-    const pagesPerCall = streaming ? Math.max(1, this.options.streamPagesPerCall ?? DEFAULT_STREAM_PAGES_PER_CALL) : 1;
+    const pagesPerCall =
+      gate.state !== 'closed' || blocked !== undefined
+        ? 1
+        : Math.max(1, streaming ? (this.options.streamPagesPerCall ?? DEFAULT_STREAM_PAGES_PER_CALL) : (this.options.pagesPerCall ?? DEFAULT_PAGES_PER_CALL));
     const limit = pagesPerCall > 1 ? Math.max(1, Math.ceil(this.options.pageSize / 2)) : this.options.pageSize;
     const result: SyncToStripeResult = {
       rows: 0,
@@ -147,7 +158,12 @@ export class SyncToStripeActivity {
       nextAfterId: input.afterId,
       done: false,
     };
-    const tally = { pages: 0, unknown: 0, reversals: 0, streamed: false };
+    const tally: { pages: number; unknown: number; reversals: number; streamed: boolean; refusal?: string } = {
+      pages: 0,
+      unknown: 0,
+      reversals: 0,
+      streamed: false,
+    };
     const record = (send: PlannedSend, outcome: SendOutcome): void => this.record(send, outcome, result, log);
     const prepareAfter = (afterId: string | undefined): Promise<PreparedPage> => {
       const prepared = this.prepare(scope, window, { afterId, resendCompleted: input.resendCompleted, limit }, blocked, run, meterChecks);
@@ -181,7 +197,9 @@ export class SyncToStripeActivity {
       if (readAhead) next = prepareAfter(result.nextAfterId);
       try {
         const sends = [...plan.sends, ...plan.reversalSends];
-        tally.streamed = (await this.sendPage(scope, account, gate, streaming, sends, record, run, log, result)) || tally.streamed;
+        const sent = await this.sendPage(scope, account, gate, streaming, sends, record, run, log, result, tally.refusal);
+        tally.streamed ||= sent.streamed;
+        tally.refusal ??= sent.refusal;
       } catch (error) {
         // The page read ahead finishes its commit before the call fails; its rows stay pending for the retry.
         await next?.catch(() => undefined);
@@ -216,7 +234,8 @@ export class SyncToStripeActivity {
 
   /**
    * Step 2 for one prepared page: through the stream when the window streams (forced re-sends of completed pushes
-   * and a half-open circuit's probe keep to v1, whose answers are synchronous), else v1. Whether it streamed.
+   * and a half-open circuit's probe keep to v1, whose answers are synchronous), else v1. Whether it streamed, and
+   * the refusal of the account's key if Stripe refused it (`refusal` in: refused on an earlier page of this call).
    */
   private async sendPage(
     scope: TenantScope,
@@ -228,8 +247,9 @@ export class SyncToStripeActivity {
     run: ActivityRun,
     log: Logger,
     result: SyncToStripeResult,
-  ): Promise<boolean> {
-    if (!account.ready || sends.length === 0) return false;
+    refusal: string | undefined,
+  ): Promise<{ streamed: boolean; refusal?: string }> {
+    if (!account.ready || sends.length === 0) return { streamed: false };
     const streamable = streaming ? sends.filter((send) => !send.resend) : [];
     if (streamable.length > 0) {
       const streamed = await this.streamSender.send(scope, account, streamable, record, run, log);
@@ -237,11 +257,12 @@ export class SyncToStripeActivity {
     }
     const v1 = streamable.length > 0 ? sends.filter((send) => send.resend) : sends;
     if (v1.length > 0) {
-      const page = await this.sender.send(scope, account, gate, v1, record, run, log);
+      const page = await this.sender.send(scope, account, gate, v1, record, run, log, refusal);
       // Rows that failed on the refused key may go out as soon as their windows are visited again.
       if (page.recovered) await this.ledger.dueFixedFailures(scope);
+      return { streamed: streamable.length > 0, ...(page.refusal === undefined ? {} : { refusal: page.refusal }) };
     }
-    return streamable.length > 0;
+    return { streamed: streamable.length > 0 };
   }
 
   /** Whether the window is large enough for the v2 meter event stream. */

@@ -38,8 +38,8 @@ export type SendOutcome =
     };
 
 export interface SendPageResult {
-  /** Stripe refused the key during this page (the circuit is open now). */
-  authRefused: boolean;
+  /** Why Stripe refused the account's key during this page (or before it: the `refusal` passed in), if it did. */
+  refusal?: string;
   /** The half-open circuit's probe went through and closed it. */
   recovered: boolean;
 }
@@ -90,10 +90,12 @@ export class StripeMeterEventSender {
     record: (send: PlannedSend, outcome: SendOutcome) => void,
     run: ActivityRun,
     log: Logger,
+    refusal?: string,
   ): Promise<SendPageResult> {
     let authRefusal: string | undefined;
     let opening: Promise<string> | undefined;
-    let circuitMessage: string | undefined;
+    // A key refused on an earlier page of the same call fails this page fast, as an open circuit would.
+    let circuitMessage: string | undefined = refusal;
     let recovered = false;
 
     const pushOne = async (send: PlannedSend): Promise<void> => {
@@ -195,7 +197,8 @@ export class StripeMeterEventSender {
     } finally {
       await lease?.release();
     }
-    return { authRefused: authRefusal !== undefined, recovered };
+    const refused = circuitMessage ?? authRefusal;
+    return { ...(refused === undefined ? {} : { refusal: refused }), recovered };
   }
 
   private observe(result: StripeCallResult, latencyMs: number): void {
