@@ -127,6 +127,11 @@ describe('Kafka outage during webhook delivery (end to end)', () => {
       FLEXSYNC_ENCRYPTION_CURRENT_KEY_ID: KEY_ID,
       LOG_LEVEL: 'error',
     });
+    // The outbox is one for every tenant: whatever another spec left unpublished in the shared test database would be
+    // relayed to this spec's topic and applied by its mapping-service, inflating the applied counts asserted below.
+    const setup = await new DataSource({ type: 'postgres', url: env.DATABASE_URL }).initialize();
+    await setup.query(`UPDATE stripe_webhook_events SET published_at = now() WHERE published_at IS NULL`);
+    await setup.destroy();
     webhookIngest = await createWebhookIngestHttp(webhookConfig);
     await webhookIngest.listen(0, '127.0.0.1');
     baseUrl = (await webhookIngest.getUrl()).replace('[::1]', '127.0.0.1');
