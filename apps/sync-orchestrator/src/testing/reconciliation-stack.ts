@@ -70,7 +70,12 @@ export class ReconciliationStack {
     const secretBox = new SecretBox(EncryptionKeyring.parse(`k1:${randomBytes(32).toString('base64')}`, 'k1'));
     const stack = new ReconciliationStack(orchestrator, emulator, clickhouse, secretBox, taskQueue);
     const settings: SyncPipelineSettings = {
-      stripe: { baseUrl: emulator.url, timeoutMs: options.stripeTimeoutMs ?? 5_000, liveWritesPerSecond: 1_000, testWritesPerSecond: 1_000 },
+      stripe: {
+        baseUrl: emulator.url,
+        timeoutMs: options.stripeTimeoutMs ?? 5_000,
+        liveWritesPerSecond: 1_000,
+        testWritesPerSecond: 1_000,
+      },
       push: {
         pageSize: 1_000,
         concurrency: 16,

@@ -84,7 +84,11 @@ describe('StripeEventSyncWorkflow: failure paths', () => {
   it('fails a page read ahead of a page whose key Stripe refused without calling Stripe again', async () => {
     const tenant = uniqueTenant('auth-read-ahead');
     const customers = Array.from({ length: 12 }, (_, index) => ({ customerId: `client_${index}`, stripeCustomerId: `cus_${index}` }));
-    await spec.harness.seedTenant(tenant, { apiKey: testApiKey('auth-read-ahead'), meters: [{ meterId: 'meter_api', eventName: 'api_calls' }], customers });
+    await spec.harness.seedTenant(tenant, {
+      apiKey: testApiKey('auth-read-ahead'),
+      meters: [{ meterId: 'meter_api', eventName: 'api_calls' }],
+      customers,
+    });
     const window = hourAgo(2);
     await spec.harness.insertUsage(
       tenant,

@@ -145,7 +145,12 @@ export class SyncToStripeActivity {
     const pagesPerCall =
       gate.state !== 'closed' || blocked !== undefined
         ? 1
-        : Math.max(1, streaming ? (this.options.streamPagesPerCall ?? DEFAULT_STREAM_PAGES_PER_CALL) : (this.options.pagesPerCall ?? DEFAULT_PAGES_PER_CALL));
+        : Math.max(
+            1,
+            streaming
+              ? (this.options.streamPagesPerCall ?? DEFAULT_STREAM_PAGES_PER_CALL)
+              : (this.options.pagesPerCall ?? DEFAULT_PAGES_PER_CALL),
+          );
     const limit = pagesPerCall > 1 ? Math.max(1, Math.ceil(this.options.pageSize / 2)) : this.options.pageSize;
     const result: SyncToStripeResult = {
       rows: 0,
