@@ -171,10 +171,14 @@ describe('SyncBatchStore (real Postgres)', () => {
       { status: 'unknown', windowStart: hour(2025, 1) },
       { status: 'pending', windowStart: hour(2025, 2) },
     ]);
-    const [{ identifier }]: { identifier: string }[] = await dataSource.query(`SELECT identifier FROM stripe_sync_batches WHERE id = $1`, [pending]);
+    const [{ identifier }]: { identifier: string }[] = await dataSource.query(`SELECT identifier FROM stripe_sync_batches WHERE id = $1`, [
+      pending,
+    ]);
     expect(await store.markCounted(other, [unknown])).toBe(0);
     expect(await store.recordCompleted(other, [pending], [5])).toBe(0);
-    expect(await dataSource.transaction((manager) => store.markRejected(manager, other, 'stripe rejected: x', 'evt_1', [identifier]))).toEqual([]);
+    expect(
+      await dataSource.transaction((manager) => store.markRejected(manager, other, 'stripe rejected: x', 'evt_1', [identifier])),
+    ).toEqual([]);
     expect([(await statusOf(unknown)).sync_status, (await statusOf(pending)).sync_status]).toEqual(['unknown', 'pending']);
 
     expect(await store.markCounted(scope, [unknown])).toBe(1);
@@ -182,11 +186,49 @@ describe('SyncBatchStore (real Postgres)', () => {
     expect([(await statusOf(unknown)).sync_status, (await statusOf(pending)).sync_status]).toEqual(['completed', 'completed']);
   });
 
+  it('takes the stream’s accepted pushes to validating in their own tenant only, and settles them once validation ends', async () => {
+    const scope = uniqueTenant('batch_stream');
+    const other = uniqueTenant('batch_stream_other');
+    const window = { start: hour(2025, 3), end: hour(2025, 4) };
+    const [first, second, done] = await insertRows(scope, [
+      { status: 'pending', windowStart: window.start },
+      { status: 'pending', windowStart: window.start },
+      { status: 'completed', windowStart: window.start },
+    ]);
+    expect(await store.openStreamRows(scope, window, 10)).toBe(2);
+    expect(await store.openStreamRows(scope, window, 1)).toBe(1);
+    expect(await store.openStreamRows(other, window, 10)).toBe(0);
+
+    const accepted = [first, second, done].map((id) => ({ id, latencyMs: 41.6 }));
+    expect(await store.markStreamAccepted(other, accepted)).toBe(0);
+    expect(await store.markStreamAccepted(scope, accepted)).toBe(2);
+    const rows: { id: string; sync_status: string; latency_ms: number; stream_accepted: boolean }[] = await dataSource.query(
+      `SELECT id, sync_status, latency_ms, stream_accepted_at IS NOT NULL AS stream_accepted FROM stripe_sync_batches WHERE id = ANY($1) ORDER BY window_start, id`,
+      [[first, second, done]],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.id, [row.sync_status, row.latency_ms, row.stream_accepted]]))).toEqual({
+      [first]: ['validating', 42, true],
+      [second]: ['validating', 42, true],
+      [done]: ['completed', null, false],
+    });
+    expect(await store.openStreamRows(scope, window, 10)).toBe(2);
+
+    expect(await store.settleStreamValidation(scope, 3600)).toBe(0);
+    expect(await store.settleStreamValidation(other, 0)).toBe(0);
+    expect(await store.settleStreamValidation(scope, 0)).toBe(2);
+    expect([(await statusOf(first)).sync_status, (await statusOf(second)).sync_status]).toEqual(['completed', 'completed']);
+    expect(await store.openStreamRows(scope, window, 10)).toBe(0);
+  });
+
   it('makes due a failure whose cause is fixed in its own tenant only: the meter mapped with sync on, the circuit closed', async () => {
     const scope = uniqueTenant('batch_fixed');
     const other = uniqueTenant('batch_fixed_other');
     const later = new Date(Date.now() + 3_600_000);
-    const causes = { meterNotFound: 'meter mapping not found', meterDisabled: 'meter mapping has sync disabled', customerNotFound: 'customer mapping not found' };
+    const causes = {
+      meterNotFound: 'meter mapping not found',
+      meterDisabled: 'meter mapping has sync disabled',
+      customerNotFound: 'customer mapping not found',
+    };
     const [meterFailure, authFailure] = await insertRows(scope, [
       { status: 'failed', windowStart: hour(2025, 1), nextAttemptAt: later, errorMessage: causes.meterNotFound },
       { status: 'failed', windowStart: hour(2025, 2), nextAttemptAt: later, errorMessage: 'auth error: 401' },
@@ -194,8 +236,20 @@ describe('SyncBatchStore (real Postgres)', () => {
     const mappings = new MeterMappingStore(dataSource);
     const breakers = new CircuitBreakerStore(dataSource);
     await breakers.open(scope, 3600, '401');
-    await mappings.insert(other, { meterId: 'meter_1', providerType: 'stripe', providerMeterId: 'api', syncEnabled: true, valuePrecision: 0 });
-    await mappings.insert(scope, { meterId: 'meter_1', providerType: 'stripe', providerMeterId: 'api', syncEnabled: false, valuePrecision: 0 });
+    await mappings.insert(other, {
+      meterId: 'meter_1',
+      providerType: 'stripe',
+      providerMeterId: 'api',
+      syncEnabled: true,
+      valuePrecision: 0,
+    });
+    await mappings.insert(scope, {
+      meterId: 'meter_1',
+      providerType: 'stripe',
+      providerMeterId: 'api',
+      syncEnabled: false,
+      valuePrecision: 0,
+    });
     expect(await store.makeFixedFailuresDue(scope, causes)).toBe(0);
 
     const mapping = await mappings.get(scope, 'meter_1');

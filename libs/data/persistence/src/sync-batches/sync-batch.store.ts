@@ -190,9 +190,8 @@ const CREATED_AT_KEY = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH2
  * (`SyncLedger` arming and reconciling series, the pusher's page reads and write-ahead commits, push outcomes,
  * Stripe meter error reports, reconciliation's reads and settlements), coverage, and the orchestrator (status API,
  * batch listing, manual-sync progress, scrape-time gauges). The ledger decides what to write and holds its tenant
- * lock; statements that must run inside it (or another caller's transaction) take the caller's manager. One
- * exception: the v2 meter event stream's validation settles its rows in `@flexsync/sync-pipeline`
- * (`push/stream-validation-store.ts`), outside this store for now.
+ * lock; statements that must run inside it (or another caller's transaction) take the caller's manager. The v2
+ * meter event stream's asynchronous validation (`validating` rows, accepted then settled) is here too.
  *
  * Raw SQL throughout, because the ledger's statements need what the repository API cannot say: batch writes from
  * parallel arrays (`unnest`, `UPDATE … FROM`), `ON CONFLICT … DO NOTHING`, `UPDATE … RETURNING`, `FOR UPDATE`,
@@ -345,10 +344,14 @@ export class SyncBatchStore {
     };
     if (filter.customerId !== undefined) conditions.push(`customer_id = ${bind(filter.customerId)}`);
     if (filter.after) {
-      conditions.push(`(${SERIES_ORDER}) > (${bind(filter.after.customerId)}, ${bind(filter.after.meterId)}, ${bind(filter.after.eventType)})`);
+      conditions.push(
+        `(${SERIES_ORDER}) > (${bind(filter.after.customerId)}, ${bind(filter.after.meterId)}, ${bind(filter.after.eventType)})`,
+      );
     }
     if (filter.upTo) {
-      conditions.push(`(${SERIES_ORDER}) <= (${bind(filter.upTo.customerId)}, ${bind(filter.upTo.meterId)}, ${bind(filter.upTo.eventType)})`);
+      conditions.push(
+        `(${SERIES_ORDER}) <= (${bind(filter.upTo.customerId)}, ${bind(filter.upTo.meterId)}, ${bind(filter.upTo.eventType)})`,
+      );
     }
     return manager.query(
       `SELECT id, customer_id, meter_id, event_type, revision, aggregated_quantity::text AS aggregated_quantity,
@@ -367,7 +370,14 @@ export class SyncBatchStore {
     scope: TenantScope,
     window: LedgerWindowBounds,
     run: LedgerRunRef,
-    rows: readonly { key: LedgerSeriesKey; revision: number; identifier: string; payloadHash: string; quantity: string; eventCount: string }[],
+    rows: readonly {
+      key: LedgerSeriesKey;
+      revision: number;
+      identifier: string;
+      payloadHash: string;
+      quantity: string;
+      eventCount: string;
+    }[],
   ): Promise<void> {
     if (rows.length === 0) return;
     await manager.query(
@@ -624,7 +634,12 @@ export class SyncBatchStore {
   }
 
   /** Marks `pending` rows that may not be re-sent `unknown`, with the cause. */
-  async markUnknown(manager: EntityManager, scope: TenantScope, run: LedgerRunRef, rows: readonly { id: string; error: string }[]): Promise<void> {
+  async markUnknown(
+    manager: EntityManager,
+    scope: TenantScope,
+    run: LedgerRunRef,
+    rows: readonly { id: string; error: string }[],
+  ): Promise<void> {
     if (rows.length === 0) return;
     await manager.query(
       `UPDATE stripe_sync_batches b
@@ -703,7 +718,13 @@ export class SyncBatchStore {
    * Marks the rows whose identifier a Stripe meter error report names `failed` with the report's reason, whatever
    * their status, on the report's transaction. Returns the identifiers marked.
    */
-  async markRejected(manager: EntityManager, scope: TenantScope, reason: string, reportId: string, identifiers: readonly string[]): Promise<string[]> {
+  async markRejected(
+    manager: EntityManager,
+    scope: TenantScope,
+    reason: string,
+    reportId: string,
+    identifiers: readonly string[],
+  ): Promise<string[]> {
     const [rows]: [{ identifier: string }[], number] = await manager.query(
       `UPDATE stripe_sync_batches
           SET sync_status = 'failed', error_message = $3, stripe_error_report_id = $4, next_attempt_at = NULL, completed_at = NULL,
@@ -715,8 +736,53 @@ export class SyncBatchStore {
     return rows.map((row) => row.identifier);
   }
 
+  /** Counts the window's pushes still to send or sent by stream and validating, up to `limit`. */
+  async openStreamRows(scope: TenantScope, window: LedgerWindowBounds, limit: number): Promise<number> {
+    const rows: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM (
+         SELECT 1 FROM stripe_sync_batches
+          WHERE tenant_id = $1 AND environment_id = $2 AND window_start = $3 AND window_end = $4
+            AND sync_status IN ('pending', 'validating')
+          LIMIT $5) open_rows`,
+      [scope.tenantId, scope.environmentId, window.start, window.end, limit],
+    );
+    return rows[0].n;
+  }
+
+  /**
+   * Pushes the stream accepted (one or several requests' worth): `validating` from now, with the latency of the
+   * request that carried each; a row no longer pending is left alone. Returns how many rows changed.
+   */
+  async markStreamAccepted(scope: TenantScope, pushes: readonly { id: string; latencyMs: number }[]): Promise<number> {
+    if (pushes.length === 0) return 0;
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches b
+          SET sync_status = 'validating', stream_accepted_at = now(), stripe_event_id = b.identifier, error_message = NULL,
+              next_attempt_at = NULL, latency_ms = u.latency_ms, updated_at = now()
+         FROM unnest($3::uuid[], $4::int[]) AS u(id, latency_ms)
+        WHERE b.tenant_id = $1 AND b.environment_id = $2 AND b.id = u.id AND b.sync_status = 'pending'`,
+      [scope.tenantId, scope.environmentId, pushes.map((push) => push.id), pushes.map((push) => Math.round(push.latencyMs))],
+    );
+    return result[1];
+  }
+
+  /** Stream pushes whose validation period ended with no error report naming them: `completed`. */
+  async settleStreamValidation(scope: TenantScope, validationSeconds: number): Promise<number> {
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE stripe_sync_batches SET sync_status = 'completed', completed_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND environment_id = $2 AND sync_status = 'validating'
+          AND stream_accepted_at <= now() - make_interval(secs => $3)`,
+      [scope.tenantId, scope.environmentId, validationSeconds],
+    );
+    return result[1];
+  }
+
   /** Every row of the windows inside `range` (windows are half-open and lie wholly inside it), for reconciliation. */
-  deliveries(scope: TenantScope, range: LedgerWindowBounds, filter: { customerId?: string; meterId?: string }): Promise<LedgerDeliveryRecord[]> {
+  deliveries(
+    scope: TenantScope,
+    range: LedgerWindowBounds,
+    filter: { customerId?: string; meterId?: string },
+  ): Promise<LedgerDeliveryRecord[]> {
     const params: unknown[] = [scope.tenantId, scope.environmentId, range.start, range.end];
     let where = '';
     if (filter.customerId !== undefined) {
