@@ -58,7 +58,7 @@ export interface PushBenchStack {
  * both are stopped whatever happens.
  */
 export async function withPushStack<T>(
-  limits: { rate: number; streamRate?: number },
+  limits: { rate: number; streamRate?: number; requestLogLimit?: number },
   options: { keyring?: ReturnType<typeof testKeyring>; workflowExecutionTimeout?: SyncHarness['workflowExecutionTimeout'] },
   bench: (stack: PushBenchStack) => Promise<T>,
 ): Promise<T> {
@@ -83,7 +83,10 @@ export interface BenchEmulator {
 }
 
 /** The emulator in a process of its own, so its CPU and memory do not count as the worker's. */
-export async function startEmulatorProcess(apiKey: string, limits: { rate: number; streamRate?: number }): Promise<BenchEmulator> {
+export async function startEmulatorProcess(
+  apiKey: string,
+  limits: { rate: number; streamRate?: number; requestLogLimit?: number },
+): Promise<BenchEmulator> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(REPO_ROOT, 'tools/dev/run-ts.js'), join(REPO_ROOT, 'tools/stripe-emulator/src/main.ts')], {
     cwd: REPO_ROOT,
@@ -94,6 +97,7 @@ export async function startEmulatorProcess(apiKey: string, limits: { rate: numbe
       STRIPE_EMULATOR_METERS: 'bench_calls',
       STRIPE_EMULATOR_RATE_LIMIT_PER_SECOND: String(limits.rate),
       ...(limits.streamRate === undefined ? {} : { STRIPE_EMULATOR_STREAM_RATE_LIMIT_PER_SECOND: String(limits.streamRate) }),
+      ...(limits.requestLogLimit === undefined ? {} : { STRIPE_EMULATOR_REQUEST_LOG_LIMIT: String(limits.requestLogLimit) }),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

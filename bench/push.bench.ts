@@ -123,6 +123,8 @@ async function pushOnce(
 
   const calls = (await emulatorCalls(emulator, apiKey, '/v1/billing/meter_events')).slice(before.length);
   const pushMs = pushEndedMs - pushStartedMs;
+  const logged = calls.filter((call) => call.status === 200).length;
+  if (logged !== pushed) throw new Error(`the emulator logged ${logged} accepted calls for ${pushed} pushes: its request log is too short`);
   const figures: PushFigures = {
     aggregates: opts.aggregates,
     rows: opts.rows,
@@ -148,7 +150,9 @@ async function main(): Promise<void> {
   const rate = numberOption(argv, 'rate', 1_000);
   const concurrency = numberOption(argv, 'concurrency', 64);
   const page = numberOption(argv, 'page', 2_000);
-  await withPushStack({ rate }, { workflowExecutionTimeout: '60 minutes' }, async ({ apiKey, emulator, harness }) => {
+  // The emulator's request log must hold every run's calls, or the emulator-side figures would read a truncated log.
+  const requestLogLimit = sizes.reduce((sum, size) => sum + size, 0) + 10_000;
+  await withPushStack({ rate, requestLogLimit }, { workflowExecutionTimeout: '60 minutes' }, async ({ apiKey, emulator, harness }) => {
     const results: PushFigures[] = [];
     let expected = 0n;
     for (const aggregates of sizes) {

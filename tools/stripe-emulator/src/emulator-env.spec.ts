@@ -64,5 +64,7 @@ describe('stripeEmulatorOptionsFromEnv', () => {
   it('reads the v2 meter event session lifetime', () => {
     expect(stripeEmulatorOptionsFromEnv({ STRIPE_EMULATOR_SESSION_TTL_SECONDS: '60' }).sessionTtlSeconds).toBe(60);
     expect(() => stripeEmulatorOptionsFromEnv({ STRIPE_EMULATOR_SESSION_TTL_SECONDS: '0' })).toThrow(/STRIPE_EMULATOR_SESSION_TTL_SECONDS/);
+    expect(stripeEmulatorOptionsFromEnv({ STRIPE_EMULATOR_REQUEST_LOG_LIMIT: '1500000' }).requestLogLimit).toBe(1_500_000);
+    expect(() => stripeEmulatorOptionsFromEnv({ STRIPE_EMULATOR_REQUEST_LOG_LIMIT: '1.5' })).toThrow(/STRIPE_EMULATOR_REQUEST_LOG_LIMIT/);
   });
 });

@@ -82,6 +82,7 @@ function jsonList<T>(env: NodeJS.ProcessEnv, name: string, parse: (value: unknow
  * - `STRIPE_EMULATOR_FAULTS`: JSON array of fault rules active from the start
  * - `STRIPE_EMULATOR_INGESTION_DELAY_MS` (3000): how long summaries lag an accepted event
  * - `STRIPE_EMULATOR_SESSION_TTL_SECONDS` (900): lifetime of a v2 meter event session token
+ * - `STRIPE_EMULATOR_REQUEST_LOG_LIMIT` (200000): how many of the newest requests `/__admin/requests` lists
  */
 export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmulatorOptions & { port: number; host: string } {
   const problems: string[] = [];
@@ -90,9 +91,8 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
     problems.push(`STRIPE_EMULATOR_PORT must be at most 65535 (got ${port})`);
   }
   const keys = list(env['STRIPE_EMULATOR_KEYS']);
-  const accounts: EmulatorAccountSeed[] = (keys.length === 0 && env['STRIPE_EMULATOR_ACCOUNTS'] === undefined
-    ? [DEFAULT_STRIPE_EMULATOR_KEY]
-    : keys
+  const accounts: EmulatorAccountSeed[] = (
+    keys.length === 0 && env['STRIPE_EMULATOR_ACCOUNTS'] === undefined ? [DEFAULT_STRIPE_EMULATOR_KEY] : keys
   ).map((key) => ({ apiKeys: [key] }));
   accounts.push(...(jsonList(env, 'STRIPE_EMULATOR_ACCOUNTS', parseAccountSeed, problems) ?? []));
   if (accounts.length === 0) {
@@ -107,6 +107,7 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
   const faults = jsonList(env, 'STRIPE_EMULATOR_FAULTS', parseFaultRule, problems);
   const ingestionDelayMs = positiveNumber(env, 'STRIPE_EMULATOR_INGESTION_DELAY_MS', problems, { integer: true, allowZero: true });
   const sessionTtlSeconds = positiveNumber(env, 'STRIPE_EMULATOR_SESSION_TTL_SECONDS', problems, { integer: true });
+  const requestLogLimit = positiveNumber(env, 'STRIPE_EMULATOR_REQUEST_LOG_LIMIT', problems, { integer: true });
   if (problems.length > 0) {
     throw new StripeEmulatorConfigError(problems);
   }
@@ -121,5 +122,6 @@ export function stripeEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv): StripeEmul
     ...(faults === undefined ? {} : { faults }),
     ...(ingestionDelayMs === undefined ? {} : { ingestionDelayMs }),
     ...(sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds }),
+    ...(requestLogLimit === undefined ? {} : { requestLogLimit }),
   };
 }

@@ -623,8 +623,12 @@ export class EmulatorState {
 
   logRequest(entry: RequestLogEntry): void {
     this.requestLog.push(entry);
-    if (this.requestLog.length > this.config.requestLogLimit) {
-      this.requestLog.splice(0, this.requestLog.length - this.config.requestLogLimit);
+    // Trimmed a slice at a time: dropping the oldest entry on every request moved the whole log each call, which at
+    // a 200,000-entry log and 1,000 calls/s took the emulator's CPU from the calls it answers. `requests()` still
+    // returns exactly the newest `requestLogLimit`.
+    const limit = this.config.requestLogLimit;
+    if (this.requestLog.length > limit + Math.ceil(limit / 10)) {
+      this.requestLog.splice(0, this.requestLog.length - limit);
     }
     const counterKey = [entry.accountId ?? '', entry.method, entry.path, entry.status, entry.fault ?? ''].join('\u0000');
     this.requestCounters.set(counterKey, (this.requestCounters.get(counterKey) ?? 0) + 1);
@@ -632,11 +636,13 @@ export class EmulatorState {
 
   requests(filter: { account?: string; pathPrefix?: string } = {}): RequestLogEntry[] {
     const accountId = filter.account === undefined ? undefined : (this.resolveAccount(filter.account)?.id ?? filter.account);
-    return this.requestLog.filter(
-      (entry) =>
-        (accountId === undefined || entry.accountId === accountId) &&
-        (filter.pathPrefix === undefined || entry.path.startsWith(filter.pathPrefix)),
-    );
+    return this.requestLog
+      .slice(-this.config.requestLogLimit)
+      .filter(
+        (entry) =>
+          (accountId === undefined || entry.accountId === accountId) &&
+          (filter.pathPrefix === undefined || entry.path.startsWith(filter.pathPrefix)),
+      );
   }
 
   /** Counts over every request since the last reset (not capped like the log). */

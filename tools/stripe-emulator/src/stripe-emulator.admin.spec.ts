@@ -78,6 +78,24 @@ describe('stripe emulator: admin API', () => {
     expect(all.body['counts']).toMatchObject({ total: 3, rejected: 2 });
   });
 
+  it('keeps exactly the newest requests up to its log limit, in order, and counts every request', async () => {
+    await emulator.close();
+    emulator = await startStripeEmulator({ accounts: [{ apiKeys: [KEY], meters: [{ eventName: 'api_calls' }] }], requestLogLimit: 5 });
+    for (let n = 0; n < 27; n += 1) await sendEvent(`l-${n}`, '1');
+    for (let n = 0; n < 3; n += 1) await rawStripeCall(emulator.url, { path: '/v1/balance', apiKey: 'sk_test_wrong' });
+
+    const all = await rawStripeCall(emulator.url, { path: '/__admin/requests' });
+    const log = all.body['data'] as { path: string; status: number }[];
+    expect(log.map((entry) => `${entry.path} ${entry.status}`)).toEqual([
+      '/v1/billing/meter_events 200',
+      '/v1/billing/meter_events 200',
+      '/v1/balance 401',
+      '/v1/balance 401',
+      '/v1/balance 401',
+    ]);
+    expect(all.body['counts']).toMatchObject({ total: 30, accepted: 27, rejected: 3 });
+  });
+
   it('adds accounts with meters at run time', async () => {
     const added = await rawStripeCall(emulator.url, {
       path: '/__admin/accounts',

@@ -8,6 +8,9 @@ import { StripeTenantConfig } from '../tenant-configs/stripe-tenant-config.entit
 import { StripeWebhookEvent } from '../webhook-events/stripe-webhook-event.entity';
 import { StripeSyncValueRemainder } from '../sync-remainders/stripe-sync-value-remainder.entity';
 import { StripeSyncWindow } from '../sync-windows/stripe-sync-window.entity';
+import { StripeMeterErrorReport } from '../meter-error-reports/stripe-meter-error-report.entity';
+import { StripeRateBudget } from '../rate-budgets/stripe-rate-budget.entity';
+import { StripeUsageWatermark } from '../usage-watermarks/stripe-usage-watermark.entity';
 
 export * from './tenant-scoped';
 
@@ -22,4 +25,7 @@ export const ENTITIES = [
   StripeSyncWindow,
   StripeSyncValueRemainder,
   StripeManualSyncRun,
+  StripeMeterErrorReport,
+  StripeRateBudget,
+  StripeUsageWatermark,
 ];

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { StripeConfigStore, SyncWindowStore, type TenantScope } from '@flexsync/persistence';
+import { StripeConfigStore, SyncWindowStore, UsageWatermarkStore, type TenantScope } from '@flexsync/persistence';
 import { meterEventTimestamp, STRIPE_MAX_EVENT_AGE_SECONDS } from '../meter-event-timestamp';
 import type { IngestionFeed, UsageSourceName } from '../usage-source/usage-source';
 
@@ -24,19 +24,21 @@ export interface LateUsageScan {
  * Late usage in a source that records ingestion time (`meter_usage.ingested_at`): a per tenant+environment watermark.
  * Each scheduled run takes ClickHouse's clock *before* reading, finds the event-time windows of rows ingested since
  * the previous watermark (less an overlap), marks the synced ones as changed in `stripe_sync_windows`, and stores
- * the new watermark in the same transaction. A row ingested while a run reads is at or after the new watermark, or
- * within the overlap, so the next run finds it; finding one twice only re-aggregates a window, which the ledger makes
- * harmless. The first run looks back over Stripe's whole 35 days.
+ * the new watermark (`UsageWatermarkStore`) in the same transaction. A row ingested while a run reads is at or after
+ * the new watermark, or within the overlap, so the next run finds it; finding one twice only re-aggregates a window,
+ * which the ledger makes harmless. The first run looks back over Stripe's whole 35 days.
  */
 export class LateUsageWatermarks {
   private readonly configs: StripeConfigStore;
   private readonly windows = new SyncWindowStore();
+  private readonly watermarks: UsageWatermarkStore;
 
   constructor(
     private readonly db: DataSource,
     private readonly overlapMs = DEFAULT_WATERMARK_OVERLAP_MS,
   ) {
     this.configs = new StripeConfigStore(db);
+    this.watermarks = new UsageWatermarkStore(db);
   }
 
   async scan(
@@ -47,11 +49,7 @@ export class LateUsageWatermarks {
     const settings = await this.configs.syncSettings(scope);
     if (!settings) return undefined;
     const { windowMinutes } = settings;
-    const rows: { ingested_through_ms: string }[] = await this.db.query(
-      `SELECT ingested_through_ms FROM stripe_usage_watermarks WHERE tenant_id = $1 AND environment_id = $2 AND usage_source = $3`,
-      [scope.tenantId, scope.environmentId, source.name],
-    );
-    const previous = rows[0] ? Number(rows[0].ingested_through_ms) : undefined;
+    const previous = await this.watermarks.ingestedThroughMs(scope, source.name);
     const markMs = await source.ingestion.serverNowMs();
     const sinceMs = previous === undefined ? markMs - STRIPE_MAX_EVENT_AGE_SECONDS * 1000 : previous - this.overlapMs;
     const windowMs = windowMinutes * 60_000;
@@ -70,17 +68,7 @@ export class LateUsageWatermarks {
 
     const windowsMarked = await this.db.transaction(async (tx) => {
       const marked = await this.windows.markUsageChanged(tx, scope, changedWindows, new Date(nowMs));
-      await tx.query(
-        `INSERT INTO stripe_usage_watermarks
-           (tenant_id, environment_id, usage_source, ingested_through_ms, late_rows_beyond_limit, last_late_row_beyond_limit_at)
-         VALUES ($1, $2, $3, $4::bigint, $5::bigint, CASE WHEN $5::bigint > 0 THEN now() END)
-         ON CONFLICT (tenant_id, environment_id, usage_source) DO UPDATE
-           SET ingested_through_ms = GREATEST(stripe_usage_watermarks.ingested_through_ms, EXCLUDED.ingested_through_ms),
-               late_rows_beyond_limit = stripe_usage_watermarks.late_rows_beyond_limit + EXCLUDED.late_rows_beyond_limit,
-               last_late_row_beyond_limit_at = COALESCE(EXCLUDED.last_late_row_beyond_limit_at, stripe_usage_watermarks.last_late_row_beyond_limit_at),
-               updated_at = now()`,
-        [scope.tenantId, scope.environmentId, source.name, markMs, lateRowsBeyondLimit],
-      );
+      await this.watermarks.advance(tx, scope, source.name, markMs, lateRowsBeyondLimit);
       return marked;
     });
     return { sinceMs, markMs, changedWindows, windowsMarked, lateRowsBeyondLimit, firstRun: previous === undefined };

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { StripeMeterErrorReportMessage } from '@flexsync/kafka';
-import { SyncBatchStore, type TenantScope } from '@flexsync/persistence';
+import { MeterErrorReportStore, SyncBatchStore, type TenantScope } from '@flexsync/persistence';
 import { clipError } from './push-page-planner';
 
 /** How a ledger row named by a Stripe error report starts its `error_message`. */
@@ -24,44 +24,37 @@ export interface AppliedMeterErrorReport {
  * Applies Stripe's asynchronous meter event rejections to the ledger, once per report (unique Stripe event id per
  * tenant+environment, in the same transaction as the marks, so a redelivery is harmless):
  *
- * - the report is recorded in `stripe_meter_error_reports` whether or not a sample names a known row (Stripe samples
- *   the errors, so a report is the signal that a meter is losing usage even when no row can be named);
+ * - the report is recorded in `stripe_meter_error_reports` (`MeterErrorReportStore`) whether or not a sample names
+ *   a known row (Stripe samples the errors, so a report is the signal that a meter is losing usage even when no row
+ *   can be named);
  * - every `stripe_sync_batches` row of the tenant+environment whose `identifier` a sample names is marked, whatever
  *   its status: `sync_status = 'failed'`, `error_message = 'stripe rejected: <code>: <message>'`,
  *   `stripe_error_report_id` = the report's event id, `next_attempt_at = NULL` (re-sending the same identifier would
  *   only be answered as a duplicate, so the system does not retry it on its own; an operator decides), through
- *   `SyncBatchStore.markRejected`. `stripe_meter_error_reports` has no store of its own yet: its statements are here.
+ *   `SyncBatchStore.markRejected`.
  */
 export class MeterErrorReportLedger {
   private readonly batches: SyncBatchStore;
+  private readonly reports = new MeterErrorReportStore();
 
   constructor(private readonly db: DataSource) {
     this.batches = new SyncBatchStore(db);
   }
 
   async apply(report: StripeMeterErrorReportMessage): Promise<AppliedMeterErrorReport> {
-    const scope = [report.tenant_id, report.environment_id];
     const tenant: TenantScope = { tenantId: report.tenant_id, environmentId: report.environment_id };
     return this.db.transaction(async (manager) => {
-      const recorded: { id: string }[] = await manager.query(
-        `INSERT INTO stripe_meter_error_reports
-           (tenant_id, environment_id, stripe_event_id, event_type, stripe_meter_id, error_count, sample_count, error_codes, stripe_created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], to_timestamp($9))
-         ON CONFLICT ON CONSTRAINT stripe_meter_error_reports_event_unique DO NOTHING
-         RETURNING id`,
-        [
-          ...scope,
-          report.stripe_event_id,
-          report.event_type,
-          report.meter,
-          report.error_count,
-          report.samples.length,
-          [...new Set(report.samples.map((sample) => sample.code))].sort(),
-          report.stripe_created,
-        ],
-      );
+      const recordedId = await this.reports.record(manager, tenant, {
+        stripeEventId: report.stripe_event_id,
+        eventType: report.event_type,
+        stripeMeterId: report.meter,
+        errorCount: report.error_count,
+        sampleCount: report.samples.length,
+        errorCodes: [...new Set(report.samples.map((sample) => sample.code))].sort(),
+        stripeCreated: report.stripe_created,
+      });
       const identifiers = new Set(report.samples.map((sample) => sample.identifier));
-      if (recorded.length === 0) return { duplicate: true, markedRows: 0, samples: report.samples.length, unknownIdentifiers: 0 };
+      if (recordedId === undefined) return { duplicate: true, markedRows: 0, samples: report.samples.length, unknownIdentifiers: 0 };
 
       const byReason = new Map<string, string[]>();
       for (const sample of report.samples) {
@@ -73,10 +66,7 @@ export class MeterErrorReportLedger {
         const rows = await this.batches.markRejected(manager, tenant, reason, report.stripe_event_id, named);
         for (const identifier of rows) marked.add(identifier);
       }
-      await manager.query(
-        `UPDATE stripe_meter_error_reports SET matched_rows = $4 WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`,
-        [...scope, recorded[0].id, marked.size],
-      );
+      await this.reports.setMatchedRows(manager, tenant, recordedId, marked.size);
       return {
         duplicate: false,
         markedRows: marked.size,

@@ -1,0 +1,2 @@
+export * from './meter-error-report.store';
+export * from './stripe-meter-error-report.entity';

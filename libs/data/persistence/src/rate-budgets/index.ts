@@ -1,0 +1,2 @@
+export * from './rate-budget.store';
+export * from './stripe-rate-budget.entity';

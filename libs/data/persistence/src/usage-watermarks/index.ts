@@ -1,0 +1,2 @@
+export * from './stripe-usage-watermark.entity';
+export * from './usage-watermark.store';
