@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { streamUsageAggregates } from './aggregate-stream';
 import { assertId, EMPTY_SQL, sql } from './sql';
 
 /** A row of `events_processed` as FlexPrice writes it. */
@@ -34,14 +35,6 @@ export interface UsageAggregate {
   /** Exact decimal sum, as text. */
   quantity: string;
   eventCount: number;
-}
-
-interface AggregateRow {
-  customer_id: string;
-  meter_id: string;
-  event_type: string;
-  quantity: string;
-  event_count: string;
 }
 
 const INSERT_COLUMNS = [
@@ -117,18 +110,6 @@ export class EventsProcessedStore {
 
   /** Streams every aggregate of the window (no LIMIT that could truncate usage); memory stays flat. */
   async *aggregateWindow(query: UsageWindowQuery): AsyncGenerator<UsageAggregate> {
-    const result = await this.client.query({ query: this.aggregateSql(query), format: 'JSONEachRow' });
-    for await (const rows of result.stream<AggregateRow>()) {
-      for (const row of rows) {
-        const value = row.json();
-        yield {
-          customerId: value.customer_id,
-          meterId: value.meter_id,
-          eventType: value.event_type,
-          quantity: value.quantity,
-          eventCount: Number(value.event_count),
-        };
-      }
-    }
+    yield* streamUsageAggregates(this.client, this.aggregateSql(query));
   }
 }

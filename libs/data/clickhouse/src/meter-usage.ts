@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { UsageAggregate, UsageWindowQuery } from './events-processed';
+import { streamUsageAggregates } from './aggregate-stream';
 import { assertId, EMPTY_SQL, quoteIdentifier, SqlFragment, sql } from './sql';
 
 /**
@@ -52,14 +53,6 @@ export interface IngestedWindowBucket {
   start: Date;
   end: Date;
   rows: number;
-}
-
-interface AggregateRow {
-  customer_id: string;
-  meter_id: string;
-  event_type: string;
-  quantity: string;
-  event_count: string;
 }
 
 const REQUIRED_COLUMNS = [
@@ -188,19 +181,7 @@ export class MeterUsageStore {
   /** Streams every aggregate of the window in byte order of (customer, meter, event name); memory stays flat. */
   async *aggregateWindow(query: UsageWindowQuery, dedupe: MeterUsageDedupe = this.dedupe): AsyncGenerator<UsageAggregate> {
     if (!this.ingestedType) await this.describe();
-    const result = await this.client.query({ query: this.aggregateSql(query, dedupe), format: 'JSONEachRow' });
-    for await (const rows of result.stream<AggregateRow>()) {
-      for (const row of rows) {
-        const value = row.json();
-        yield {
-          customerId: value.customer_id,
-          meterId: value.meter_id,
-          eventType: value.event_type,
-          quantity: value.quantity,
-          eventCount: Number(value.event_count),
-        };
-      }
-    }
+    yield* streamUsageAggregates(this.client, this.aggregateSql(query, dedupe));
   }
 
   /** The server's clock in milliseconds (whole seconds on 18.16): the watermark is taken from the clock that stamps rows. */

@@ -4,7 +4,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PinoLogger } from 'nestjs-pino';
 import { Counter } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import { ManualSyncRunStore, type OpenManualSyncRun, type TenantScope } from '@flexsync/persistence';
+import { type ManualSyncRunStart, ManualSyncRunStore, type OpenManualSyncRun, type TenantScope } from '@flexsync/persistence';
 import { MetricsRegistry } from '@flexsync/observability';
 import { DomainError } from '@flexsync/runtime';
 import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
@@ -14,18 +14,8 @@ import { TEMPORAL_CLIENT } from './temporal-client.token';
 /** A refused caller is told to come back after this long: a manual sync of a few windows takes about a minute. */
 export const MANUAL_SYNC_RETRY_AFTER_SECONDS = 60;
 
-export interface ManualRun {
-  kind: 'manual' | 'retry';
-  workflowId: string;
-  requestedBy: string;
-  requestedAs: 'tenant_admin' | 'operator';
-  batchId?: string;
-  timeFrom: string;
-  timeTo: string;
-  windowMinutes: number;
-  customerId?: string;
-  forceRerun: boolean;
-}
+/** A manual sync or retry asking to be admitted: what its run records, but for the Temporal run not started yet. */
+export type ManualRun = Omit<ManualSyncRunStart, 'runId'>;
 
 export interface AdmittedRun extends StartedSync {
   /** False when the request joined an identical run already going. */
