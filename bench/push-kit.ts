@@ -65,7 +65,7 @@ export async function withPushStack<T>(
   const apiKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
   const emulator = await startEmulatorProcess(apiKey, limits);
   try {
-    const harness = await SyncHarness.start(stackEnv(), emulator.url, options.keyring ?? testKeyring());
+    const harness = await SyncHarness.start(stackEnv(), emulator.url, options.keyring);
     if (options.workflowExecutionTimeout !== undefined) harness.workflowExecutionTimeout = options.workflowExecutionTimeout;
     try {
       return await bench({ apiKey, emulator, harness });
@@ -83,7 +83,7 @@ export interface BenchEmulator {
 }
 
 /** The emulator in a process of its own, so its CPU and memory do not count as the worker's. */
-export async function startEmulatorProcess(
+async function startEmulatorProcess(
   apiKey: string,
   limits: { rate: number; streamRate?: number; requestLogLimit?: number },
 ): Promise<BenchEmulator> {

@@ -636,13 +636,14 @@ export class EmulatorState {
 
   requests(filter: { account?: string; pathPrefix?: string } = {}): RequestLogEntry[] {
     const accountId = filter.account === undefined ? undefined : (this.resolveAccount(filter.account)?.id ?? filter.account);
-    return this.requestLog
-      .slice(-this.config.requestLogLimit)
-      .filter(
-        (entry) =>
-          (accountId === undefined || entry.accountId === accountId) &&
-          (filter.pathPrefix === undefined || entry.path.startsWith(filter.pathPrefix)),
-      );
+    // The log may run up to a tenth past its limit between trims: only the newest `requestLogLimit` are listed.
+    const first = Math.max(0, this.requestLog.length - this.config.requestLogLimit);
+    return this.requestLog.filter(
+      (entry, index) =>
+        index >= first &&
+        (accountId === undefined || entry.accountId === accountId) &&
+        (filter.pathPrefix === undefined || entry.path.startsWith(filter.pathPrefix)),
+    );
   }
 
   /** Counts over every request since the last reset (not capped like the log). */

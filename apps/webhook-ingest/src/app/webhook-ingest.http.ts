@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createHttpService, ErrorView } from '@flexsync/runtime';
 import { WebhookIngestModule } from './app.module';
 import { STRIPE_WEBHOOK_OPENAPI } from './stripe-webhooks/stripe-webhook.openapi';
@@ -19,18 +18,15 @@ export async function createWebhookIngestHttp(config: WebhookIngestConfig): Prom
     host: config.HOST,
     port: config.PORT,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+    openApi: {
+      title: 'FlexPrice Stripe Sync — webhook-ingest',
+      description:
+        'Receives Stripe webhooks per tenant and environment, verifies Stripe-Signature on the raw body, records each event once and publishes ' +
+        'customer events to Kafka (stripe.customer.events). No bearer token: the signature is the authentication.',
+      extraModels: [ErrorView],
+      paths: { [STRIPE_WEBHOOK_OPENAPI.path]: STRIPE_WEBHOOK_OPENAPI.item },
+    },
   });
   serveStripeWebhooksFirst(app);
-  const info = new DocumentBuilder()
-    .setTitle('FlexPrice Stripe Sync — webhook-ingest')
-    .setDescription(
-      'Receives Stripe webhooks per tenant and environment, verifies Stripe-Signature on the raw body, records each event once and publishes ' +
-        'customer events to Kafka (stripe.customer.events). No bearer token: the signature is the authentication.',
-    )
-    .setVersion('1')
-    .build();
-  const document = SwaggerModule.createDocument(app, info, { extraModels: [ErrorView] });
-  document.paths[STRIPE_WEBHOOK_OPENAPI.path] = STRIPE_WEBHOOK_OPENAPI.item;
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -22,7 +22,6 @@ export * from './push/stripe-accounts';
 export * from './push/account-rate-budget';
 export * from './push/customer-meter-locks';
 export * from './push/meter-event-stream-sender';
-export * from './push/stream-validation-store';
 export * from './push/stripe-meter-event-sender';
 export * from './stripe-value';
 export * from './sync-activities';

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { ClickHouseClient } from '@flexsync/clickhouse';
 import type { SecretBox } from '@flexsync/crypto';
+import { SyncBatchStore } from '@flexsync/persistence';
 import type { SyncWorkerActivities } from '@flexsync/sync-contracts';
 import { AggregateEventsActivity } from './aggregate-events.activity';
 import {
@@ -18,7 +19,6 @@ import { SyncLedger } from './ledger/sync-ledger';
 import { StripeCircuitBreakers } from './push/circuit-breakers';
 import { PushMeterChecks } from './push/meter-checks';
 import { CustomerMeterLocks } from './push/customer-meter-locks';
-import { StreamValidationStore } from './push/stream-validation-store';
 import { StripeAccountDirectory, StripeAccountSettings } from './push/stripe-accounts';
 import { ListSyncTenantsActivity } from './list-sync-tenants.activity';
 import { bindSyncActivities } from './sync-activities';
@@ -77,7 +77,7 @@ export function createSyncPipeline(deps: SyncPipelineDependencies): SyncPipeline
     metrics,
     deps.logger,
     deps.settings.push,
-    new StreamValidationStore(deps.db),
+    new SyncBatchStore(deps.db),
     new PushMeterChecks(deps.registry),
     new CustomerMeterLocks(deps.db),
   );

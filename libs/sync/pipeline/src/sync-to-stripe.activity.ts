@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TenantScope } from '@flexsync/persistence';
+import type { SyncBatchStore, TenantScope } from '@flexsync/persistence';
 import type { StripeMeterCheck } from '@flexsync/stripe-client';
 import type { FailedPush, SyncToStripeInput, SyncToStripeResult } from '@flexsync/sync-contracts';
 import { ActivityRun, activityLogger, currentActivityRun } from './activity-run';
@@ -16,7 +16,6 @@ import { MeterEventStreamSender } from './push/meter-event-stream-sender';
 import { DEFAULT_ROW_RETRY_SCHEDULE, nextAttemptAt, type RowRetrySchedule } from './push/retry-schedule';
 import type { StripeAccount, StripeAccountDirectory } from './push/stripe-accounts';
 import { type SendOutcome, StripeMeterEventSender } from './push/stripe-meter-event-sender';
-import type { StreamValidationStore } from './push/stream-validation-store';
 import type { SyncPipelineMetrics } from './sync-metrics';
 
 export interface SyncToStripeOptions {
@@ -103,7 +102,7 @@ export class SyncToStripeActivity {
     private readonly metrics: SyncPipelineMetrics,
     private readonly logger: Logger,
     private readonly options: SyncToStripeOptions,
-    private readonly stream: StreamValidationStore,
+    private readonly batches: SyncBatchStore,
     private readonly meterChecks?: PushMeterChecks,
     locks?: CustomerMeterLocks,
   ) {
@@ -111,7 +110,7 @@ export class SyncToStripeActivity {
     this.rowRetry = options.rowRetry ?? DEFAULT_ROW_RETRY_SCHEDULE;
     this.sender = new StripeMeterEventSender(breakers, metrics, options, options.sleep, undefined, locks);
     this.streamSender = new MeterEventStreamSender(
-      stream,
+      batches,
       metrics,
       { ...options, streamConcurrency: options.streamConcurrency ?? DEFAULT_STREAM_CONCURRENCY },
       options.sleep,
@@ -125,7 +124,10 @@ export class SyncToStripeActivity {
     const window = ledgerWindow(input.window);
     const startedMs = this.now();
 
-    const settled = await this.stream.settle(scope, this.options.streamValidationSeconds ?? DEFAULT_STREAM_VALIDATION_SECONDS);
+    const settled = await this.batches.settleStreamValidation(
+      scope,
+      this.options.streamValidationSeconds ?? DEFAULT_STREAM_VALIDATION_SECONDS,
+    );
     if (settled > 0) {
       this.metrics.streamEvents.inc({ outcome: 'settled' }, settled);
       this.metrics.batches.inc({ status: 'completed' }, settled);
@@ -274,7 +276,7 @@ export class SyncToStripeActivity {
   private async streams(scope: TenantScope, window: LedgerWindow): Promise<boolean> {
     const threshold = this.options.streamAboveRows;
     if (threshold === undefined) return false;
-    return (await this.stream.openRows(scope, window, threshold + 1)) > threshold;
+    return (await this.batches.openStreamRows(scope, window, threshold + 1)) > threshold;
   }
 
   /** Step 1: plan the page and make its write-ahead commit, under the tenant's ledger lock. */

@@ -4,8 +4,8 @@ import { PinoLogger } from 'nestjs-pino';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { MetricsRegistry } from '@flexsync/observability';
-import { SyncBatchStore, SyncWindowStore } from '@flexsync/persistence';
-import { ReconciliationReportStore, type TenantFigure } from '@flexsync/sync-pipeline';
+import { SyncBatchStore, SyncWindowStore, type TenantFigure } from '@flexsync/persistence';
+import { ReconciliationReportStore } from '@flexsync/sync-pipeline';
 import { SyncOrchestratorConfig } from '../sync-orchestrator.config';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StripeMeterErrorReportMessage } from '@flexsync/kafka';
 import type { TenantScope } from '@flexsync/persistence';
-import { MeterErrorReportLedger, recordPushOutcomes } from '@flexsync/sync-pipeline';
+import { MeterErrorReportLedger, SyncLedger } from '@flexsync/sync-pipeline';
 import { uniqueTenant } from '@flexsync/testing';
 import { HOUR_MS, hourAgo, testApiKey, useSyncHarness } from '../../testing/sync-harness';
 
@@ -28,7 +28,11 @@ describe('MeterErrorReportLedger', () => {
     return { tenant, identifier: row.identifier, id: row.id };
   }
 
-  function report(tenant: TenantScope, identifiers: string[], eventId = `evt_${randomUUID().replaceAll('-', '').slice(0, 20)}`): StripeMeterErrorReportMessage {
+  function report(
+    tenant: TenantScope,
+    identifiers: string[],
+    eventId = `evt_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+  ): StripeMeterErrorReportMessage {
     return {
       schema_version: 1,
       tenant_id: tenant.tenantId,
@@ -58,18 +62,20 @@ describe('MeterErrorReportLedger', () => {
   it('keeps a row a report marked failed when the push outcome "completed" is recorded after it (the report is the later word)', async () => {
     const { tenant, identifier, id } = await syncedTenant('report_race');
     // The state just before TrackSyncBatchActivity writes: Stripe answered, the outcome is not recorded yet.
-    await spec.harness.db.query(`UPDATE stripe_sync_batches SET sync_status = 'pending' WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`, [
-      tenant.tenantId,
-      tenant.environmentId,
-      id,
-    ]);
+    await spec.harness.db.query(
+      `UPDATE stripe_sync_batches SET sync_status = 'pending' WHERE tenant_id = $1 AND environment_id = $2 AND id = $3`,
+      [tenant.tenantId, tenant.environmentId, id],
+    );
     await new MeterErrorReportLedger(spec.harness.db).apply(report(tenant, [identifier]));
 
-    expect(await recordPushOutcomes(spec.harness.db, tenant, { completed: { ids: [id], latencyMs: [5] }, failed: [] })).toEqual({
+    expect(await new SyncLedger(spec.harness.db).recordOutcomes(tenant, { completed: { ids: [id], latencyMs: [5] }, failed: [] })).toEqual({
       completed: 0,
       failed: 0,
     });
-    expect((await spec.harness.ledger(tenant))[0]).toMatchObject({ syncStatus: 'failed', errorMessage: expect.stringMatching(/^stripe rejected: /) });
+    expect((await spec.harness.ledger(tenant))[0]).toMatchObject({
+      syncStatus: 'failed',
+      errorMessage: expect.stringMatching(/^stripe rejected: /),
+    });
   });
 
   it('never touches another tenant’s row that carries the same identifier text, but records the report', async () => {
@@ -77,7 +83,10 @@ describe('MeterErrorReportLedger', () => {
     const other = uniqueTenant('report_scope_other');
     const before = await spec.harness.ledger(tenant);
 
-    expect(await new MeterErrorReportLedger(spec.harness.db).apply(report(other, [identifier]))).toMatchObject({ markedRows: 0, unknownIdentifiers: 1 });
+    expect(await new MeterErrorReportLedger(spec.harness.db).apply(report(other, [identifier]))).toMatchObject({
+      markedRows: 0,
+      unknownIdentifiers: 1,
+    });
     expect(await spec.harness.ledger(tenant)).toEqual(before);
     const recorded: { matched_rows: number }[] = await spec.harness.db.query(
       `SELECT matched_rows FROM stripe_meter_error_reports WHERE tenant_id = $1 AND environment_id = $2`,

@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { Inject, Injectable, Logger, type INestApplication } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry } from '@flexsync/observability';
-import { DomainError } from '@flexsync/runtime';
+import { bodyTooLargeError, DomainError, errorAnswer } from '@flexsync/runtime';
 import { WebhookIngestConfig } from '../webhook-ingest.config';
 import { ReceiveStripeWebhook } from './receive-stripe-webhook/receive-stripe-webhook.use-case';
 
@@ -98,21 +98,14 @@ export class StripeWebhookRoute {
   private answerTooLarge(response: ServerResponse, limit: number): void {
     // The rest of the body is not read: the connection closes after the answer.
     response.shouldKeepAlive = false;
-    answer(response, 400, {
-      code: 'REQUEST.BODY_TOO_LARGE',
-      message: `request body exceeds the ${limit} bytes limit`,
-      details: [{ field: 'body', reason: 'too large' }],
-    });
+    this.answerError(response, bodyTooLargeError(limit));
   }
 
   private answerError(response: ServerResponse, error: unknown): void {
-    if (error instanceof DomainError) {
-      const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-      answer(response, error.status, { code: error.code, message: error.message, details: error.details }, headers);
-      return;
-    }
-    this.logger.error({ err: error, route: STRIPE_WEBHOOK_ROUTE }, 'webhook request failed');
-    answer(response, 500, { code: 'INTERNAL', message: 'internal error' });
+    const { status, body, headers } = errorAnswer(error);
+    // A typed error was already logged by the use case with its tenant and reason; anything else is a defect.
+    if (!(error instanceof DomainError)) this.logger.error({ err: error, route: STRIPE_WEBHOOK_ROUTE }, 'webhook request failed');
+    answer(response, status, body, headers);
   }
 
   private count(status: number, started: bigint): void {

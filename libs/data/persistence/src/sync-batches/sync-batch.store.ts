@@ -3,7 +3,6 @@ import type { TenantScope } from '../entities/tenant-scoped';
 import { circuitNotClosedOf } from '../circuit-breakers/circuit-breaker.store';
 import { mappedStripeCustomerOf } from '../customer-mappings/customer-mapping.store';
 import { syncingStripeMeterMappingOf } from '../meter-mappings/meter-mapping.store';
-import { OPEN_LEDGER_ROW } from '../sync-windows/sync-window.store';
 import { StripeSyncBatch, type SyncStatus } from './stripe-sync-batch.entity';
 
 export interface SyncBatchFilter {
@@ -33,8 +32,14 @@ export interface WorkflowLedgerProgress {
   latestWindowStart: Date | undefined;
 }
 
+/**
+ * SQL condition for a ledger row still to push: `pending`, or `failed` with the system's own retry due (`unknown`
+ * waits for reconciliation).
+ */
+export const OPEN_LEDGER_ROW = `sync_status = 'pending' OR (sync_status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now())`;
+
 /** A per tenant+environment figure of the cross-tenant gauges, as Postgres renders it (text). */
-export interface TenantLedgerFigure {
+export interface TenantFigure {
   tenant_id: string;
   environment_id: string;
   value: string;
@@ -45,6 +50,12 @@ export interface UndeliveredTenants {
   total: number;
   /** At most `limit` of them, the stalest first: seconds since the end of their oldest such window. */
   rows: { tenant_id: string; environment_id: string; age_seconds: string }[];
+}
+
+/** A push the v2 meter event stream accepted, with the latency of the request that carried it. */
+export interface StreamAcceptedPush {
+  id: string;
+  latencyMs: number;
 }
 
 /** A half-open window `[start, end)` of the ledger. */
@@ -171,12 +182,6 @@ export interface FixableFailureMessages {
 
 /** Byte-wise series order, the order of ClickHouse's `ORDER BY` on Strings. */
 const SERIES_ORDER = `customer_id COLLATE "C", meter_id COLLATE "C", event_type COLLATE "C"`;
-
-/** `UPDATE … RETURNING` through TypeORM's `query` answers `[rows, count]` on Postgres (rows alone elsewhere). */
-function rowCount(result: unknown[]): number {
-  const [rows, count] = result;
-  return Array.isArray(rows) && typeof count === 'number' ? rows.length : result.length;
-}
 
 function emptyCounts(): Record<SyncStatus, number> {
   return { pending: 0, completed: 0, failed: 0, unknown: 0, validating: 0 };
@@ -314,7 +319,7 @@ export class SyncBatchStore {
   }
 
   /** Cross-tenant (gauge): rows in an unknown outcome per tenant, the most first, at most `limit` tenants. */
-  unknownOutcomesByTenant(limit: number): Promise<TenantLedgerFigure[]> {
+  unknownOutcomesByTenant(limit: number): Promise<TenantFigure[]> {
     return this.db.query(
       `SELECT tenant_id, environment_id, count(*)::text AS value
          FROM stripe_sync_batches
@@ -753,7 +758,7 @@ export class SyncBatchStore {
    * Pushes the stream accepted (one or several requests' worth): `validating` from now, with the latency of the
    * request that carried each; a row no longer pending is left alone. Returns how many rows changed.
    */
-  async markStreamAccepted(scope: TenantScope, pushes: readonly { id: string; latencyMs: number }[]): Promise<number> {
+  async markStreamAccepted(scope: TenantScope, pushes: readonly StreamAcceptedPush[]): Promise<number> {
     if (pushes.length === 0) return 0;
     const result: [unknown[], number] = await this.db.query(
       `UPDATE stripe_sync_batches b
@@ -807,15 +812,14 @@ export class SyncBatchStore {
   /** Stripe's total shows these `unknown` rows counted: they are completed, as if Stripe had answered. */
   async markCounted(scope: TenantScope, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const updated: unknown[] = await this.db.query(
+    const result: [unknown[], number] = await this.db.query(
       `UPDATE stripe_sync_batches
           SET sync_status = 'completed', stripe_event_id = identifier, completed_at = now(), reconciled_at = now(),
               error_message = NULL, next_attempt_at = NULL, updated_at = now()
-        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sync_status = 'unknown'
-        RETURNING id`,
+        WHERE tenant_id = $1 AND environment_id = $2 AND id = ANY($3::uuid[]) AND sync_status = 'unknown'`,
       [scope.tenantId, scope.environmentId, [...ids]],
     );
-    return rowCount(updated);
+    return result[1];
   }
 
   /** Locks an `unknown`, valued row never re-identified, until the caller's transaction ends; undefined when none. */

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { TenantScope } from '../entities/tenant-scoped';
+import { OPEN_LEDGER_ROW, type TenantFigure } from '../sync-batches/sync-batch.store';
 
 /** A half-open aggregation window `[start, end)`. */
 export interface SyncWindowBounds {
@@ -14,12 +15,6 @@ export interface SyncWindowCoverageRow {
   aggregated_at: Date | null;
   usage_changed_at: Date | null;
 }
-
-/**
- * SQL condition for a ledger row (`stripe_sync_batches`) still to push: `pending`, or `failed` with the system's own
- * retry due (`unknown` waits for reconciliation).
- */
-export const OPEN_LEDGER_ROW = `sync_status = 'pending' OR (sync_status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now())`;
 
 /** Raised when a window overlaps an already-synced window of another size. */
 export class WindowConflictError extends Error {
@@ -149,7 +144,7 @@ export class SyncWindowStore {
    * window" is the config's: it drives from `stripe_tenant_configs` (enabled tenants, `aggregation_window_minutes`,
    * `created_at`) so a tenant that has synced nothing yet still shows its lag.
    */
-  deliveryLagByTenant(manager: EntityManager, limit: number): Promise<{ tenant_id: string; environment_id: string; value: string }[]> {
+  deliveryLagByTenant(manager: EntityManager, limit: number): Promise<TenantFigure[]> {
     return manager.query(
       `SELECT tenant_id, environment_id, value::text AS value FROM (
          SELECT c.tenant_id, c.environment_id,

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { ErrorRequestHandler } from 'express';
-import type { ErrorBody } from './error-filter';
+import { DomainError } from '../errors/domain-error';
+import { type ErrorBody, errorAnswer } from './error-filter';
 
 interface BodyParserError {
   type?: string;
@@ -12,21 +13,23 @@ function isBodyParserError(error: unknown): error is BodyParserError & { type: s
   return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string';
 }
 
+/** A request body that is not JSON, as every route answers it (400). */
+export function malformedJsonError(): DomainError {
+  return new DomainError('REQUEST.MALFORMED_JSON', 'request body is not valid JSON', [{ field: 'body', reason: 'malformed JSON' }]);
+}
+
+/** A request body over the service's limit, as every route answers it (400). */
+export function bodyTooLargeError(limit: number | undefined): DomainError {
+  return new DomainError(
+    'REQUEST.BODY_TOO_LARGE',
+    limit === undefined ? 'request body is too large' : `request body exceeds the ${limit} bytes limit`,
+    [{ field: 'body', reason: 'too large' }],
+  );
+}
+
 function describeBodyParserError(error: BodyParserError & { type: string }): ErrorBody {
-  if (error.type === 'entity.parse.failed') {
-    return {
-      code: 'REQUEST.MALFORMED_JSON',
-      message: 'request body is not valid JSON',
-      details: [{ field: 'body', reason: 'malformed JSON' }],
-    };
-  }
-  if (error.type === 'entity.too.large') {
-    return {
-      code: 'REQUEST.BODY_TOO_LARGE',
-      message: error.limit === undefined ? 'request body is too large' : `request body exceeds the ${error.limit} bytes limit`,
-      details: [{ field: 'body', reason: 'too large' }],
-    };
-  }
+  if (error.type === 'entity.parse.failed') return errorAnswer(malformedJsonError()).body;
+  if (error.type === 'entity.too.large') return errorAnswer(bodyTooLargeError(error.limit)).body;
   return { code: 'REQUEST.INVALID', message: 'request body could not be read', details: [{ field: 'body', reason: error.type }] };
 }
 

@@ -21,7 +21,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
-    const { status, body } = this.describe(exception);
+    const { status, body, headers } = errorAnswer(exception);
     if (exception instanceof HttpException && isHealthReport(exception.getResponse())) {
       // A failing readiness check answers 503 with terminus' per-dependency report, which operators read as is.
       response.status(status).json(exception.getResponse());
@@ -34,22 +34,35 @@ export class HttpErrorFilter implements ExceptionFilter {
     } else if (status >= 500) {
       this.logger.error({ err: exception, path: request.path, code: body.code }, 'request failed');
     }
-    if (exception instanceof DomainError && exception.retryAfterSeconds !== undefined) {
-      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    }
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     response.status(status).json(body);
   }
+}
 
-  private describe(exception: unknown): { status: number; body: ErrorBody } {
-    if (exception instanceof DomainError) {
-      return { status: exception.status, body: { code: exception.code, message: exception.message, details: exception.details } };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const code =
-        status === HttpStatus.NOT_FOUND ? 'ROUTE.NOT_FOUND' : status === HttpStatus.UNAUTHORIZED ? 'AUTH.INVALID_TOKEN' : `HTTP.${status}`;
-      return { status, body: { code, message: exception.message } };
-    }
-    return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
+/** How an error is answered: its status, the house body and headers (`Retry-After`). */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+/**
+ * The one rule turning an error into an HTTP answer, for {@link HttpErrorFilter} and for a route served below Nest
+ * (webhook-ingest's Stripe webhook route): a typed error answers with its own status and code, anything else 500.
+ */
+export function errorAnswer(exception: unknown): ErrorAnswer {
+  if (exception instanceof DomainError) {
+    return {
+      status: exception.status,
+      body: { code: exception.code, message: exception.message, details: exception.details },
+      headers: exception.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(exception.retryAfterSeconds) },
+    };
   }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code =
+      status === HttpStatus.NOT_FOUND ? 'ROUTE.NOT_FOUND' : status === HttpStatus.UNAUTHORIZED ? 'AUTH.INVALID_TOKEN' : `HTTP.${status}`;
+    return { status, body: { code, message: exception.message }, headers: {} };
+  }
+  return { status: 500, body: { code: 'INTERNAL', message: 'internal error' }, headers: {} };
 }

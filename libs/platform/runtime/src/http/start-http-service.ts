@@ -1,7 +1,7 @@
 import type { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, type SwaggerDocumentOptions, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from '../config/load-config';
 import { answerBodyParserErrors } from './body-parser-errors';
@@ -16,16 +16,21 @@ export interface HttpServiceOptions {
   host: string;
   port: number;
   bodyLimitBytes: number;
-  /** Keep the exact bytes of each request (`req.rawBody`): webhook signatures are computed over them. */
-  rawBody?: boolean;
-  openApi?: { title: string; description: string; bearerAuth?: boolean };
+  openApi?: {
+    title: string;
+    description: string;
+    bearerAuth?: boolean;
+    /** Schemas no Nest route names but `paths` refers to. */
+    extraModels?: SwaggerDocumentOptions['extraModels'];
+    /** Routes served below Nest, which its document builder cannot see. */
+    paths?: OpenAPIObject['paths'];
+  };
 }
 
 /** Builds a Nest HTTP app with the house conventions: JSON logs, strict validation, one error filter, OpenAPI, graceful shutdown. */
 export async function createHttpService(options: HttpServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(options.module, {
     bufferLogs: true,
-    rawBody: options.rawBody ?? false,
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
@@ -40,7 +45,8 @@ export async function createHttpService(options: HttpServiceOptions): Promise<IN
   if (options.openApi) {
     let builder = new DocumentBuilder().setTitle(options.openApi.title).setDescription(options.openApi.description).setVersion('1');
     if (options.openApi.bearerAuth) builder = builder.addBearerAuth();
-    const document = SwaggerModule.createDocument(app, builder.build());
+    const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: options.openApi.extraModels ?? [] });
+    Object.assign(document.paths, options.openApi.paths);
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   }
   return app;

@@ -4,6 +4,7 @@ import { decimalToScaled, normalizeDecimal } from '../decimal';
 import { pushIdentifier } from '../identity';
 import {
   emptyReconcileCounts,
+  FIXABLE_FAILURE,
   type LedgerWindow,
   type MeasuredSeries,
   type PushRow,
@@ -16,7 +17,7 @@ import {
   unvaluedHash,
 } from './ledger-rows';
 import { commitPushPage, type PushPageCommit, readPushPage } from './push-rows';
-import { makeFixedFailuresDue, type PushOutcomes, recordPushOutcomes } from './push-outcomes';
+import type { PushOutcomes } from './push-outcomes';
 import { readRemainders } from './remainder-store';
 import { planSeries, SeriesLedgerRow } from './series-reconciliation';
 import { registerSyncWindow } from './window-store';
@@ -160,13 +161,26 @@ export class SyncLedger {
     return commitPushPage(this.batches, manager, params);
   }
 
-  /** `TrackSyncBatchActivity`'s write (see {@link recordPushOutcomes}). */
-  recordOutcomes(scope: TenantScope, outcomes: PushOutcomes): Promise<{ completed: number; failed: number }> {
-    return recordPushOutcomes(this.db, scope, outcomes);
+  /**
+   * `TrackSyncBatchActivity`'s write, idempotent: a success marks the row completed whatever it said before (Stripe
+   * holds the event), except a row a Stripe error report already marked failed (Stripe accepted, then rejected it:
+   * the report is the later word, even when it lands before this write); a failure only lands on a row still pending
+   * at the attempt that failed, so a stale outcome never overwrites a newer attempt or a success. A failure carries
+   * when the system tries again on its own.
+   */
+  async recordOutcomes(scope: TenantScope, outcomes: PushOutcomes): Promise<{ completed: number; failed: number }> {
+    const completed = await this.batches.recordCompleted(scope, outcomes.completed.ids, outcomes.completed.latencyMs);
+    const failed = await this.batches.recordFailed(scope, outcomes.failed);
+    return { completed, failed };
   }
 
-  /** Makes due the tenant's failed rows whose cause is fixed (see {@link makeFixedFailuresDue}). */
+  /**
+   * Makes due now the tenant's failed rows whose blocking cause is gone: a meter or customer mapping that exists
+   * (and syncs) now, or a circuit that is closed again after auth errors. The scheduler then visits their windows
+   * and the visit re-arms and sends them, without an operator. Reads the mapping-service's tables and the breakers,
+   * never writes them; each condition comes from the store of its table (`SyncBatchStore.makeFixedFailuresDue`).
+   */
   dueFixedFailures(scope: TenantScope): Promise<number> {
-    return makeFixedFailuresDue(this.db, scope);
+    return this.batches.makeFixedFailuresDue(scope, FIXABLE_FAILURE);
   }
 }

@@ -1,6 +1,6 @@
 import { CancelledFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import type { TenantScope } from '@flexsync/persistence';
+import type { StreamAcceptedPush, SyncBatchStore, TenantScope } from '@flexsync/persistence';
 import { METER_EVENT_STREAM_BATCH_LIMIT, retryBackoffMs, type RequestRateLimiter, type StripeAccountClient } from '@flexsync/stripe-client';
 import type { ActivityRun } from '../activity-run';
 import type { PlannedSend } from '../ledger/push-page-planner';
@@ -8,7 +8,6 @@ import type { SyncPipelineMetrics } from '../sync-metrics';
 import { forEachConcurrently } from './keyed-mutex';
 import { decidePush } from './push-decision';
 import { callResult, type SendOutcome } from './stripe-meter-event-sender';
-import type { StreamAcceptedPush, StreamValidationStore } from './stream-validation-store';
 
 export interface MeterEventStreamOptions {
   /** Stream requests (of up to 100 events) in flight per page. */
@@ -69,13 +68,13 @@ class AcceptedRows {
  * `MeterEventStreamSender`: sends a page of planned pushes through the v2 meter event stream, 100 events a request,
  * each request paced by the account's stream budget. The client holds the session and renews it before its
  * 15 minutes end (and once more if Stripe says it expired). An accepted request only means "accepted for
- * validation": its rows go `validating` ({@link StreamValidationStore.markAccepted}, batched across requests by
+ * validation": its rows go `validating` (`SyncBatchStore.markStreamAccepted`, batched across requests by
  * {@link AcceptedRows}) before the page returns; a refused one fails all its rows with the same outcome a v1 call
  * would have had. Identifiers and values are the planner's, as on v1.
  */
 export class MeterEventStreamSender {
   constructor(
-    private readonly store: StreamValidationStore,
+    private readonly batches: SyncBatchStore,
     private readonly metrics: SyncPipelineMetrics,
     private readonly options: MeterEventStreamOptions,
     private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
@@ -94,7 +93,7 @@ export class MeterEventStreamSender {
       batches.push(sends.slice(start, start + METER_EVENT_STREAM_BATCH_LIMIT));
     }
     const accepted = new AcceptedRows(async (pushes) => {
-      const marked = await this.store.markAccepted(scope, pushes);
+      const marked = await this.batches.markStreamAccepted(scope, pushes);
       this.metrics.streamEvents.inc({ outcome: 'accepted' }, marked);
       return marked;
     });

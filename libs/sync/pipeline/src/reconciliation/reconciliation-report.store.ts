@@ -1,10 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { TenantScope } from '@flexsync/persistence';
-import {
-  RECONCILIATION_STATUS_NAMES,
-  type ReconciliationStatusName,
-  type ReconcileTenantInput,
-} from '@flexsync/sync-contracts';
+import type { TenantFigure, TenantScope } from '@flexsync/persistence';
+import { RECONCILIATION_STATUS_NAMES, type ReconciliationStatusName, type ReconcileTenantInput } from '@flexsync/sync-contracts';
 import { normalizeDecimal } from '../decimal';
 import type { ReconciliationReport } from './reconciliation-service';
 
@@ -64,13 +60,6 @@ export interface CellPage {
   /** Σ |difference| over the drift cells of the whole query, not only this page. */
   driftUnits: string;
   hasMore: boolean;
-}
-
-/** Per tenant+environment figures the alerting gauges show. */
-export interface TenantFigure {
-  tenant_id: string;
-  environment_id: string;
-  value: string;
 }
 
 /** Runs older than this are dropped when the tenant's next run is recorded: a reconciliation history, not an archive. */
@@ -375,4 +364,3 @@ function toRun(record: RunRecord): StoredReconciliationRun {
     finishedAt: record.finished_at.toISOString(),
   };
 }
-

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type StripeEventLike } from '@flexsync/kafka';
 import { WebhookEventStore, type TenantScope } from '@flexsync/persistence';
-import { DomainError, isFlexPriceId } from '@flexsync/runtime';
+import { DomainError, isFlexPriceId, malformedJsonError } from '@flexsync/runtime';
 import { CustomerEventPublisher } from '../customer-event-publisher';
 import { eventTypeLabel } from '../event-type-label';
 import { InboxRecorder } from '../inbox-recorder';
@@ -144,11 +144,7 @@ export class ReceiveStripeWebhook {
     }
     if (!check.ok) {
       if (check.reason === 'malformed_json') {
-        throw this.reject(
-          scope,
-          'malformed_json',
-          new DomainError('REQUEST.MALFORMED_JSON', 'request body is not valid JSON', [{ field: 'body', reason: 'malformed JSON' }]),
-        );
+        throw this.reject(scope, 'malformed_json', malformedJsonError());
       }
       if (check.reason === 'invalid_event') {
         throw this.reject(
