@@ -69,9 +69,13 @@ export class HealthController {
       Promise.all(optional.map(async (check) => [check.name, await this.probe(check)] as const)),
     ]);
     const degraded = Object.fromEntries(
-      problems.filter(([, problem]) => problem !== undefined).map(([name, problem]) => [name, { status: 'degraded' as const, message: problem as string }]),
+      problems
+        .filter(([, problem]) => problem !== undefined)
+        .map(([name, problem]) => [name, { status: 'degraded' as const, message: problem as string }]),
     );
-    const up = Object.fromEntries(problems.filter(([, problem]) => problem === undefined).map(([name]) => [name, { status: 'up' as const }]));
+    const up = Object.fromEntries(
+      problems.filter(([, problem]) => problem === undefined).map(([name]) => [name, { status: 'up' as const }]),
+    );
     const info = { ...result.info, ...up };
     if (Object.keys(degraded).length === 0) return { ...result, info, details: { ...result.details, ...up } };
     return { ...result, status: 'degraded', info, details: { ...result.details, ...up }, degraded };

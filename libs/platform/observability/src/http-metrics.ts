@@ -3,11 +3,14 @@ import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry } from './metrics';
 
-/** Request count and latency per route template (never the raw URL, which would carry ids into label values). */
+/**
+ * Request count and latency per route template (never the raw URL, which would carry ids into label values), for
+ * every route: Nest's through {@link HttpMetricsMiddleware}, and a route served below Nest by binding its series once.
+ */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
-  private readonly duration: Histogram<'method' | 'route'>;
+export class HttpMetrics {
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'method' | 'route'>;
 
   constructor(@Inject(MetricsRegistry) registry: MetricsRegistry) {
     this.requests = new Counter({
@@ -24,14 +27,20 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       registers: [registry],
     });
   }
+}
+
+/** Counts every request Nest answers in {@link HttpMetrics}, under its route template. */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(@Inject(HttpMetrics) private readonly metrics: HttpMetrics) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    const stop = this.duration.startTimer();
+    const stop = this.metrics.duration.startTimer();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       const labels = { method: req.method, route: `${req.baseUrl}${route}` };
       stop(labels);
-      this.requests.inc({ ...labels, status: String(res.statusCode) });
+      this.metrics.requests.inc({ ...labels, status: String(res.statusCode) });
     });
     next();
   }

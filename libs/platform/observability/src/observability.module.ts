@@ -1,7 +1,7 @@
 import { DynamicModule, FactoryProvider, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DependencyCheck, HEALTH_CHECK_TIMEOUT_MS, HealthController, READINESS_CHECKS } from './health';
-import { HttpMetricsMiddleware } from './http-metrics';
+import { HttpMetrics, HttpMetricsMiddleware } from './http-metrics';
 import { createLoggerModule } from './logging';
 import { createMetricsRegistry, MetricsController, MetricsRegistry } from './metrics';
 
@@ -33,8 +33,9 @@ export class ObservabilityModule implements NestModule {
       providers: [
         { provide: MetricsRegistry, useValue: createMetricsRegistry(options.service) },
         { provide: HEALTH_CHECK_TIMEOUT_MS, useValue: options.healthCheckTimeoutMs },
+        HttpMetrics,
       ],
-      exports: [MetricsRegistry, HEALTH_CHECK_TIMEOUT_MS, TerminusModule],
+      exports: [MetricsRegistry, HEALTH_CHECK_TIMEOUT_MS, TerminusModule, HttpMetrics],
     };
   }
 

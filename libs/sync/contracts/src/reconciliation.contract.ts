@@ -1,4 +1,4 @@
-import type { TenantScopeIds } from './scheduled-sync.contract';
+import type { ScheduledSyncTally, TenantScopeIds } from './scheduled-sync.contract';
 import type { SyncWindow } from './sync-window';
 import { tenantWorkflowId } from './sync-workflow-id';
 
@@ -85,13 +85,8 @@ export interface ScheduledReconciliationInput {
   continuation?: { after: TenantScopeIds; tally: ScheduledReconciliationTally };
 }
 
-export interface ScheduledReconciliationTally {
-  started: number;
-  /** Tenants whose previous daily run still goes on: it is not started twice. */
-  alreadyRunning: number;
-  failedToStart: number;
-  pages: number;
-}
+/** The daily fan-out counts what the hourly one does (`alreadyRunning`: a previous daily run still going on). */
+export type ScheduledReconciliationTally = ScheduledSyncTally;
 
 export interface ScheduledReconciliationResult extends ScheduledReconciliationTally {
   firedAt: string;

@@ -1,14 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { log, ParentClosePolicy, startChild } from '@temporalio/workflow';
-import type { SyncTenant } from '@flexsync/sync-contracts';
-
-/** What a fan-out counts over its pages of tenants. */
-export interface TenantFanOutTally {
-  started: number;
-  alreadyRunning: number;
-  failedToStart: number;
-  pages: number;
-}
+import type { ScheduledSyncTally, SyncTenant } from '@flexsync/sync-contracts';
 
 /** The child workflow one tenant gets, and how the log names it. */
 export interface TenantChild {
@@ -52,7 +44,7 @@ async function startTenantChild(tenant: SyncTenant, child: TenantChild): Promise
 export async function startTenantChildren(
   tenants: readonly SyncTenant[],
   concurrency: number,
-  tally: TenantFanOutTally,
+  tally: ScheduledSyncTally,
   childOf: (tenant: SyncTenant) => TenantChild,
 ): Promise<void> {
   const queue = [...tenants];

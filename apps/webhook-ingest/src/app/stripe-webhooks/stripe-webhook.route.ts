@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type INestApplication } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
-import { MetricsRegistry } from '@flexsync/observability';
+import type { Counter, Histogram } from 'prom-client';
+import { HttpMetrics } from '@flexsync/observability';
 import { bodyTooLargeError, DomainError, errorAnswer } from '@flexsync/runtime';
 import { WebhookIngestConfig } from '../webhook-ingest.config';
 import { ReceiveStripeWebhook } from './receive-stripe-webhook/receive-stripe-webhook.use-case';
@@ -10,13 +10,6 @@ import { ReceiveStripeWebhook } from './receive-stripe-webhook/receive-stripe-we
 export const STRIPE_WEBHOOK_ROUTE = '/webhooks/stripe/:tenant_id/:environment_id';
 
 const PATH = /^\/webhooks\/stripe\/([^/]+)\/([^/]+)\/?$/i;
-
-/** The shared HTTP metrics' series of this route, bound once (label lookups per request cost more than the count). */
-interface HttpRouteMetrics {
-  requests: Counter<'method' | 'route' | 'status'>;
-  duration: ReturnType<Histogram<'method' | 'route'>['labels']>;
-  byStatus: Map<number, ReturnType<Counter<'method' | 'route' | 'status'>['labels']>>;
-}
 
 const ROUTE_LABELS = { method: 'POST', route: STRIPE_WEBHOOK_ROUTE };
 
@@ -40,13 +33,17 @@ function pathParam(segment: string): string {
 @Injectable()
 export class StripeWebhookRoute {
   private readonly logger = new Logger(StripeWebhookRoute.name);
-  private metrics: HttpRouteMetrics | undefined;
+  // The shared HTTP metrics' series of this route, bound once: label lookups per request cost more than the count.
+  private readonly duration: ReturnType<Histogram<'method' | 'route'>['labels']>;
+  private readonly requestsByStatus = new Map<number, ReturnType<Counter<'method' | 'route' | 'status'>['labels']>>();
 
   constructor(
     @Inject(ReceiveStripeWebhook) private readonly receive: ReceiveStripeWebhook,
     @Inject(WebhookIngestConfig) private readonly config: WebhookIngestConfig,
-    @Inject(MetricsRegistry) private readonly registry: MetricsRegistry,
-  ) {}
+    @Inject(HttpMetrics) private readonly http: HttpMetrics,
+  ) {
+    this.duration = http.duration.labels(ROUTE_LABELS);
+  }
 
   /** The tenant and environment path segments when the request is a webhook delivery, else undefined. */
   match(request: IncomingMessage): [string, string] | undefined {
@@ -109,28 +106,13 @@ export class StripeWebhookRoute {
   }
 
   private count(status: number, started: bigint): void {
-    const metrics = (this.metrics ??= this.sharedHttpMetrics());
-    metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    let requests = metrics.byStatus.get(status);
+    this.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    let requests = this.requestsByStatus.get(status);
     if (!requests) {
-      requests = metrics.requests.labels({ ...ROUTE_LABELS, status: String(status) });
-      metrics.byStatus.set(status, requests);
+      requests = this.http.requests.labels({ ...ROUTE_LABELS, status: String(status) });
+      this.requestsByStatus.set(status, requests);
     }
     requests.inc();
-  }
-
-  /** The counters the observability middleware registered for every other route (present once the app is initialised). */
-  private sharedHttpMetrics(): HttpRouteMetrics {
-    const requests = this.registry.getSingleMetric('http_requests_total');
-    const duration = this.registry.getSingleMetric('http_request_duration_seconds');
-    if (!(requests instanceof Counter) || !(duration instanceof Histogram)) {
-      throw new Error('the shared HTTP metrics are not registered (is the app initialised?)');
-    }
-    return {
-      requests: requests as Counter<'method' | 'route' | 'status'>,
-      duration: (duration as Histogram<'method' | 'route'>).labels(ROUTE_LABELS),
-      byStatus: new Map(),
-    };
   }
 }
 
