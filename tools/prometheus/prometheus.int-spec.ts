@@ -73,9 +73,10 @@ function mainOf(service: string): string {
 }
 
 const PROMQL_WORDS = new Set(
-  ('sum min max avg count by without on ignoring group_left group_right and or unless offset bool rate irate increase ' +
-    'delta changes histogram_quantile time absent abs clamp_min clamp_max topk bottomk le inf nan')
-    .split(' '),
+  (
+    'sum min max avg count by without on ignoring group_left group_right and or unless offset bool rate irate increase ' +
+    'delta changes histogram_quantile time absent abs clamp_min clamp_max topk bottomk le inf nan'
+  ).split(' '),
 );
 
 /** Metric names a PromQL expression reads: identifiers outside label matchers, ranges, groupings and strings. */
@@ -91,7 +92,9 @@ function metricNames(expr: string): string[] {
 
 function queriedExpressions(): { source: string; expr: string }[] {
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
-  const fromDashboard = dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ source: `panel "${panel.title}"`, expr: target.expr })));
+  const fromDashboard = dashboard.panels.flatMap((panel) =>
+    panel.targets.map((target) => ({ source: `panel "${panel.title}"`, expr: target.expr })),
+  );
   // The rules file is YAML with one `expr:` per rule, either inline or as a `|` block.
   const fromRules: { source: string; expr: string }[] = [];
   const lines = readFileSync(RULES, 'utf8').split('\n');
@@ -159,6 +162,8 @@ describe('a real Prometheus scraping the five services', () => {
     const started = Date.now();
     const missing = Object.keys(SERVICES).filter((service) => !existsSync(mainOf(service)));
     if (missing.length) throw new Error(`no production build of ${missing.join(', ')}: run \`npm run build\` first`);
+    // Without the binary the spawn never exits and the wait below would only time out.
+    if (!existsSync(PROMETHEUS_BIN)) throw new Error(`no Prometheus at ${PROMETHEUS_BIN}: tools/prometheus/check.sh installs it`);
     await db.connect();
     dir = mkdtempSync(join(tmpdir(), 'flexsync-prometheus-'));
     temporalMetricsPort = await freePort();
@@ -190,7 +195,10 @@ describe('a real Prometheus scraping the five services', () => {
         'global: { scrape_interval: 1s, evaluation_interval: 1s }',
         'rule_files: [rules.yaml]',
         'scrape_configs:',
-        ...Object.entries(ports).flatMap(([service, port]) => [`  - job_name: ${service}`, `    static_configs: [{ targets: ["127.0.0.1:${port}"] }]`]),
+        ...Object.entries(ports).flatMap(([service, port]) => [
+          `  - job_name: ${service}`,
+          `    static_configs: [{ targets: ["127.0.0.1:${port}"] }]`,
+        ]),
         '  - job_name: sync-worker-temporal-sdk',
         `    static_configs: [{ targets: ["127.0.0.1:${temporalMetricsPort}"] }]`,
         '',
@@ -200,7 +208,11 @@ describe('a real Prometheus scraping the five services', () => {
     promUrl = `http://127.0.0.1:${promPort}`;
     prometheus = startProcess(
       PROMETHEUS_BIN,
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
       { PATH: process.env.PATH ?? '' },
     );
     await eventually(
@@ -208,9 +220,17 @@ describe('a real Prometheus scraping the five services', () => {
         const exited = Object.entries(processes).find(([, proc]) => proc.child.exitCode !== null);
         if (exited) throw new Error(`${exited[0]} exited: ${exited[1].output.join('').slice(-2000)}`);
         if (prometheus?.child.exitCode !== null) throw new Error(`prometheus exited: ${prometheus?.output.join('')}`);
-        const targets = await getJson<{ data: { activeTargets: { health: string }[] } }>(`${promUrl}/api/v1/targets`).catch(() => undefined);
-        const up = targets?.data.activeTargets.filter((target) => target.health === 'up').length ?? 0;
-        return up === Object.keys(SERVICES).length + 1 ? true : undefined;
+        const targets = await getJson<{ data: { activeTargets: { health: string; lastError: string; labels: { job: string } }[] } }>(
+          `${promUrl}/api/v1/targets`,
+        );
+        const down = targets.data.activeTargets.filter((target) => target.health !== 'up');
+        // Thrown, so a timeout names the targets still down and why.
+        if (down.length || targets.data.activeTargets.length !== Object.keys(SERVICES).length + 1) {
+          throw new Error(
+            `targets not up: ${down.map((target) => `${target.labels.job} (${target.health}: ${target.lastError})`).join(', ')}`,
+          );
+        }
+        return true;
       },
       { timeoutMs: 150_000, intervalMs: 1000, what: 'the five services and the worker’s Temporal SDK metrics up in Prometheus' },
     );
@@ -316,8 +336,12 @@ describe('a real Prometheus scraping the five services', () => {
     }
     const firing = await eventually(
       async () => {
-        const alerts = (await getJson<{ data: { alerts: Alert[] } }>(`${promUrl}/api/v1/alerts`)).data.alerts.filter((alert) => alert.state === 'firing');
-        const circuit = alerts.find((alert) => alert.labels.alertname === 'StripeCircuitOpen' && alert.labels.tenant_id === tenant.tenantId);
+        const alerts = (await getJson<{ data: { alerts: Alert[] } }>(`${promUrl}/api/v1/alerts`)).data.alerts.filter(
+          (alert) => alert.state === 'firing',
+        );
+        const circuit = alerts.find(
+          (alert) => alert.labels.alertname === 'StripeCircuitOpen' && alert.labels.tenant_id === tenant.tenantId,
+        );
         const failed = alerts.find((alert) => alert.labels.alertname === 'StripeSyncBatchesFailed');
         return circuit && failed ? { circuit, failed } : undefined;
       },

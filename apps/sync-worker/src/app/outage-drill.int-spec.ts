@@ -1,12 +1,15 @@
 import { quoteString } from '@flexsync/clickhouse';
 import { uniqueTenant, TestTenant } from '@flexsync/testing';
 import { onlyTenants, ScheduleDriver } from '../testing/schedule-driver';
-import { hourAgo, testApiKey, UsageRow, useSyncHarness } from '../testing/sync-harness';
+import { HOUR_MS, hourAgo, testApiKey, UsageRow, useSyncHarness } from '../testing/sync-harness';
 
 const CUSTOMERS = 100;
 /** Meters per tenant: 100 customers × (4 + 3 + 3) meters = 1,000 aggregates per hour over the three tenants. */
 const METERS_PER_TENANT = [4, 3, 3];
 const HOURS_OF_USAGE = 8;
+/** The drill's "now", taken once: its hours are fixed even when the real hour turns mid-drill. */
+const DRILL_NOW = Date.now();
+const drillHour = (hoursAgo: number): Date => hourAgo(hoursAgo, DRILL_NOW);
 
 interface DrillTenant {
   tenant: TestTenant;
@@ -38,13 +41,13 @@ describe('outage drill: five hours without workers, then recovery (real Temporal
       await spec.harness.db.query(`UPDATE stripe_tenant_configs SET created_at = $3 WHERE tenant_id = $1 AND environment_id = $2`, [
         tenant.tenantId,
         tenant.environmentId,
-        hourAgo(HOURS_OF_USAGE),
+        drillHour(HOURS_OF_USAGE),
       ]);
       const usage: UsageRow[] = [];
       for (let hour = 1; hour <= HOURS_OF_USAGE; hour += 1) {
         for (let c = 0; c < CUSTOMERS; c += 1) {
           for (const [m, meter] of meters.entries()) {
-            const at = new Date(hourAgo(hour).getTime() + ((c * 7 + m * 13) % 60) * 60_000);
+            const at = new Date(drillHour(hour).getTime() + ((c * 7 + m * 13) % 60) * 60_000);
             usage.push({ customerId: `client_${c}`, meterId: meter, quantity: String(((c + m + hour) % 9) + 1), at });
             usage.push({ customerId: `client_${c}`, meterId: meter, quantity: String(hour), at: new Date(at.getTime() + 1_000) });
           }
@@ -55,7 +58,7 @@ describe('outage drill: five hours without workers, then recovery (real Temporal
     }
   });
 
-  const tick = (hoursAgo: number): string => new Date(hourAgo(hoursAgo).getTime() + 5 * 60_000).toISOString();
+  const tick = (hoursAgo: number): string => new Date(drillHour(hoursAgo).getTime() + 5 * 60_000).toISOString();
 
   async function measured(drill: DrillTenant): Promise<Map<string, string>> {
     const result = await spec.harness.clickhouse.query({
@@ -87,6 +90,7 @@ describe('outage drill: five hours without workers, then recovery (real Temporal
     try {
       await drill(driver);
     } finally {
+      jest.restoreAllMocks();
       await driver.close();
     }
   });
@@ -99,6 +103,9 @@ describe('outage drill: five hours without workers, then recovery (real Temporal
 
     // Workers down from five hours ago: the ticks of hours -5..-1 are missed, but for the one the schedule buffers.
     await driver.stopWorker();
+    // The hour turns while the workers are down (as it did in a CI run at 19:59:09): the drill's hours must not move.
+    const realNow = Date.now.bind(Date);
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow() + HOUR_MS);
     const buffered = await driver.startTick({ firedAt: tick(1) });
 
     // Recovery: the buffered tick runs as soon as a worker is back; later, the regular tick of this hour.
@@ -118,7 +125,7 @@ describe('outage drill: five hours without workers, then recovery (real Temporal
       expect(Number(open[0].n)).toBe(0);
       const coverage = await spec.harness.pipeline().activities.PlanTenantCoverageActivity({
         ...drill.tenant,
-        closedBy: hourAgo(0).toISOString(),
+        closedBy: drillHour(0).toISOString(),
         lookbackHours: 2,
         maxWindows: 100,
       });
@@ -126,7 +133,7 @@ describe('outage drill: five hours without workers, then recovery (real Temporal
       const windows: { n: string }[] = await spec.harness.db.query(
         `SELECT count(*) AS n FROM stripe_sync_windows
           WHERE tenant_id = $1 AND environment_id = $2 AND delivered_at IS NOT NULL AND window_end <= $3`,
-        [drill.tenant.tenantId, drill.tenant.environmentId, hourAgo(0)],
+        [drill.tenant.tenantId, drill.tenant.environmentId, drillHour(0)],
       );
       // Every hour from the coverage start (two hours before the config's hour) to the last closed hour.
       expect(Number(windows[0].n)).toBe(HOURS_OF_USAGE + 2);

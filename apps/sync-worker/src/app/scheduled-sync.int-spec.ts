@@ -11,6 +11,9 @@ import { onlyTenants, ScheduleDriver } from '../testing/schedule-driver';
 import { hourAgo, HOUR_MS, testApiKey, UsageRow, useSyncHarness } from '../testing/sync-harness';
 
 const DAY_MS = 24 * HOUR_MS;
+/** The spec's "now", taken once: its hours and days stay put when the real hour turns mid-spec. */
+const SPEC_NOW = Date.now();
+const specHour = (hoursAgo: number): Date => hourAgo(hoursAgo, SPEC_NOW);
 
 /** The hourly fan-out (playbook §7), coverage-driven: every closed window of every enabled tenant is delivered once. */
 describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal server', () => {
@@ -48,9 +51,15 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     await spec.harness.db.query(
       `UPDATE stripe_tenant_configs SET aggregation_window_minutes = $3, sync_enabled = $4, created_at = $5
         WHERE tenant_id = $1 AND environment_id = $2`,
-      [tenant.tenantId, tenant.environmentId, options.windowMinutes ?? 60, options.syncEnabled ?? true, options.createdAt ?? new Date()],
+      [
+        tenant.tenantId,
+        tenant.environmentId,
+        options.windowMinutes ?? 60,
+        options.syncEnabled ?? true,
+        options.createdAt ?? new Date(SPEC_NOW),
+      ],
     );
-    const at = (hoursAgo: number, minutes: number) => new Date(hourAgo(hoursAgo).getTime() + minutes * 60_000);
+    const at = (hoursAgo: number, minutes: number) => new Date(specHour(hoursAgo).getTime() + minutes * 60_000);
     // By default: two closed hours, an hour beyond the look-back, and the hour still open.
     const usage: UsageRow[] = options.usage ?? [
       { customerId: 'client_1', meterId: 'meter_api', quantity: '10', at: at(1, 5) },
@@ -103,7 +112,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     const daily = await seed('sched_daily', { windowMinutes: 1440 });
     const disabled = await seed('sched_off', { windowMinutes: 60, syncEnabled: false });
     const driver = await driverFor([hourly, quarter, daily, disabled]);
-    const firedAt = tickAt(hourAgo(0));
+    const firedAt = tickAt(specHour(0));
 
     const result = await driver.tick({ firedAt, lookbackHours: 2 });
     await driver.settle();
@@ -113,8 +122,8 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     expect(stripeTotal(hourly.apiKey)).toBe('330');
     expect(stripeTotal(quarter.apiKey)).toBe('330');
     // The open day is never pushed; yesterday's day window is due only if the coverage began before midnight.
-    const todayMs = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-    const coverageFrom = hourAgo(2).getTime();
+    const todayMs = Math.floor(SPEC_NOW / DAY_MS) * DAY_MS;
+    const coverageFrom = specHour(2).getTime();
     expect(stripeTotal(daily.apiKey)).toBe(coverageFrom < todayMs ? usageBetween(daily, todayMs - DAY_MS, todayMs) : '0');
     expect(stripeTotal(disabled.apiKey)).toBe('0');
 
@@ -130,24 +139,24 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
       customerId: 'client_1',
       meterId: 'meter_api',
       quantity: String(10 ** (hoursAgo - 1)),
-      at: new Date(hourAgo(hoursAgo).getTime() + 20 * 60_000),
+      at: new Date(specHour(hoursAgo).getTime() + 20 * 60_000),
     }));
-    const seeded = await seed('sched_outage', { createdAt: hourAgo(9), usage });
+    const seeded = await seed('sched_outage', { createdAt: specHour(9), usage });
     const driver = await driverFor([seeded]);
 
     // Ticks ran until seven hours ago; the five after were missed (workers down); then the schedule fires again.
-    await driver.tick({ firedAt: tickAt(hourAgo(6)), lookbackHours: 2 });
+    await driver.tick({ firedAt: tickAt(specHour(6)), lookbackHours: 2 });
     await driver.settle();
-    expect(stripeTotal(seeded.apiKey)).toBe(usageBetween(seeded, 0, hourAgo(6).getTime()));
+    expect(stripeTotal(seeded.apiKey)).toBe(usageBetween(seeded, 0, specHour(6).getTime()));
 
-    await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2 });
+    await driver.tick({ firedAt: tickAt(specHour(0)), lookbackHours: 2 });
     await driver.settle();
 
     expect(stripeTotal(seeded.apiKey)).toBe('11111111');
     expect(new Set(await statuses(seeded.tenant))).toEqual(new Set(['completed']));
     const plan = await spec.harness.pipeline().activities.PlanTenantCoverageActivity({
       ...seeded.tenant,
-      closedBy: hourAgo(0).toISOString(),
+      closedBy: specHour(0).toISOString(),
       lookbackHours: 2,
       maxWindows: 100,
     });
@@ -162,12 +171,12 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     spec.emulator.injectFault({ kind: 'latency', latencyMs: 3_000, account: slowAccount?.id });
     const driver = await driverFor([slow, quick]);
 
-    const first = await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2 });
+    const first = await driver.tick({ firedAt: tickAt(specHour(0)), lookbackHours: 2 });
     expect(first).toMatchObject({ started: 2, alreadyRunning: 0 });
     // The fan-out only started the runs: the slow tenant's push is still waiting on Stripe.
     expect(stripeTotal(slow.apiKey)).toBe('0');
 
-    const second = await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2 });
+    const second = await driver.tick({ firedAt: tickAt(specHour(0)), lookbackHours: 2 });
     expect(second.alreadyRunning).toBeGreaterThanOrEqual(1);
     expect(second.started + second.alreadyRunning).toBe(2);
 
@@ -182,7 +191,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     const right = await seed('sched_ids_r', { tenant: { tenantId: base.tenantId, environmentId: 'x-y' } });
     const driver = await driverFor([left, right]);
 
-    const result = await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2 });
+    const result = await driver.tick({ firedAt: tickAt(specHour(0)), lookbackHours: 2 });
     await driver.settle();
 
     expect(result).toMatchObject({ started: 2, alreadyRunning: 0, failedToStart: 0 });
@@ -192,7 +201,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
 
   it('takes a change of aggregation_window_minutes from 60 to 1440 at 14:30 from the next day, syncing 14:00–24:00 hourly', async () => {
     // Two days ago (D) and yesterday (D+1), so both days have closed.
-    const dayD = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
+    const dayD = Math.floor(SPEC_NOW / DAY_MS) * DAY_MS - 2 * DAY_MS;
     const hour = (day: number, h: number, m = 0) => new Date(dayD + day * DAY_MS + h * HOUR_MS + m * 60_000);
     const usage: UsageRow[] = [];
     for (let day = 0; day < 2; day += 1) {
@@ -231,7 +240,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     const pipeline = spec.harness.pipeline();
     const plan = await pipeline.activities.PlanTenantCoverageActivity({
       ...seeded.tenant,
-      closedBy: hourAgo(0).toISOString(),
+      closedBy: specHour(0).toISOString(),
       lookbackHours: 2,
       maxWindows: 72,
     });
@@ -271,7 +280,7 @@ describe('StripeScheduledSyncWorkflow (hourly + grace) on the real Temporal serv
     const driver = await ScheduleDriver.start(spec.harness, activities, bundle);
     drivers.push(driver);
 
-    const result = await driver.tick({ firedAt: tickAt(hourAgo(0)), lookbackHours: 2, tenantPageSize: 1 });
+    const result = await driver.tick({ firedAt: tickAt(specHour(0)), lookbackHours: 2, tenantPageSize: 1 });
     await driver.settle();
 
     expect(result).toMatchObject({ started: 3, alreadyRunning: 0, failedToStart: 0, pages: 4 });

@@ -11,6 +11,7 @@ import { ReconciliationReports1766100000000 } from './1766100000000-reconciliati
 import { MeterErrorReports1766200000000 } from './1766200000000-meter-error-reports';
 import { SharedRateBudgetAndMeterEventStream1766400000000 } from './1766400000000-shared-rate-budget-and-meter-event-stream';
 import { UsageSourceAndWatermarks1766600000000 } from './1766600000000-usage-source-and-watermarks';
+import { LedgerReadIndexes1766800000000 } from './1766800000000-ledger-read-indexes';
 
 /** Ordered list of schema migrations; new ones are appended here. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   MeterErrorReports1766200000000,
   SharedRateBudgetAndMeterEventStream1766400000000,
   UsageSourceAndWatermarks1766600000000,
+  LedgerReadIndexes1766800000000,
 ];
