@@ -15,9 +15,9 @@ import { RunningOrchestrator, startOrchestrator } from './sync-orchestrator.harn
 
 export const HOUR_MS = 3_600_000;
 
-/** The start of the hour `hoursAgo` hours before the current one. */
-export function hourStart(hoursAgo: number): Date {
-  return new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - hoursAgo * HOUR_MS);
+/** The start of the hour `hoursAgo` hours before the one `nowMs` falls in (a spec that seeds and later reads passes one `nowMs`). */
+export function hourStart(hoursAgo: number, nowMs = Date.now()): Date {
+  return new Date(Math.floor(nowMs / HOUR_MS) * HOUR_MS - hoursAgo * HOUR_MS);
 }
 
 export interface ReconciliationStackOptions {

@@ -9,6 +9,9 @@ const CUSTOMERS = 20;
 const METERS: Record<string, string> = { meter_api: 'api_calls', meter_storage: 'storage_gb' };
 const HOURS = [5, 4, 3];
 const STRIPE_TIMEOUT_MS = 800;
+/** The drill's "now", taken once: its usage, ranges and late window stay in the same hours if the hour turns mid-drill. */
+const DRILL_NOW = Date.now();
+const drillHour = (hoursAgo: number): Date => hourStart(hoursAgo, DRILL_NOW);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -44,14 +47,14 @@ describe('chaos drill: 5xx, 429, timeouts and dropped connections end in every c
     for (const hour of HOURS) {
       for (let c = 0; c < CUSTOMERS; c += 1) {
         for (const [m, meterId] of Object.keys(METERS).entries()) {
-          const at = new Date(hourStart(hour).getTime() + ((c * 7 + m * 13) % 60) * 60_000);
+          const at = new Date(drillHour(hour).getTime() + ((c * 7 + m * 13) % 60) * 60_000);
           usage.push({ customerId: `client_${c}`, meterId, quantity: String(((c + m + hour) % 9) + 1), at });
         }
       }
     }
     await stack.insertUsage(tenant, usage);
     const auth = await bearerFor(tenant);
-    const range = { time_from: hourStart(HOURS[0]).toISOString(), time_to: hourStart(HOURS[HOURS.length - 1] - 1).toISOString() };
+    const range = { time_from: drillHour(HOURS[0]).toISOString(), time_to: drillHour(HOURS[HOURS.length - 1] - 1).toISOString() };
     const syncOf = async (body: Record<string, unknown>): Promise<void> => {
       const started = await stack.orchestrator.http.post('/v1/stripe/sync/manual').set('Authorization', auth).send(body);
       expect(started.status).toBe(202);
@@ -75,7 +78,7 @@ describe('chaos drill: 5xx, 429, timeouts and dropped connections end in every c
     await syncOf(range);
     for (const fault of faults) stack.emulator.removeFault(fault.id);
     // Two late customers whose pushes certainly end uncertain: one Stripe records but answers too late, one it never sees.
-    const lateWindow = hourStart(4);
+    const lateWindow = drillHour(4);
     await stack.insertUsage(tenant, [
       { customerId: 'client_timeout', meterId: 'meter_api', quantity: '11', at: lateWindow },
       { customerId: 'client_dropped', meterId: 'meter_api', quantity: '13', at: lateWindow },
@@ -88,13 +91,17 @@ describe('chaos drill: 5xx, 429, timeouts and dropped connections end in every c
     stack.emulator.removeFault(dropped.id);
 
     // The outage outlasted Stripe's 24 h dedupe: every push whose outcome is uncertain is now `unknown`.
-    const forced: { customer_id: string }[] = await stack.orchestrator.dataSource.query(
-      `UPDATE stripe_sync_batches
+    const forced: { customer_id: string }[] = await stack.orchestrator.dataSource
+      .query(
+        `UPDATE stripe_sync_batches
           SET sync_status = 'unknown', next_attempt_at = NULL, completed_at = NULL, first_sent_at = now() - interval '25 hours'
         WHERE tenant_id = $1 AND environment_id = $2 AND sync_status <> 'completed' AND outcome_uncertain
         RETURNING customer_id`,
-      [tenant.tenantId, tenant.environmentId],
-    ).then((result: unknown[]) => (Array.isArray(result[0]) ? (result[0] as { customer_id: string }[]) : (result as { customer_id: string }[])));
+        [tenant.tenantId, tenant.environmentId],
+      )
+      .then((result: unknown[]) =>
+        Array.isArray(result[0]) ? (result[0] as { customer_id: string }[]) : (result as { customer_id: string }[]),
+      );
     await sleep(LAG_SECONDS * 1000 + 300);
 
     const settling = await reconcile();
