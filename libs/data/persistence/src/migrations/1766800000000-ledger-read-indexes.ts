@@ -9,7 +9,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `workflow`: a manual run's progress, by the workflow that armed the rows: 0.5 s at a million.
  *
  * Not indexed: `updated_at` for the status counts. With an index on it the push fell to 0.86–0.89 × Stripe's rate
- * (0.93–0.96 with these three; 100,000 aggregates), and the status reads the rows of its last day anyway.
+ * (0.91–0.96 without it; 100,000 aggregates), and the status reads the rows of its last day anyway.
  *
  * Built CONCURRENTLY (outside a transaction) so a large ledger keeps taking writes while they build. A build that
  * failed half-way leaves an invalid index and no migration record; the drop lets the next run build it again.
