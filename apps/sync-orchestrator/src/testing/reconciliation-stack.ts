@@ -13,13 +13,6 @@ import { bundleSyncWorkflows, createSyncWorker, type SyncWorkerHandle } from '@f
 import { stackEnv, type TestTenant } from '@flexsync/testing';
 import { RunningOrchestrator, startOrchestrator } from './sync-orchestrator.harness';
 
-export const HOUR_MS = 3_600_000;
-
-/** The start of the hour `hoursAgo` hours before the one `nowMs` falls in (a spec that seeds and later reads passes one `nowMs`). */
-export function hourStart(hoursAgo: number, nowMs = Date.now()): Date {
-  return new Date(Math.floor(nowMs / HOUR_MS) * HOUR_MS - hoursAgo * HOUR_MS);
-}
-
 export interface ReconciliationStackOptions {
   /** Seconds Stripe's summaries may trail a push before a cell is judged (the worker's setting). */
   ingestionLagSeconds: number;

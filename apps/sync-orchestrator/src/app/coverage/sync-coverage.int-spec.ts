@@ -1,9 +1,7 @@
-import { TestTenant, uniqueTenant } from '@flexsync/testing';
+import { HOUR_MS, hourAgo, TestTenant, uniqueTenant } from '@flexsync/testing';
 import { bearerFor, RunningOrchestrator, startOrchestrator } from '../../testing/sync-orchestrator.harness';
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const hourAgo = (hours: number): Date => new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - hours * HOUR_MS);
 
 describe('GET /v1/stripe/sync/coverage (real Postgres)', () => {
   let orchestrator: RunningOrchestrator;
@@ -78,7 +76,9 @@ describe('GET /v1/stripe/sync/coverage (real Postgres)', () => {
   });
 
   it('answers 404 without a Stripe config and 401 without a token', async () => {
-    const missing = await orchestrator.http.get('/v1/stripe/sync/coverage').set('Authorization', await bearerFor(uniqueTenant('coverage_none')));
+    const missing = await orchestrator.http
+      .get('/v1/stripe/sync/coverage')
+      .set('Authorization', await bearerFor(uniqueTenant('coverage_none')));
     expect(missing.status).toBe(404);
     expect(JSON.stringify(missing.body)).not.toContain('stack');
     const anonymous = await orchestrator.http.get('/v1/stripe/sync/coverage');

@@ -12,12 +12,10 @@ import { maskSecret } from '@flexsync/stripe-client';
 import { RunningStripeEmulator, startStripeEmulator } from '@flexsync/stripe-emulator';
 import { createSyncPipeline, decimalToScaled, scaledToDecimal } from '@flexsync/sync-pipeline';
 import { bundleSyncWorkflows, createSyncWorker } from '@flexsync/temporal';
-import { REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
+import { HOUR_MS, hourAgo, REPO_ROOT, stackEnv, uniqueTenant } from '@flexsync/testing';
 import { operatorHeadersFor, RunningOrchestrator, startOrchestrator } from '../../testing/sync-orchestrator.harness';
 
 const run = promisify(execFile);
-const HOUR_MS = 3_600_000;
-const hourStart = (hoursAgo: number) => new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - hoursAgo * HOUR_MS);
 const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
 
 /**
@@ -123,8 +121,8 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
         [tenant.tenantId, tenant.environmentId, customerId, stripeCustomerId],
       );
     }
-    const from = hourStart(26);
-    const to = hourStart(2);
+    const from = hourAgo(26);
+    const to = hourAgo(2);
     const rows = [];
     for (let hour = 0; hour < 24; hour += 1) {
       for (const [c, customerId] of Object.keys(customers).entries()) {
@@ -233,8 +231,8 @@ describe('tools/flexsync: an operator backfill on the local stack', () => {
       code: 2,
       stderr: expect.stringContaining('unknown command'),
     });
-    await expect(flexsync(['sync', 'start', '--from', iso(hourStart(3))], operator)).rejects.toMatchObject({ code: 2 });
-    const refused = flexsync(['sync', 'start', '--from', iso(hourStart(40 * 24)), '--to', iso(hourStart(39 * 24)), '--json'], operator);
+    await expect(flexsync(['sync', 'start', '--from', iso(hourAgo(3))], operator)).rejects.toMatchObject({ code: 2 });
+    const refused = flexsync(['sync', 'start', '--from', iso(hourAgo(40 * 24)), '--to', iso(hourAgo(39 * 24)), '--json'], operator);
     await expect(refused).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('35-day') });
     const body = JSON.parse(((await refused.catch((error: { stdout: string }) => error)) as { stdout: string }).stdout);
     expect(body).toMatchObject({ status: 400, code: 'SYNC.INVALID_WINDOW' });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { dailyReconciliationWorkflowId, STRIPE_SCHEDULED_RECONCILIATION_WORKFLOW } from '@flexsync/sync-contracts';
-import { eventually, uniqueTenant } from '@flexsync/testing';
-import { HOUR_MS, hourStart, ReconciliationStack } from '../../testing/reconciliation-stack';
+import { eventually, HOUR_MS, hourAgo, uniqueTenant } from '@flexsync/testing';
+import { ReconciliationStack } from '../../testing/reconciliation-stack';
 import { bearerFor, startOrchestrator } from '../../testing/sync-orchestrator.harness';
 
 const LAG_SECONDS = 1;
@@ -70,7 +70,7 @@ describe('the daily reconciliation schedule (real Temporal, worker, Postgres, Cl
   it('runs: the fan-out reconciles each enabled tenant and the API shows the daily run’s verdicts', async () => {
     const tenant = uniqueTenant('recondaily');
     await stack.seedTenant(tenant, { meters: { meter_api: 'api_calls' }, customers: { client_a: 'cus_a' } });
-    const window = hourStart(2);
+    const window = hourAgo(2);
     await stack.insertUsage(tenant, [{ customerId: 'client_a', meterId: 'meter_api', quantity: '9', at: window }]);
     const auth = await bearerFor(tenant);
     const range = { time_from: window.toISOString(), time_to: new Date(window.getTime() + HOUR_MS).toISOString() };

@@ -1,7 +1,7 @@
 import { quoteString } from '@flexsync/clickhouse';
 import type { ReconciliationResult } from '@flexsync/sync-contracts';
-import { uniqueTenant } from '@flexsync/testing';
-import { hourStart, ReconciliationStack, type UsageSeed } from '../../testing/reconciliation-stack';
+import { hourAgo, uniqueTenant } from '@flexsync/testing';
+import { ReconciliationStack, type UsageSeed } from '../../testing/reconciliation-stack';
 import { bearerFor } from '../../testing/sync-orchestrator.harness';
 
 const LAG_SECONDS = 1;
@@ -11,7 +11,7 @@ const HOURS = [5, 4, 3];
 const STRIPE_TIMEOUT_MS = 800;
 /** The drill's "now", taken once: its usage, ranges and late window stay in the same hours if the hour turns mid-drill. */
 const DRILL_NOW = Date.now();
-const drillHour = (hoursAgo: number): Date => hourStart(hoursAgo, DRILL_NOW);
+const drillHour = (hoursAgo: number): Date => hourAgo(hoursAgo, DRILL_NOW);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -1,8 +1,8 @@
 import { rawStripeCall } from '@flexsync/stripe-emulator';
 import type { ReconciliationResult } from '@flexsync/sync-contracts';
-import { uniqueTenant, type TestTenant } from '@flexsync/testing';
+import { HOUR_MS, hourAgo, uniqueTenant, type TestTenant } from '@flexsync/testing';
 import { bearerFor, operatorHeadersFor } from '../../testing/sync-orchestrator.harness';
-import { HOUR_MS, hourStart, ReconciliationStack } from '../../testing/reconciliation-stack';
+import { ReconciliationStack } from '../../testing/reconciliation-stack';
 
 const LAG_SECONDS = 1;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -38,7 +38,7 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
       meters: { meter_api: 'api_calls' },
       customers: { client_a: 'cus_a', client_b: 'cus_b' },
     });
-    const window = hourStart(2);
+    const window = hourAgo(2);
     await stack.insertUsage(tenant, [
       { customerId: 'client_a', meterId: 'meter_api', quantity: '5', at: window },
       { customerId: 'client_b', meterId: 'meter_api', quantity: '6', at: new Date(window.getTime() + 60_000) },
@@ -112,7 +112,7 @@ describe('reconciliation API (GET/POST /v1/stripe/sync/reconciliation) on the re
     expect(await gauge('stripe_sync_drift_units', s.tenant)).toBeUndefined();
     // Delivered up to the end of the hour before last: the last hour's window closed undelivered at the top of this hour.
     const lag = await gauge('stripe_sync_window_lag_seconds', s.tenant);
-    expect(Math.abs((lag ?? 0) - (Date.now() - hourStart(0).getTime()) / 1000)).toBeLessThan(10);
+    expect(Math.abs((lag ?? 0) - (Date.now() - hourAgo(0).getTime()) / 1000)).toBeLessThan(10);
   });
 
   it('shows an event sent to Stripe outside the pipeline as drift with the exact signed difference, in the API and the gauge', async () => {

@@ -176,9 +176,13 @@ describe('SyncBatchStore (real Postgres)', () => {
       value: '2',
     });
   });
+
+  const bulkTenants: TestTenant[] = [];
+
   /** A tenant with `COMPLETED_ROWS` completed rows from 2001, so a read that scans them shows in its plan. */
   async function bulkTenant(label: string): Promise<TestTenant> {
     const scope = uniqueTenant(label);
+    bulkTenants.push(scope);
     await dataSource.query(
       `INSERT INTO stripe_sync_batches (tenant_id, environment_id, customer_id, meter_id, event_type, window_start, window_end, identifier,
                                         payload_hash, aggregated_quantity, sync_status, workflow_id, created_at, updated_at)
@@ -226,8 +230,15 @@ describe('SyncBatchStore (real Postgres)', () => {
     return examined;
   }
 
-  const dropTenant = (scope: TestTenant): Promise<unknown> =>
-    dataSource.query(`DELETE FROM stripe_sync_batches WHERE tenant_id = $1 AND environment_id = $2`, [scope.tenantId, scope.environmentId]);
+  // Dropped after each spec, passed or failed: 100,000 rows left behind would weigh on every spec sharing the database.
+  afterEach(async () => {
+    for (const scope of bulkTenants.splice(0)) {
+      await dataSource.query(`DELETE FROM stripe_sync_batches WHERE tenant_id = $1 AND environment_id = $2`, [
+        scope.tenantId,
+        scope.environmentId,
+      ]);
+    }
+  });
 
   it('reads the cross-tenant gauges from the rows not yet delivered only, however many rows are completed', async () => {
     // Every scrape of the orchestrator runs these reads; scanning a ledger of millions of completed rows took ~0.6 s
@@ -249,7 +260,6 @@ describe('SyncBatchStore (real Postgres)', () => {
     expect(reads).toHaveLength(3);
     // Named with their counts when they fail: each read examines at most the table's undelivered rows (all tenants').
     expect(reads.filter((read) => read.examined > Number(undelivered))).toEqual([]);
-    await dropTenant(scope);
   }, 60_000);
 
   it('answers a tenant’s history page and a run’s progress from the rows asked for, however many older rows it has', async () => {
@@ -268,7 +278,6 @@ describe('SyncBatchStore (real Postgres)', () => {
     expect(reads).toHaveLength(2);
     // A page of 50 reads at most the 51 rows it asks for; the run's two rows answer its progress.
     expect(reads.filter((read) => read.examined > 51)).toEqual([]);
-    await dropTenant(scope);
   }, 60_000);
 
   const statusOf = async (id: string): Promise<{ sync_status: string; next_attempt_at: Date | null }> => {
