@@ -16,7 +16,8 @@ export function runReplica(job: ReplicaJob): Promise<ReplicaReport> {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the report is the last line of its output, which may still be in the pipe at 'exit'.
+    child.once('close', (code) => {
       const line = stdout.trim().split('\n').at(-1) ?? '';
       if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as ReplicaReport);
       else reject(new Error(`replica exited with ${code}: ${stderr.slice(-2000)}`));

@@ -20,6 +20,7 @@ describe('config-service logs over a full config lifecycle', () => {
   let emulator: RunningStripeEmulator;
   let child: ChildProcess;
   let output = '';
+  let closed: Promise<unknown>;
 
   beforeAll(async () => {
     // An explicit account id: the emulator's default derives it from the key, which would put key characters in the logs.
@@ -40,6 +41,8 @@ describe('config-service logs over a full config lifecycle', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // 'close', not 'exit': only then has all of its output been read, shutdown lines included, for the scan below.
+    closed = new Promise((resolve) => child.once('close', resolve));
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const http = supertest(`http://127.0.0.1:${port}`);
@@ -76,7 +79,7 @@ describe('config-service logs over a full config lifecycle', () => {
     await http.get('/metrics').expect(200);
 
     child.kill('SIGTERM');
-    await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    await closed;
   });
 
   afterAll(async () => {
